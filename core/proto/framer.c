@@ -1,0 +1,224 @@
+/*
+ * See framer.h for the design notes.  The scanner is a byte loop with a small
+ * state machine; it never backtracks, so each byte is looked at once.
+ */
+#include "proto/framer.h"
+#include "util/error.h"
+
+#include <string.h>
+
+enum { BETWEEN, VALUE, SCALAR, DISCARD };
+
+void kith_framer_init(kith_framer *f, size_t max_bytes, int max_depth)
+{
+    memset(f, 0, sizeof(*f));
+    kith_buf_init(&f->in);
+    f->max_bytes = max_bytes;
+    f->max_depth = max_depth > KITH_FRAMER_MAX_DEPTH || max_depth <= 0 ? KITH_FRAMER_MAX_DEPTH
+                                                                        : max_depth;
+}
+
+void kith_framer_release(kith_framer *f)
+{
+    kith_buf_release(&f->in);
+}
+
+int kith_framer_feed(kith_framer *f, const char *data, size_t len)
+{
+    return kith_buf_append(&f->in, data, len);
+}
+
+size_t kith_framer_pending(const kith_framer *f)
+{
+    return kith_buf_size(&f->in);
+}
+
+static void reset_value(kith_framer *f)
+{
+    f->depth = 0;
+    f->in_string = f->escape = 0;
+    f->utf8_need = 0;
+}
+
+/* Drops the bytes before f->start so they are not scanned again. */
+static void drop_prefix(kith_framer *f)
+{
+    kith_buf_consume(&f->in, f->start);
+    f->pos -= f->start;
+    f->start = 0;
+}
+
+static int fail(kith_framer *f, kith_frame *out, int err, const char *why, size_t at)
+{
+    unsigned char c = (unsigned char)kith_buf_head(&f->in)[at];
+    reset_value(f);
+    out->err = err;
+    out->why = why;
+    out->msg = NULL;
+    out->len = 0;
+    /* Recovery: skip through the next newline; if the bad byte was that
+     * newline, it ends the discard itself. */
+    f->start = f->pos = at + 1;
+    f->state = c == '\n' ? BETWEEN : DISCARD;
+    drop_prefix(f);
+    return KITH_FRAME_ERROR;
+}
+
+/* Checks one byte >= 0x80 against UTF-8 well-formedness (no overlongs, no
+ * surrogates, nothing above U+10FFFF).  Returns 0 if it may continue. */
+static int utf8_step(kith_framer *f, unsigned char c)
+{
+    if (f->utf8_need > 0) {
+        if (c < f->utf8_lo || c > f->utf8_hi) return -1;
+        f->utf8_need--;
+        f->utf8_lo = 0x80;
+        f->utf8_hi = 0xBF;
+        return 0;
+    }
+    f->utf8_lo = 0x80;
+    f->utf8_hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        f->utf8_need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        f->utf8_need = 2;
+        if (c == 0xE0) f->utf8_lo = 0xA0;
+        if (c == 0xED) f->utf8_hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        f->utf8_need = 3;
+        if (c == 0xF0) f->utf8_lo = 0x90;
+        if (c == 0xF4) f->utf8_hi = 0x8F;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int is_scalar_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '.' || c == '+' || c == '-';
+}
+
+static int emit(kith_framer *f, kith_frame *out, size_t end)
+{
+    out->msg = kith_buf_head(&f->in) + f->start;
+    out->len = end - f->start;
+    out->err = 0;
+    out->why = NULL;
+    f->start = f->pos = end;
+    f->state = BETWEEN;
+    reset_value(f);
+    return KITH_FRAME_MSG;
+}
+
+/* Scans a string byte; returns 0, or -1 on a fault with *why set. */
+static int string_byte(kith_framer *f, unsigned char c, const char **why)
+{
+    if (f->utf8_need > 0 || c >= 0x80) {
+        if (f->escape || utf8_step(f, c) < 0) {
+            *why = "invalid UTF-8 in string";
+            return -1;
+        }
+        return 0;
+    }
+    if (f->escape) {
+        if (!strchr("\"\\/bfnrtu", c) || c == '\0') {
+            *why = "invalid escape in string";
+            return -1;
+        }
+        f->escape = 0;
+    } else if (c == '\\') {
+        f->escape = 1;
+    } else if (c == '"') {
+        f->in_string = 0;
+    } else if (c < 0x20) {
+        *why = c == '\n' ? "raw newline inside a string" : "raw control character inside a string";
+        return -1;
+    }
+    return 0;
+}
+
+int kith_framer_next(kith_framer *f, kith_frame *out)
+{
+    drop_prefix(f);
+    const unsigned char *p = (const unsigned char *)kith_buf_head(&f->in);
+    size_t n = kith_buf_size(&f->in);
+    const char *why = NULL;
+
+    while (f->pos < n) {
+        unsigned char c = p[f->pos];
+        switch (f->state) {
+        case DISCARD:
+            f->pos++;
+            if (c == '\n') f->state = BETWEEN;
+            f->start = f->pos;
+            continue;
+        case BETWEEN:
+            if (is_ws(c)) {
+                f->start = ++f->pos;
+                continue;
+            }
+            f->start = f->pos;
+            if (c == '{' || c == '[') {
+                f->state = VALUE;
+                f->depth = 1;
+                f->stack[0] = c == '[';
+            } else if (c == '"') {
+                f->state = VALUE;
+                f->in_string = 1;
+            } else if (is_scalar_char(c)) {
+                f->state = SCALAR;
+            } else {
+                return fail(f, out, KITH_EPARSE, "unexpected character between messages", f->pos);
+            }
+            f->pos++;
+            break;
+        case SCALAR:
+            if (!is_scalar_char(c)) return emit(f, out, f->pos);
+            f->pos++;
+            break;
+        case VALUE:
+            if (f->in_string) {
+                if (string_byte(f, c, &why) < 0) return fail(f, out, KITH_EPARSE, why, f->pos);
+                f->pos++;
+                if (!f->in_string && f->depth == 0) return emit(f, out, f->pos);
+                break;
+            }
+            if (c == '"') {
+                f->in_string = 1;
+            } else if (c == '{' || c == '[') {
+                if (f->depth >= f->max_depth)
+                    return fail(f, out, KITH_EINVREQ, "nesting too deep", f->pos);
+                uint8_t bit = (uint8_t)(1u << (f->depth % 8));
+                if (c == '[')
+                    f->stack[f->depth / 8] |= bit;
+                else
+                    f->stack[f->depth / 8] &= (uint8_t)~bit;
+                f->depth++;
+            } else if (c == '}' || c == ']') {
+                f->depth--;
+                int is_array = (f->stack[f->depth / 8] >> (f->depth % 8)) & 1;
+                if (is_array != (c == ']'))
+                    return fail(f, out, KITH_EPARSE, "mismatched closing bracket", f->pos);
+                if (f->depth == 0) return emit(f, out, f->pos + 1);
+            } else if (c >= 0x80 || (c < 0x20 && !is_ws(c))) {
+                return fail(f, out, KITH_EPARSE, "invalid character outside a string", f->pos);
+            }
+            f->pos++;
+            break;
+        }
+        if (f->pos - f->start > f->max_bytes) {
+            out->err = KITH_ETOOLARGE;
+            out->why = "message larger than max_message_bytes";
+            out->msg = NULL;
+            out->len = 0;
+            return KITH_FRAME_ERROR;
+        }
+    }
+    return KITH_FRAME_MORE;
+}
