@@ -72,6 +72,13 @@ void kith_buf_consume(kith_buf *b, size_t n)
     if (b->off >= b->len) b->off = b->len = 0;
 }
 
+void kith_buf_truncate(kith_buf *b, size_t size)
+{
+    if (size >= kith_buf_size(b)) return;
+    b->len = b->off + size;
+    b->data[b->len] = '\0';
+}
+
 void kith_buf_clear(kith_buf *b)
 {
     b->off = b->len = 0;

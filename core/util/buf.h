@@ -38,6 +38,8 @@ int kith_buf_appends(kith_buf *b, const char *s);
 int kith_buf_appendf(kith_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops `n` bytes from the front. */
 void kith_buf_consume(kith_buf *b, size_t n);
+/* Shortens the content to its first `size` unconsumed bytes. */
+void kith_buf_truncate(kith_buf *b, size_t size);
 /* Drops everything. Keeps the storage. */
 void kith_buf_clear(kith_buf *b);
 /* Moves the unconsumed bytes to the start of the storage. */

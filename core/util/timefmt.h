@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define KITH_TIME_BUFSZ 32
+#define KITH_TIME_BUFSZ 48
 
 /* Wall-clock time now, in ms since the epoch. */
 int64_t kith_time_now_ms(void);

@@ -1,0 +1,398 @@
+/*
+ * customer.create / get / update / delete / list.
+ *
+ * A customer record is built and checked here as a cJSON object in its wire
+ * shape, then handed to the store whole; the store keeps the row, the tag
+ * index and the stats row consistent.  Updates compute `changes`
+ * (field -> {old, new}) for the event; an update that changes nothing writes
+ * nothing and emits nothing.
+ */
+#include "commands/commands.h"
+#include "store/customer.h"
+#include "store/stats.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_TAGS 100
+#define MAX_ATTRS_BYTES 65536
+
+/* Writable fields in the order the wire shape lists them. */
+static const char *const writable[] = {"name",  "email", "phone", "company", "external_id",
+                                       "tags",  "owner", "stage", "attrs",   NULL};
+
+static int check_email(kith_ctx *ctx, const char *email)
+{
+    const char *at = email ? strchr(email, '@') : NULL;
+    if (email && (!at || at == email || !at[1] || strchr(at + 1, '@') || strpbrk(email, " \t\r\n")))
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "email", "email must look like name@domain");
+    return 0;
+}
+
+static int check_stage(kith_ctx *ctx, const char *stage)
+{
+    if (!stage) return 0;
+    size_t n = strlen(stage);
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)stage[i]) && stage[i] != '_' && !isdigit((unsigned char)stage[i]))
+            n = 0;
+    if (n == 0 || n > 32)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "stage",
+                             "stage must be 1-32 lowercase letters, digits or _");
+    return 0;
+}
+
+static int check_tags(kith_ctx *ctx, const cJSON *tags)
+{
+    if (!cJSON_IsArray(tags)) return 0;
+    if (cJSON_GetArraySize(tags) > MAX_TAGS)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "tags", "at most %d tags", MAX_TAGS);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        size_t n = strlen(t->valuestring);
+        if (n == 0 || n > 64)
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "tags", "each tag must be 1-64 bytes");
+    }
+    return 0;
+}
+
+static int check_attrs(kith_ctx *ctx, const cJSON *attrs)
+{
+    if (!cJSON_IsObject(attrs)) return 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, attrs)
+    {
+        if (!a->string[0] || strlen(a->string) > 128 || strchr(a->string, '"'))
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "attrs",
+                                 "attribute names must be 1-128 bytes without quotes");
+    }
+    char *text = cJSON_PrintUnformatted(attrs);
+    size_t n = text ? strlen(text) : 0;
+    cJSON_free(text);
+    if (n > MAX_ATTRS_BYTES)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "attrs", "attrs must be at most %d bytes of JSON",
+                             MAX_ATTRS_BYTES);
+    return 0;
+}
+
+/* Validates the writable fields present in `p` (create or update). */
+static int check_fields(kith_ctx *ctx, const cJSON *p)
+{
+    int rc = kith_cmd_check_text(ctx, p, "name", 200, 1);
+    if (!rc) rc = kith_cmd_check_text(ctx, p, "email", 254, 1);
+    if (!rc) rc = check_email(ctx, kith_json_get_str(p, "email"));
+    if (!rc) rc = kith_cmd_check_text(ctx, p, "phone", 64, 1);
+    if (!rc) rc = kith_cmd_check_text(ctx, p, "company", 200, 1);
+    if (!rc) rc = kith_cmd_check_text(ctx, p, "external_id", 128, 1);
+    if (!rc) rc = kith_cmd_check_text(ctx, p, "owner", 64, 1);
+    if (!rc) rc = check_stage(ctx, kith_json_get_str(p, "stage"));
+    if (!rc) rc = check_tags(ctx, cJSON_GetObjectItemCaseSensitive(p, "tags"));
+    if (!rc) rc = check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(p, "attrs"));
+    return rc;
+}
+
+/* Tags are a set: duplicates are dropped, first occurrence kept. */
+static cJSON *dedup_tags(const cJSON *tags)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        int seen = 0;
+        const cJSON *u;
+        cJSON_ArrayForEach(u, out) if (strcmp(u->valuestring, t->valuestring) == 0) seen = 1;
+        if (!seen) cJSON_AddItemToArray(out, cJSON_CreateString(t->valuestring));
+    }
+    return out;
+}
+
+/* The customer with its stats, as customer.get returns it. */
+static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
+{
+    cJSON *c = NULL;
+    int rc = kith_store_customer_get(ctx->store, id, &c);
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
+    kith_customer_stats st;
+    rc = kith_store_stats_get(ctx->store, id, &st);
+    if (rc < 0) {
+        cJSON_Delete(c);
+        return kith_cmd_store_fail(ctx, rc, "customer stats");
+    }
+    cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&st));
+    *out = c;
+    return 0;
+}
+
+static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int rc = check_fields(ctx, params);
+    if (rc) return rc;
+    cJSON *rec = cJSON_CreateObject();
+    for (int i = 0; writable[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, writable[i]);
+        if (!v || cJSON_IsNull(v)) continue;
+        cJSON *copy = strcmp(writable[i], "tags") == 0 ? dedup_tags(v) : cJSON_Duplicate(v, 1);
+        cJSON_AddItemToObject(rec, writable[i], copy);
+    }
+    int64_t id = 0;
+    rc = kith_store_customer_insert(ctx->store, rec, ctx->now, &id);
+    cJSON_Delete(rec);
+    if (rc == KITH_ECONFLICT)
+        return kith_ctx_fail(ctx, rc, "external_id", "external_id %s is already taken",
+                             kith_json_get_str(params, "external_id"));
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON *c = NULL;
+    if ((rc = kith_store_customer_get(ctx->store, id, &c)) < 0)
+        return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(data, "customer", c);
+    rc = kith_cmd_emit(ctx, "customer.created", id, data);
+    cJSON_Delete(data);
+    if (rc < 0) {
+        cJSON_Delete(c);
+        return rc;
+    }
+    *result = c;
+    return 0;
+}
+
+/* Resolves the customer a call names by id, external_id or email. */
+static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
+{
+    const char *ext = kith_json_get_str(params, "external_id");
+    const char *email = kith_json_get_str(params, "email");
+    int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email;
+    if (given != 1)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "id",
+                             "give exactly one of id, external_id or email");
+    if (!ext && !email) return kith_cmd_id_arg(ctx, params, "id", id);
+    int rc = kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
+                                        ext ? ext : email, id);
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
+    return 0;
+}
+
+static int customer_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t id;
+    int rc = resolve(ctx, params, &id);
+    return rc ? rc : load_full(ctx, id, result);
+}
+
+/* Applies the update params to `rec`: fields replace, attrs merge (a key set
+ * to null is removed), a null field is cleared. */
+static int apply_update(kith_ctx *ctx, cJSON *rec, const cJSON *params)
+{
+    for (int i = 0; writable[i]; i++) {
+        const char *f = writable[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, f);
+        if (!v) continue;
+        if (strcmp(f, "attrs") == 0) {
+            cJSON *attrs = cJSON_GetObjectItemCaseSensitive(rec, "attrs");
+            if (cJSON_IsNull(v)) continue;
+            const cJSON *a;
+            cJSON_ArrayForEach(a, v)
+            {
+                cJSON_DeleteItemFromObjectCaseSensitive(attrs, a->string);
+                if (!cJSON_IsNull(a)) cJSON_AddItemToObject(attrs, a->string, cJSON_Duplicate(a, 1));
+            }
+            continue;
+        }
+        if (cJSON_IsNull(v) && (strcmp(f, "name") == 0 || strcmp(f, "stage") == 0))
+            return kith_ctx_fail(ctx, KITH_EPARAMS, f, "%s cannot be cleared", f);
+        cJSON *nv = cJSON_IsNull(v) && strcmp(f, "tags") == 0 ? cJSON_CreateArray()
+                    : strcmp(f, "tags") == 0                  ? dedup_tags(v)
+                                                              : cJSON_Duplicate(v, 1);
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, f, nv);
+    }
+    return 0;
+}
+
+/* field -> {old, new} for every writable field that differs. */
+static cJSON *diff(const cJSON *old, const cJSON *new)
+{
+    cJSON *changes = cJSON_CreateObject();
+    for (int i = 0; writable[i]; i++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(old, writable[i]);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(new, writable[i]);
+        if (cJSON_Compare(a, b, 1)) continue;
+        cJSON *ch = cJSON_AddObjectToObject(changes, writable[i]);
+        cJSON_AddItemToObject(ch, "old", cJSON_Duplicate(a, 1));
+        cJSON_AddItemToObject(ch, "new", cJSON_Duplicate(b, 1));
+    }
+    return changes;
+}
+
+static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t id;
+    int rc = kith_cmd_id_arg(ctx, params, "id", &id);
+    if (!rc) rc = check_fields(ctx, params);
+    if (rc) return rc;
+    cJSON *old = NULL;
+    if ((rc = kith_store_customer_get(ctx->store, id, &old)) < 0)
+        return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON *rec = cJSON_Duplicate(old, 1);
+    cJSON *changes = NULL;
+    rc = apply_update(ctx, rec, params);
+    if (!rc && !check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(rec, "attrs"))) {
+        changes = diff(old, rec);
+        if (changes->child) {
+            rc = kith_store_customer_update(ctx->store, id, rec, ctx->now);
+            if (rc == KITH_ECONFLICT)
+                rc = kith_ctx_fail(ctx, rc, "external_id", "external_id is already taken");
+            else if (rc < 0)
+                rc = kith_cmd_store_fail(ctx, rc, "customer");
+        }
+    } else if (!rc) {
+        rc = KITH_EPARAMS;
+    }
+    cJSON *c = NULL;
+    if (!rc) rc = load_full(ctx, id, &c);
+    if (!rc && changes->child) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddItemReferenceToObject(data, "customer", c);
+        cJSON_AddItemReferenceToObject(data, "changes", changes);
+        rc = kith_cmd_emit(ctx, "customer.updated", id, data);
+        cJSON_Delete(data);
+    }
+    cJSON_Delete(old);
+    cJSON_Delete(rec);
+    cJSON_Delete(changes);
+    if (rc) {
+        cJSON_Delete(c);
+        return rc;
+    }
+    *result = c;
+    return 0;
+}
+
+static int customer_delete(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t id;
+    int rc = kith_cmd_id_arg(ctx, params, "id", &id);
+    if (rc) return rc;
+    cJSON *c = NULL;
+    if ((rc = load_full(ctx, id, &c)) < 0) return rc;
+    rc = kith_store_customer_delete(ctx->store, id);
+    if (rc < 0) {
+        cJSON_Delete(c);
+        return kith_cmd_store_fail(ctx, rc, "customer");
+    }
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemToObject(data, "customer", c);
+    rc = kith_cmd_emit(ctx, "customer.deleted", id, data);
+    cJSON_Delete(data);
+    if (rc) return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "deleted", 1);
+    kith_json_add_int(o, "id", id);
+    *result = o;
+    return 0;
+}
+
+static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter *f)
+{
+    memset(f, 0, sizeof(*f));
+    const cJSON *v;
+    cJSON_ArrayForEach(v, filter)
+    {
+        const char *k = v->string;
+        if (strcmp(k, "attrs") == 0) {
+            if (!cJSON_IsObject(v))
+                return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.attrs", "filter.attrs must be an object");
+            const cJSON *a;
+            cJSON_ArrayForEach(a, v) if (cJSON_IsObject(a) || cJSON_IsArray(a) || strchr(a->string, '"'))
+                return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.attrs",
+                                     "filter.attrs values must be strings, numbers, booleans or null");
+            f->attrs = v;
+            continue;
+        }
+        const char **slot = strcmp(k, "tag") == 0     ? &f->tag
+                            : strcmp(k, "stage") == 0 ? &f->stage
+                            : strcmp(k, "owner") == 0 ? &f->owner
+                            : strcmp(k, "q") == 0     ? &f->q
+                                                      : NULL;
+        if (!slot) {
+            char param[64];
+            snprintf(param, sizeof(param), "filter.%s", k);
+            return kith_ctx_fail(ctx, KITH_EPARAMS, param,
+                                 strcmp(k, "segment") == 0
+                                     ? "filter.segment needs the rules engine, not loaded"
+                                     : "unknown filter %s (tag, stage, owner, q, attrs)",
+                                 k);
+        }
+        if (!cJSON_IsString(v)) {
+            char param[64];
+            snprintf(param, sizeof(param), "filter.%s", k);
+            return kith_ctx_fail(ctx, KITH_EPARAMS, param, "%s must be a string", param);
+        }
+        *slot = v->valuestring;
+    }
+    return 0;
+}
+
+static int customer_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    kith_customer_filter f;
+    kith_cursor cursor, next = {0, 0};
+    const kith_cursor *after;
+    int limit, more;
+    int rc = read_filter(ctx, cJSON_GetObjectItemCaseSensitive(params, "filter"), &f);
+    if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
+    if (rc) return rc;
+    cJSON *items = cJSON_CreateArray();
+    rc = kith_store_customer_list(ctx->store, &f, limit, after, items, &more, &next);
+    if (rc < 0) {
+        cJSON_Delete(items);
+        return kith_cmd_store_fail(ctx, rc, "customers");
+    }
+    *result = kith_cmd_page_result(items, more, &next);
+    return 0;
+}
+
+#define FIELD_PARAMS(req)                                                                          \
+    {"name", KITH_T_STRING, req, "full name or display name"},                                     \
+        {"email", KITH_T_STRING, 0, "e-mail address"},                                             \
+        {"phone", KITH_T_STRING, 0, "phone number"},                                               \
+        {"company", KITH_T_STRING, 0, "company name"},                                             \
+        {"external_id", KITH_T_STRING, 0, "your system's id for the customer; unique"},            \
+        {"tags", KITH_T_STRINGS, 0, "tags (a set)"},                                               \
+        {"owner", KITH_T_STRING, 0, "the user who owns the relationship"},                         \
+        {"stage", KITH_T_STRING, 0, "lifecycle stage (default prospect)"},                         \
+        {"attrs", KITH_T_OBJECT, 0, "custom attributes (update merges; null removes a key)"}
+
+static const kith_param create_params[] = {FIELD_PARAMS(1), {NULL}};
+static const kith_param update_params[] = {
+    {"id", KITH_T_INT, 1, "customer id"}, FIELD_PARAMS(0), {NULL}};
+static const kith_param get_params[] = {
+    {"id", KITH_T_INT, 0, "customer id"},
+    {"external_id", KITH_T_STRING, 0, "or: the external id"},
+    {"email", KITH_T_STRING, 0, "or: the e-mail address (the oldest match)"},
+    {NULL},
+};
+static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
+static const kith_param list_params[] = {
+    {"filter", KITH_T_OBJECT, 0, "{tag, stage, owner, q (free text), attrs: {name: value}}"},
+    KITH_LIST_PARAMS,
+    {NULL},
+};
+
+const kith_command kith_cmd_customer[] = {
+    {"customer.create", customer_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
+     "Create a customer", "the customer"},
+    {"customer.get", customer_get, get_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "Get a customer by id, external_id or email, with its stats", "the customer with stats"},
+    {"customer.update", customer_update, update_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
+     "Change a customer's fields; attrs merge", "the customer"},
+    {"customer.delete", customer_delete, delete_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
+     "Delete a customer and its history", "{deleted: true, id}"},
+    {"customer.list", customer_list, list_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "List customers in id order, filtered by tag, stage, owner, attributes or free text",
+     "{items: [customer], next_cursor}"},
+    {NULL},
+};

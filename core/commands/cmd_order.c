@@ -1,0 +1,121 @@
+/*
+ * order.create / list.  Amounts are exact to the cent: the JSON number is
+ * converted to integer cents once, here, and refused if it has a third
+ * decimal.  Creating an order updates the customer's stats in the same
+ * request and emits order.created.
+ */
+#include "commands/commands.h"
+#include "store/activity.h"
+#include "store/customer.h"
+#include "store/stats.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static int check_currency(kith_ctx *ctx, const char *cur)
+{
+    if (!cur) return 0;
+    if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
+        !isupper((unsigned char)cur[2]))
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "currency",
+                             "currency must be an ISO 4217 code like EUR or USD");
+    return 0;
+}
+
+static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t cid, cents, at = ctx->now;
+    int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
+    if (rc) return rc;
+    double amount = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(params, "amount"));
+    if (kith_money_from_double(amount, &cents) < 0 || cents < 0)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "amount",
+                             "amount must be a non-negative number with at most 2 decimals "
+                             "and below 10^13");
+    if ((rc = check_currency(ctx, kith_json_get_str(params, "currency")))) return rc;
+    if ((rc = kith_cmd_check_text(ctx, params, "external_id", 128, 1))) return rc;
+    if ((rc = kith_cmd_time_arg(ctx, params, "at", &at))) return rc;
+    cJSON *customer = NULL;
+    if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
+        return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON *rec = cJSON_Duplicate(params, 1);
+    if (!kith_json_get_str(rec, "currency")) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "currency");
+        cJSON_AddStringToObject(rec, "currency", ctx->env->default_currency);
+    }
+    cJSON *order = NULL;
+    rc = kith_store_order_insert(ctx->store, rec, cents, at, ctx->now, &order);
+    cJSON_Delete(rec);
+    if (rc == KITH_ECONFLICT)
+        rc = kith_ctx_fail(ctx, rc, "external_id", "an order with external_id %s exists",
+                           kith_json_get_str(params, "external_id"));
+    kith_customer_stats st;
+    if (!rc) rc = kith_store_stats_get(ctx->store, cid, &st);
+    if (!rc) {
+        kith_stats_add_order(&st, cents, at);
+        rc = kith_store_stats_put(ctx->store, cid, &st);
+    }
+    if (rc < 0 && !ctx->err->code) rc = kith_cmd_store_fail(ctx, rc, "order");
+    if (!rc) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddItemReferenceToObject(data, "order", order);
+        cJSON_AddItemReferenceToObject(data, "customer", customer);
+        rc = kith_cmd_emit(ctx, "order.created", cid, data);
+        cJSON_Delete(data);
+    }
+    cJSON_Delete(customer);
+    if (rc) {
+        cJSON_Delete(order);
+        return rc;
+    }
+    *result = order;
+    return 0;
+}
+
+static int order_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t cid;
+    kith_cursor cursor, next = {0, 0};
+    const kith_cursor *after;
+    int limit, more;
+    int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
+    if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
+    if (rc) return rc;
+    cJSON *customer = NULL;
+    if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
+        return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON_Delete(customer);
+    cJSON *items = cJSON_CreateArray();
+    rc = kith_store_order_list(ctx->store, cid, limit, after, items, &more, &next);
+    if (rc < 0) {
+        cJSON_Delete(items);
+        return kith_cmd_store_fail(ctx, rc, "orders");
+    }
+    *result = kith_cmd_page_result(items, more, &next);
+    return 0;
+}
+
+static const kith_param create_params[] = {
+    {"customer_id", KITH_T_INT, 1, "customer id"},
+    {"amount", KITH_T_NUMBER, 1, "total in major units, exact to the cent (19.99)"},
+    {"currency", KITH_T_STRING, 0, "ISO 4217 code (default from the config)"},
+    {"items", KITH_T_ARRAY, 0, "line items, as your shop describes them"},
+    {"at", KITH_T_TIME, 0, "when it was placed (default now)"},
+    {"external_id", KITH_T_STRING, 0, "your system's order id; unique"},
+    {NULL},
+};
+static const kith_param list_params[] = {
+    {"customer_id", KITH_T_INT, 1, "customer id"},
+    KITH_LIST_PARAMS,
+    {NULL},
+};
+
+const kith_command kith_cmd_order[] = {
+    {"order.create", order_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
+     "Record an order for a customer", "the order"},
+    {"order.list", order_list, list_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "A customer's orders, newest first", "{items: [order], next_cursor}"},
+    {NULL},
+};

@@ -1,0 +1,47 @@
+/*
+ * The command tables, one per method family, and the helpers their handlers
+ * share.  The server registers each table with the dispatcher; handlers
+ * follow the shape described in dispatch/command.h.
+ */
+#ifndef KITH_COMMANDS_COMMANDS_H
+#define KITH_COMMANDS_COMMANDS_H
+
+#include "dispatch/command.h"
+#include "util/cursor.h"
+
+extern const kith_command kith_cmd_system[];
+extern const kith_command kith_cmd_customer[];
+extern const kith_command kith_cmd_interaction[];
+extern const kith_command kith_cmd_order[];
+
+#define KITH_LIST_DEFAULT 50
+#define KITH_LIST_MAX 1000
+
+/* The common params of every list method, for the command tables. */
+#define KITH_LIST_PARAMS                                                                           \
+    {"limit", KITH_T_INT, 0, "page size, 1..1000 (default 50)"},                                   \
+        {"cursor", KITH_T_STRING, 0, "next_cursor of the previous page"}
+
+/* Reads `limit` and `cursor` from params.  Sets *after to NULL for the first
+ * page.  Returns 0 or a failure recorded in ctx. */
+int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
+                       const kith_cursor **after);
+/* Wraps a page into {"items": items, "next_cursor": ...}; takes ownership of
+ * items.  Returns the list object (owned) or NULL when out of memory. */
+cJSON *kith_cmd_page_result(cJSON *items, int more, const kith_cursor *next);
+/* Reads a positive integer id param.  Returns 0 or a failure in ctx. */
+int kith_cmd_id_arg(kith_ctx *ctx, const cJSON *params, const char *name, int64_t *id);
+/* Reads an optional ISO 8601 time param; *at keeps its value when absent. */
+int kith_cmd_time_arg(kith_ctx *ctx, const cJSON *params, const char *name, int64_t *at);
+/* Translates a store error into a failure in ctx with a message naming
+ * `what`; returns the code. */
+int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what);
+/* Appends an event of `type` about `customer_id` with `data` (borrowed).
+ * Returns 0 or a failure in ctx. */
+int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
+/* Checks that an optional string param is at most `max` bytes and, when
+ * `nonempty`, not blank.  Returns 0 or a failure in ctx. */
+int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,
+                        int nonempty);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * Helpers shared by the command families: paging, ids, times, store errors
+ * and events.  See commands.h.
+ */
+#include "commands/commands.h"
+#include "store/event.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/timefmt.h"
+
+#include <string.h>
+
+int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
+                       const kith_cursor **after)
+{
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(params, "limit");
+    *limit = KITH_LIST_DEFAULT;
+    if (cJSON_IsNumber(l)) {
+        if (l->valuedouble < 1 || l->valuedouble > KITH_LIST_MAX)
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "limit", "limit must be between 1 and %d",
+                                 KITH_LIST_MAX);
+        *limit = (int)l->valuedouble;
+    }
+    *after = NULL;
+    const char *c = kith_json_get_str(params, "cursor");
+    if (c) {
+        if (kith_cursor_decode(c, cursor) < 0)
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "cursor",
+                                 "cursor is not one this server handed out");
+        *after = cursor;
+    }
+    return 0;
+}
+
+cJSON *kith_cmd_page_result(cJSON *items, int more, const kith_cursor *next)
+{
+    cJSON *out = cJSON_CreateObject();
+    if (!out) {
+        cJSON_Delete(items);
+        return NULL;
+    }
+    cJSON_AddItemToObject(out, "items", items);
+    if (more) {
+        char text[KITH_CURSOR_BUFSZ];
+        kith_cursor_encode(next, text);
+        cJSON_AddStringToObject(out, "next_cursor", text);
+    } else {
+        cJSON_AddNullToObject(out, "next_cursor");
+    }
+    return out;
+}
+
+int kith_cmd_id_arg(kith_ctx *ctx, const cJSON *params, const char *name, int64_t *id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must be a positive integer id", name);
+    *id = (int64_t)v->valuedouble;
+    return 0;
+}
+
+int kith_cmd_time_arg(kith_ctx *ctx, const cJSON *params, const char *name, int64_t *at)
+{
+    const char *s = kith_json_get_str(params, name);
+    if (s && kith_time_parse_iso(s, at) < 0)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must be an ISO 8601 time", name);
+    return 0;
+}
+
+int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what)
+{
+    switch (rc) {
+    case KITH_ENOTFOUND: return kith_ctx_fail(ctx, rc, NULL, "%s not found", what);
+    case KITH_ECONFLICT: return kith_ctx_fail(ctx, rc, NULL, "%s conflicts with an existing one", what);
+    default: return kith_ctx_fail(ctx, rc, NULL, "%s: %s", what, kith_strerror(rc));
+    }
+}
+
+int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data)
+{
+    int rc = kith_store_event_append(ctx->store, type, customer_id, data, ctx->now, NULL);
+    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "event") : 0;
+}
+
+int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,
+                        int nonempty)
+{
+    const char *s = kith_json_get_str(params, name);
+    if (!s) return 0;
+    size_t n = strlen(s);
+    if (n > max)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s is longer than %zu bytes", name, max);
+    if (nonempty && strspn(s, " \t\r\n") == n)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must not be empty", name);
+    return 0;
+}

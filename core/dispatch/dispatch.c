@@ -1,0 +1,223 @@
+/*
+ * See dispatch.h.  The registry is a sorted array searched by bsearch: a few
+ * dozen methods, looked up once per call, and plugins add a handful more at
+ * reload, so nothing cleverer pays.
+ */
+#include "dispatch/dispatch.h"
+#include "dispatch/params.h"
+#include "store/token.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct entry {
+    const kith_command *cmd;
+    kith_method_stats stats;
+};
+
+struct kith_dispatch {
+    struct entry *v;
+    size_t n, cap;
+    kith_store *store;
+    const kith_env *env;
+};
+
+int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
+{
+    kith_call_error *err = ctx->err;
+    err->code = code;
+    snprintf(err->param, sizeof(err->param), "%s", param ? param : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static const char *const role_names[] = {"none", "viewer", "agent", "admin"};
+
+const char *kith_role_name(int role)
+{
+    return role >= KITH_ROLE_NONE && role <= KITH_ROLE_ADMIN ? role_names[role] : "none";
+}
+
+int kith_role_parse(const char *name, int *role)
+{
+    for (int r = KITH_ROLE_VIEWER; r <= KITH_ROLE_ADMIN; r++)
+        if (strcmp(name, role_names[r]) == 0) {
+            *role = r;
+            return 0;
+        }
+    return KITH_EPARAMS;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->cmd->name, ((const struct entry *)b)->cmd->name);
+}
+
+static struct entry *lookup(const kith_dispatch *d, const char *name)
+{
+    kith_command key_cmd = {.name = name};
+    struct entry key = {.cmd = &key_cmd};
+    return bsearch(&key, d->v, d->n, sizeof(*d->v), by_name);
+}
+
+kith_dispatch *kith_dispatch_new(kith_store *store, const kith_env *env)
+{
+    kith_dispatch *d = calloc(1, sizeof(*d));
+    if (!d) return NULL;
+    d->store = store;
+    d->env = env;
+    if (kith_dispatch_register(d, kith_cmd_introspect) < 0) {
+        kith_dispatch_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void kith_dispatch_free(kith_dispatch *d)
+{
+    if (!d) return;
+    free(d->v);
+    free(d);
+}
+
+int kith_dispatch_register(kith_dispatch *d, const kith_command *table)
+{
+    size_t add = 0;
+    for (const kith_command *c = table; c->name; c++, add++)
+        if (lookup(d, c->name)) {
+            kith_error("dispatch: method %s registered twice", c->name);
+            return KITH_ECONFLICT;
+        }
+    if (d->n + add > d->cap) {
+        size_t cap = (d->n + add) * 2;
+        struct entry *v = realloc(d->v, cap * sizeof(*v));
+        if (!v) return KITH_ENOMEM;
+        d->v = v;
+        d->cap = cap;
+    }
+    for (const kith_command *c = table; c->name; c++)
+        d->v[d->n++] = (struct entry){.cmd = c};
+    qsort(d->v, d->n, sizeof(*d->v), by_name);
+    return 0;
+}
+
+const kith_command *kith_dispatch_find(const kith_dispatch *d, const char *name)
+{
+    struct entry *e = lookup(d, name);
+    return e ? e->cmd : NULL;
+}
+
+const kith_command *kith_dispatch_at(const kith_dispatch *d, size_t i, kith_method_stats *stats)
+{
+    if (i >= d->n) return NULL;
+    if (stats) *stats = d->v[i].stats;
+    return d->v[i].cmd;
+}
+
+kith_store *kith_dispatch_store(const kith_dispatch *d)
+{
+    return d->store;
+}
+
+const kith_env *kith_dispatch_env(const kith_dispatch *d)
+{
+    return d->env;
+}
+
+static uint64_t mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int fail(kith_call_error *err, int code, const char *what, const char *name)
+{
+    err->code = code;
+    snprintf(err->message, sizeof(err->message), "%s%s", what, name);
+    return code;
+}
+
+/* Roles: a connection trusted as local (no token exists yet) acts as admin;
+ * one that must authenticate has no role until `auth` gives it one. */
+static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd,
+                      kith_call_error *err)
+{
+    if (cmd->min_role == KITH_ROLE_NONE) return 0;
+    if (s->local_trust && !s->authenticated) {
+        /* The first token ends local trust for everyone, at once. */
+        if (!kith_store_token_exists(d->store)) return 0;
+        s->local_trust = 0;
+        s->role = KITH_ROLE_NONE;
+    }
+    if (!s->authenticated)
+        return fail(err, KITH_EUNAUTH, "call auth first; authentication is required for ", cmd->name);
+    if (s->role < cmd->min_role) {
+        err->code = KITH_EFORBIDDEN;
+        snprintf(err->message, sizeof(err->message), "role %s may not call %s (needs %s)",
+                 kith_role_name(s->role), cmd->name, kith_role_name(cmd->min_role));
+        return KITH_EFORBIDDEN;
+    }
+    return 0;
+}
+
+int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *method,
+                       const cJSON *params, cJSON **result, kith_call_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    *result = NULL;
+    struct entry *e = lookup(d, method);
+    if (!e) return fail(err, KITH_ENOMETHOD, "method not found: ", method);
+    const kith_command *cmd = e->cmd;
+    uint64_t t0 = mono_usec();
+    cJSON *args = NULL;
+    int owned = 0;
+    int rc = check_role(d, session, cmd, err);
+    if (!rc) rc = kith_params_check(cmd->params, params, &args, &owned, err);
+    if (!rc) {
+        kith_ctx ctx = {.store = d->store,
+                        .session = session,
+                        .env = d->env,
+                        .dispatch = d,
+                        .now = kith_time_now_ms(),
+                        .err = err};
+        int write = (cmd->flags & KITH_CMD_WRITE) != 0;
+        if (write && (rc = kith_store_request_begin(d->store)) < 0) {
+            fail(err, rc, "cannot start a transaction", "");
+        } else {
+            rc = cmd->handler(&ctx, args, result);
+            if (rc == 0 && !*result) rc = kith_ctx_fail(&ctx, KITH_ENOMEM, NULL, "out of memory");
+            if (write) {
+                int end = kith_store_request_end(d->store, rc == 0);
+                if (rc == 0 && end < 0) rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
+                if (rc == 0) session->wrote = 1;
+            }
+        }
+        if (rc < 0) {
+            cJSON_Delete(*result);
+            *result = NULL;
+        }
+    }
+    if (owned) cJSON_Delete(args);
+    if (rc < 0 && !err->code) err->code = rc;
+    if (rc < 0 && !err->message[0]) snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
+    uint64_t dt = mono_usec() - t0;
+    e->stats.calls++;
+    e->stats.usec_total += dt;
+    if (dt > e->stats.usec_max) e->stats.usec_max = dt;
+    if (rc < 0) {
+        e->stats.errors++;
+        if (kith_error_rpc_code(rc) == -32603)
+            kith_error("%s failed: %s", method, err->message);
+    }
+    return rc;
+}

@@ -1,0 +1,171 @@
+/*
+ * kithd: flags -> config -> server run.  Also the `token create`
+ * subcommand, which works on the data folder directly (safe while a server
+ * runs: SQLite's WAL lets both write in turn).
+ */
+#include "dispatch/command.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "store/token.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kithd [--config FILE] [options]\n"
+               "       kithd token create --role admin|agent|viewer --name NAME [--data DIR]\n"
+               "       kithd --version | --help\n\n"
+               "options (each also settable in the config file; the flag wins):\n"
+               "  --config FILE          config file (default: config/kith.conf)\n");
+    if (f == stdout) kith_config_print_help();
+}
+
+/* Splits "--name=value" or "--name value"; returns the number of argv
+ * entries used (0 when argv[i] is not an option with a value). */
+static int flag_value(int argc, char **argv, int i, char *name, size_t nlen, const char **value)
+{
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) != 0) return 0;
+    const char *eq = strchr(a, '=');
+    if (eq) {
+        snprintf(name, nlen, "%.*s", (int)(eq - a - 2), a + 2);
+        *value = eq + 1;
+        return 1;
+    }
+    if (i + 1 >= argc) return 0;
+    snprintf(name, nlen, "%s", a + 2);
+    *value = argv[i + 1];
+    return 2;
+}
+
+/* Applies flags to the config: first pass finds --config only (apply = 0),
+ * the second applies every other flag over the file's values. */
+static int apply_flags(kith_config *cfg, int argc, char **argv, int first, int apply)
+{
+    char err[512];
+    for (int i = first; i < argc;) {
+        char name[64];
+        const char *value;
+        int used = flag_value(argc, argv, i, name, sizeof(name), &value);
+        if (!used) {
+            fprintf(stderr, "kithd: unexpected argument '%s' (try --help)\n", argv[i]);
+            return KITH_ECONFIG;
+        }
+        if (strcmp(name, "config") == 0) {
+            snprintf(cfg->config_path, sizeof(cfg->config_path), "%s", value);
+        } else if (apply) {
+            char where[96];
+            snprintf(where, sizeof(where), "flag --%s", name);
+            if (kith_config_set(cfg, name, value, where, err, sizeof(err)) < 0) {
+                fprintf(stderr, "kithd: %s\n", err);
+                return KITH_ECONFIG;
+            }
+        } else if (!kith_config_has(name)) {
+            fprintf(stderr, "kithd: unknown flag --%s (try --help)\n", name);
+            return KITH_ECONFIG;
+        }
+        i += used;
+    }
+    return 0;
+}
+
+static int load_config(kith_config *cfg, int argc, char **argv, int first)
+{
+    char err[1200];
+    kith_config_init(cfg);
+    if (apply_flags(cfg, argc, argv, first, 0) < 0) return KITH_ECONFIG;
+    int explicit = 0;
+    for (int i = first; i < argc; i++)
+        if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0) explicit = 1;
+    /* The default file is optional (kithd may run from anywhere); a file
+     * named on the command line must exist. */
+    if (kith_config_load(cfg, cfg->config_path, explicit, err, sizeof(err)) < 0) {
+        fprintf(stderr, "kithd: %s\n", err);
+        return KITH_ECONFIG;
+    }
+    if (apply_flags(cfg, argc, argv, first, 1) < 0) return KITH_ECONFIG;
+    kith_log_set_level(cfg->log_level);
+    return 0;
+}
+
+static int token_create(int argc, char **argv)
+{
+    const char *role = NULL, *name = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0;
+    if (!rest) return 1;
+    rest[nrest++] = argv[0];
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+            role = argv[++i];
+        else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else
+            rest[nrest++] = argv[i];
+    }
+    kith_config cfg;
+    int code = 1;
+    int r;
+    if (!role || !name) {
+        fprintf(stderr, "kithd: token create needs --role ROLE and --name NAME\n");
+    } else if (kith_role_parse(role, &r) < 0) {
+        fprintf(stderr, "kithd: role must be admin, agent or viewer\n");
+    } else if (!*name || strlen(name) > KITH_TOKEN_NAME_MAX) {
+        fprintf(stderr, "kithd: name must be 1-%d bytes\n", KITH_TOKEN_NAME_MAX);
+    } else if (load_config(&cfg, nrest, rest, 1) == 0) {
+        char db[KITH_PATH_MAX + 16], token[KITH_TOKEN_BUFSZ];
+        kith_store *s = NULL;
+        snprintf(db, sizeof(db), "%s/kith.db", cfg.data);
+        if (mkdir(cfg.data, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "kithd: cannot create %s: %s\n", cfg.data, strerror(errno));
+        } else if (kith_store_open(db, KITH_SYNC_FULL, &s) == 0) {
+            int rc = kith_store_token_create(s, role, name, token);
+            if (rc == KITH_ECONFLICT)
+                fprintf(stderr, "kithd: a token named '%s' exists already\n", name);
+            else if (rc < 0)
+                fprintf(stderr, "kithd: cannot create the token: %s\n", kith_strerror(rc));
+            else {
+                printf("%s\n", token);
+                fprintf(stderr, "kithd: token '%s' (%s) created; it is shown only this once\n",
+                        name, role);
+                code = 0;
+            }
+            kith_store_close(s);
+        }
+    }
+    free(rest);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("kithd %s\n", KITH_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "token") == 0) {
+        if (argc < 3 || strcmp(argv[2], "create") != 0) {
+            usage(stderr);
+            return 2;
+        }
+        return token_create(argc, argv);
+    }
+    kith_config cfg;
+    if (load_config(&cfg, argc, argv, 1) < 0) return 2;
+    kith_server *srv = NULL;
+    int rc = kith_server_new(&cfg, &srv);
+    if (rc == 0) rc = kith_server_run(srv);
+    kith_server_free(srv);
+    return rc == 0 ? 0 : 1;
+}

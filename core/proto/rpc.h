@@ -1,0 +1,28 @@
+/*
+ * JSON-RPC 2.0 envelopes: turns one framed message into calls on the
+ * dispatcher and writes the replies.  It owns the parsed request for the
+ * length of the call; handlers borrow from it.  Everything about the
+ * envelope lives here — batches, notifications, ids, error objects — and
+ * nothing about methods.
+ */
+#ifndef KITH_PROTO_RPC_H
+#define KITH_PROTO_RPC_H
+
+#include "dispatch/dispatch.h"
+#include "util/buf.h"
+
+#include <cJSON.h>
+#include <stddef.h>
+
+/* Handles one complete message of `len` bytes (one JSON value, as framed).
+ * Appends its reply — one compact JSON value and "\n" — to `out`, or nothing
+ * for notifications and all-notification batches.  Returns the number of
+ * requests it carried. */
+int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, kith_buf *out);
+
+/* Appends an error reply for `id` (borrowed; NULL means null) with the
+ * KITH_E* `code`, a message and, when non-empty, data.param. */
+void kith_rpc_write_error(kith_buf *out, const cJSON *id, int code, const char *message,
+                          const char *param);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * The loop owner: listeners, the after-I/O pass (group commit, then flush),
+ * signals and shutdown.  See server.h for the design notes.
+ */
+#include "server/server.h"
+#include "commands/commands.h"
+#include "server/server_int.h"
+#include "store/token.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const kith_command *const command_tables[] = {
+    kith_cmd_system, kith_cmd_customer, kith_cmd_interaction, kith_cmd_order, NULL,
+};
+
+/* ---- connections come and go ---- */
+
+static void finish_if_done(struct kith_server *srv);
+
+void kith_server_conn_closed(struct kith_server *srv, kith_conn *c)
+{
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (srv->conns == c) srv->conns = c->next;
+    if (c->dirty) {
+        /* Closed between being marked and the pass's flush: unlink. */
+        for (kith_conn **p = &srv->dirty; *p; p = &(*p)->next_dirty)
+            if (*p == c) {
+                *p = c->next_dirty;
+                break;
+            }
+    }
+    srv->counters.connections--;
+    finish_if_done(srv);
+}
+
+/* Ends the loop once shutdown has begun and the last connection is gone:
+ * closing the remaining handles lets uv_run return. */
+static void finish_if_done(struct kith_server *srv)
+{
+    if (srv->shutting_down && !srv->conns && !srv->finished) {
+        srv->finished = 1;
+        uv_close((uv_handle_t *)&srv->after_io, NULL);
+        uv_close((uv_handle_t *)&srv->sweep, NULL);
+        uv_close((uv_handle_t *)&srv->sigint, NULL);
+        uv_close((uv_handle_t *)&srv->sigterm, NULL);
+        uv_close((uv_handle_t *)&srv->sighup, NULL);
+    }
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct kith_server *srv = listener->data;
+    if (status < 0) {
+        kith_warn("server: accept failed: %s", uv_strerror(status));
+        return;
+    }
+    kith_conn *c = kith_conn_new(srv, listener->type == UV_NAMED_PIPE);
+    if (!c) {
+        kith_error("server: out of memory accepting a connection");
+        return;
+    }
+    if (uv_accept(listener, &c->h.stream) < 0) {
+        kith_conn_close(c);
+        return;
+    }
+    kith_conn_start(c);
+    kith_conn_mark_dirty(c);
+}
+
+/* ---- the pass: commit, then flush (server.h notes 2 and 3) ---- */
+
+static void after_io(uv_check_t *h)
+{
+    struct kith_server *srv = h->data;
+    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
+        kith_error("server: commit failed; closing the connections whose writes were lost");
+        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
+            if (c->session.wrote) kith_conn_close(c);
+    }
+    kith_conn *c = srv->dirty;
+    srv->dirty = NULL;
+    while (c) {
+        kith_conn *next = c->next_dirty;
+        c->dirty = 0;
+        c->next_dirty = NULL;
+        c->session.wrote = 0;
+        kith_conn_flush(c);
+        c = next;
+    }
+}
+
+/* ---- shutdown ---- */
+
+static void close_listeners(struct kith_server *srv)
+{
+    if (srv->tcp_on) uv_close((uv_handle_t *)&srv->tcp, NULL);
+    if (srv->pipe_on) {
+        uv_close((uv_handle_t *)&srv->pipe, NULL);
+        unlink(srv->unix_name);
+    }
+    srv->tcp_on = srv->pipe_on = 0;
+}
+
+static void begin_shutdown(struct kith_server *srv, const char *why)
+{
+    if (srv->shutting_down) {
+        kith_warn("server: %s again: closing every connection now", why);
+        for (kith_conn *c = srv->conns; c; c = c->next)
+            kith_conn_close(c);
+        return;
+    }
+    kith_info("server: %s: shutting down", why);
+    srv->shutting_down = 1;
+    srv->shutdown_deadline = uv_now(&srv->loop) + (uint64_t)srv->cfg->shutdown_grace * 1000;
+    close_listeners(srv);
+    for (kith_conn *c = srv->conns; c; c = c->next)
+        kith_conn_close_after_flush(c);
+    finish_if_done(srv);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct kith_server *srv = h->data;
+    if (signum == SIGHUP) {
+        kith_info("server: SIGHUP: no rules engine loaded; nothing to reload");
+        return;
+    }
+    begin_shutdown(srv, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    struct kith_server *srv = t->data;
+    uint64_t now = uv_now(&srv->loop);
+    uint64_t idle_ms = (uint64_t)srv->cfg->idle_timeout * 1000;
+    for (kith_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (srv->shutting_down && now >= srv->shutdown_deadline) {
+            kith_conn_close(c);
+        } else if (idle_ms && !c->draining && now - c->last_active > idle_ms) {
+            kith_info("server: closing %s connection idle for %llds", c->session.name,
+                      (long long)srv->cfg->idle_timeout);
+            kith_conn_close(c);
+        }
+    }
+}
+
+/* ---- start-up ---- */
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *loopback)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(host)) return KITH_ECONFIG;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || end == colon + 1) return KITH_ECONFIG;
+    if (strcmp(host, "localhost") == 0) snprintf(host, sizeof(host), "127.0.0.1");
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0) {
+        *loopback = (ntohl(((struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+        return 0;
+    }
+    if (uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss) == 0) {
+        static const unsigned char loop6[16] = {[15] = 1};
+        *loopback = memcmp(&((struct sockaddr_in6 *)ss)->sin6_addr, loop6, 16) == 0;
+        return 0;
+    }
+    return KITH_ECONFIG;
+}
+
+static int open_tcp(struct kith_server *srv, int tokens_exist)
+{
+    if (strcmp(srv->cfg->listen, "none") == 0) {
+        snprintf(srv->tcp_name, sizeof(srv->tcp_name), "none");
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    int loopback = 0;
+    if (parse_listen(srv->cfg->listen, &ss, &loopback) < 0) {
+        kith_error("server: listen: '%s' is not HOST:PORT", srv->cfg->listen);
+        return KITH_ECONFIG;
+    }
+    if (!loopback && !tokens_exist) {
+        kith_error("server: refusing to listen on %s, which is not loopback, while no token "
+                   "exists; create one with `kithd token create --role admin --name NAME`",
+                   srv->cfg->listen);
+        return KITH_ECONFIG;
+    }
+    uv_tcp_init(&srv->loop, &srv->tcp);
+    srv->tcp.data = srv;
+    srv->tcp_on = 1;
+    int rc = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
+    if (!rc) rc = uv_listen((uv_stream_t *)&srv->tcp, 1024, on_connection);
+    if (rc < 0) {
+        kith_error("server: cannot listen on %s: %s", srv->cfg->listen, uv_strerror(rc));
+        return KITH_EIO;
+    }
+    int len = sizeof(ss);
+    uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &len);
+    char ip[64];
+    if (ss.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+        snprintf(srv->tcp_name, sizeof(srv->tcp_name), "[%s]:%d", ip,
+                 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+        snprintf(srv->tcp_name, sizeof(srv->tcp_name), "%s:%d", ip,
+                 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    }
+    return 0;
+}
+
+static int open_unix(struct kith_server *srv)
+{
+    kith_config_unix_path(srv->cfg, srv->unix_name, sizeof(srv->unix_name));
+    if (!srv->unix_name[0]) return 0;
+    struct stat st;
+    /* A socket left by a crash: the data-folder lock proves nobody uses it. */
+    if (stat(srv->unix_name, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(srv->unix_name);
+    uv_pipe_init(&srv->loop, &srv->pipe, 0);
+    srv->pipe.data = srv;
+    srv->pipe_on = 1;
+    int rc = uv_pipe_bind(&srv->pipe, srv->unix_name);
+    if (!rc) rc = uv_listen((uv_stream_t *)&srv->pipe, 1024, on_connection);
+    if (rc < 0) {
+        kith_error("server: cannot listen on %s: %s", srv->unix_name, uv_strerror(rc));
+        return KITH_EIO;
+    }
+    chmod(srv->unix_name, 0660);
+    return 0;
+}
+
+static int lock_data_dir(struct kith_server *srv)
+{
+    char path[KITH_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/kithd.lock", srv->cfg->data);
+    srv->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (srv->lock_fd < 0 || flock(srv->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        kith_error("server: %s is in use by another kithd (%s)", srv->cfg->data, strerror(errno));
+        return KITH_EIO;
+    }
+    return 0;
+}
+
+int kith_server_new(const kith_config *cfg, kith_server **out)
+{
+    *out = NULL;
+    struct kith_server *srv = calloc(1, sizeof(*srv));
+    if (!srv) return KITH_ENOMEM;
+    srv->cfg = cfg;
+    srv->lock_fd = -1;
+    uv_loop_init(&srv->loop);
+    *out = srv;
+    if (mkdir(cfg->data, 0755) < 0 && errno != EEXIST) {
+        kith_error("server: cannot create %s: %s", cfg->data, strerror(errno));
+        return KITH_EIO;
+    }
+    int rc = lock_data_dir(srv);
+    char db[KITH_PATH_MAX + 16];
+    snprintf(db, sizeof(db), "%s/kith.db", cfg->data);
+    if (!rc) rc = kith_store_open(db, cfg->synchronous, &srv->store);
+    if (rc) return rc;
+    srv->env = (kith_env){.default_currency = cfg->default_currency,
+                          .started_at = kith_time_now_ms(),
+                          .data_dir = cfg->data,
+                          .server = &srv->counters};
+    srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
+    if (!srv->dispatch) return KITH_ENOMEM;
+    for (int i = 0; command_tables[i]; i++)
+        if ((rc = kith_dispatch_register(srv->dispatch, command_tables[i])) < 0) return rc;
+
+    if ((rc = open_tcp(srv, kith_store_token_exists(srv->store))) < 0) return rc;
+    if ((rc = open_unix(srv)) < 0) return rc;
+    if (!srv->tcp_on && !srv->pipe_on) {
+        kith_error("server: both listeners are disabled; nothing to serve");
+        return KITH_ECONFIG;
+    }
+    uv_check_init(&srv->loop, &srv->after_io);
+    srv->after_io.data = srv;
+    uv_check_start(&srv->after_io, after_io);
+    uv_signal_init(&srv->loop, &srv->sigint);
+    uv_signal_init(&srv->loop, &srv->sigterm);
+    uv_signal_init(&srv->loop, &srv->sighup);
+    srv->sigint.data = srv->sigterm.data = srv->sighup.data = srv;
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sighup, on_signal, SIGHUP);
+    uv_timer_init(&srv->loop, &srv->sweep);
+    srv->sweep.data = srv;
+    uv_timer_start(&srv->sweep, on_sweep, 1000, 1000);
+    return 0;
+}
+
+int kith_server_run(kith_server *srv)
+{
+    printf("kithd ready tcp=%s unix=%s\n", srv->tcp_name,
+           srv->unix_name[0] ? srv->unix_name : "none");
+    fflush(stdout);
+    kith_info("server: kithd %s serving %s (tcp=%s unix=%s)", KITH_VERSION, srv->cfg->data,
+              srv->tcp_name, srv->unix_name[0] ? srv->unix_name : "none");
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    /* Writes from clients that left in the last pass are still owed a commit. */
+    int rc = kith_store_commit(srv->store);
+    kith_info("server: stopped");
+    return rc;
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+void kith_server_free(kith_server *srv)
+{
+    if (!srv) return;
+    /* Start-up may have failed half-way: close whatever handles exist and
+     * let their callbacks run before the loop goes. */
+    for (kith_conn *c = srv->conns; c; c = c->next)
+        kith_conn_close(c);
+    uv_walk(&srv->loop, close_any, NULL);
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&srv->loop) != 0) kith_warn("server: loop closed with live handles");
+    if (srv->pipe_on) unlink(srv->unix_name);
+    kith_dispatch_free(srv->dispatch);
+    kith_store_close(srv->store);
+    if (srv->lock_fd >= 0) close(srv->lock_fd);
+    free(srv);
+}

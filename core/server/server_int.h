@@ -1,0 +1,43 @@
+/*
+ * The server's state, shared by server.c and conn.c only.
+ */
+#ifndef KITH_SERVER_SERVER_INT_H
+#define KITH_SERVER_SERVER_INT_H
+
+#include "dispatch/dispatch.h"
+#include "server/config.h"
+#include "server/conn.h"
+#include "server/server.h"
+#include "store/store.h"
+
+#include <uv.h>
+
+#define KITH_READ_CHUNK 65536
+
+struct kith_server {
+    uv_loop_t loop;
+    const kith_config *cfg;
+    kith_store *store;
+    kith_dispatch *dispatch;
+    kith_env env;
+    kith_server_counters counters;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+    int tcp_on, pipe_on;
+    uv_check_t after_io;
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t sweep;
+    kith_conn *conns; /* every open connection */
+    kith_conn *dirty; /* connections to flush after this pass's commit */
+    int shutting_down, finished;
+    uint64_t shutdown_deadline;
+    int lock_fd;
+    char tcp_name[300];
+    char unix_name[KITH_PATH_MAX];
+    char readbuf[KITH_READ_CHUNK]; /* shared: reads are consumed synchronously */
+};
+
+/* Called by conn.c when a connection's handle has closed. */
+void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
+
+#endif

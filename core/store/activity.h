@@ -1,0 +1,34 @@
+/*
+ * A customer's activity: interactions and orders.  Both are append-only
+ * histories listed newest first (by `at`, then id).  Records go in and come
+ * out in their wire shape; the caller validates fields and keeps the stats
+ * row (stats.h) in step within the same request.
+ */
+#ifndef KITH_STORE_ACTIVITY_H
+#define KITH_STORE_ACTIVITY_H
+
+#include "store/store.h"
+#include "util/cursor.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+
+/* Inserts an interaction from `rec` (customer_id, type, summary, by, attrs)
+ * happening at `at`.  Returns 0 and the new record in *out (owned). */
+int kith_store_interaction_insert(kith_store *s, const cJSON *rec, int64_t at, int64_t now,
+                                  cJSON **out);
+/* Lists a customer's interactions, newest first, optionally of one type. */
+int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *type, int limit,
+                                const kith_cursor *after, cJSON *items, int *more,
+                                kith_cursor *next);
+
+/* Inserts an order (customer_id, currency, items, external_id from `rec`)
+ * of `cents` at `at`.  Returns 0 and the record in *out (owned), or
+ * KITH_ECONFLICT when external_id is taken. */
+int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at,
+                            int64_t now, cJSON **out);
+/* Lists a customer's orders, newest first. */
+int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const kith_cursor *after,
+                          cJSON *items, int *more, kith_cursor *next);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * See customer.h.  The tags column holds the JSON array users see; the
+ * customer_tags table indexes it for filtering and is rewritten with it.
+ */
+#include "store/customer.h"
+#include "store/row.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define CUSTOMER_COLUMNS                                                                           \
+    "c.id, c.name, c.email, c.phone, c.company, c.external_id, c.owner, c.stage, c.tags, "         \
+    "c.attrs, c.created_at, c.updated_at"
+
+static cJSON *from_row(sqlite3_stmt *st, void *unused)
+{
+    (void)unused;
+    cJSON *c = cJSON_CreateObject();
+    if (!c) return NULL;
+    int rc = kith_json_add_int(c, "id", sqlite3_column_int64(st, 0));
+    rc |= kith_row_add_str(c, "name", st, 1);
+    rc |= kith_row_add_str(c, "email", st, 2);
+    rc |= kith_row_add_str(c, "phone", st, 3);
+    rc |= kith_row_add_str(c, "company", st, 4);
+    rc |= kith_row_add_str(c, "external_id", st, 5);
+    rc |= kith_row_add_json(c, "tags", st, 8, "[]");
+    rc |= kith_row_add_str(c, "owner", st, 6);
+    rc |= kith_row_add_str(c, "stage", st, 7);
+    rc |= kith_row_add_json(c, "attrs", st, 9, "{}");
+    rc |= kith_row_add_time(c, "created_at", st, 10);
+    rc |= kith_row_add_time(c, "updated_at", st, 11);
+    if (rc) {
+        cJSON_Delete(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int write_tags(kith_store *s, int64_t id, const cJSON *tags, int replace)
+{
+    if (replace) {
+        sqlite3_stmt *del = kith_store_stmt(s, "DELETE FROM customer_tags WHERE customer_id = ?");
+        if (!del) return KITH_EIO;
+        sqlite3_bind_int64(del, 1, id);
+        if (sqlite3_step(del) != SQLITE_DONE) return kith_store_error(s, "untag");
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags)
+    {
+        if (!cJSON_IsString(t)) continue;
+        sqlite3_stmt *ins =
+            kith_store_stmt(s, "INSERT OR IGNORE INTO customer_tags(tag, customer_id) VALUES (?, ?)");
+        if (!ins) return KITH_EIO;
+        sqlite3_bind_text(ins, 1, t->valuestring, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, id);
+        if (sqlite3_step(ins) != SQLITE_DONE) return kith_store_error(s, "tag");
+    }
+    return 0;
+}
+
+/* Binds the writable fields of `rec` to parameters 1..9 in column order. */
+static int bind_fields(sqlite3_stmt *st, const cJSON *rec)
+{
+    static const char *const text_fields[] = {"name",  "email", "phone", "company",
+                                              "external_id", "owner"};
+    int rc = 0;
+    for (int i = 0; i < 6; i++)
+        rc |= kith_row_bind_str(st, i + 1, kith_json_get_str(rec, text_fields[i]));
+    const char *stage = kith_json_get_str(rec, "stage");
+    rc |= sqlite3_bind_text(st, 7, stage ? stage : "prospect", -1, SQLITE_TRANSIENT);
+    rc |= kith_row_bind_json(st, 8, cJSON_GetObjectItemCaseSensitive(rec, "tags"), "[]");
+    rc |= kith_row_bind_json(st, 9, cJSON_GetObjectItemCaseSensitive(rec, "attrs"), "{}");
+    return rc == SQLITE_OK ? 0 : KITH_ENOMEM;
+}
+
+int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "INSERT INTO customers(name, email, phone, company, external_id, owner, stage, tags, "
+           "attrs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?10, ?10)");
+    if (!st) return KITH_EIO;
+    if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
+    sqlite3_bind_int64(st, 10, now);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "insert customer");
+    *id = sqlite3_last_insert_rowid(kith_store_db(s));
+    sqlite3_stmt *stats = kith_store_stmt(s, "INSERT INTO customer_stats(customer_id) VALUES (?)");
+    if (!stats) return KITH_EIO;
+    sqlite3_bind_int64(stats, 1, *id);
+    if (sqlite3_step(stats) != SQLITE_DONE) return kith_store_error(s, "insert stats");
+    return write_tags(s, *id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 0);
+}
+
+int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "UPDATE customers SET name = ?, email = ?, phone = ?, company = ?, external_id = ?, "
+           "owner = ?, stage = ?, tags = ?, attrs = ?, updated_at = ?10 WHERE id = ?11");
+    if (!st) return KITH_EIO;
+    if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
+    sqlite3_bind_int64(st, 10, now);
+    sqlite3_bind_int64(st, 11, id);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "update customer");
+    if (sqlite3_changes(kith_store_db(s)) == 0) return KITH_ENOTFOUND;
+    return write_tags(s, id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 1);
+}
+
+int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.id = ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "get customer");
+    *out = from_row(st, NULL);
+    sqlite3_reset(st);
+    return *out ? 0 : KITH_ENOMEM;
+}
+
+int kith_store_customer_lookup(kith_store *s, const char *field, const char *value, int64_t *id)
+{
+    const char *sql = strcmp(field, "email") == 0
+                          ? "SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1"
+                          : "SELECT id FROM customers WHERE external_id = ?";
+    sqlite3_stmt *st = kith_store_stmt(s, sql);
+    if (!st) return KITH_EIO;
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "lookup customer");
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int kith_store_customer_delete(kith_store *s, int64_t id)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "DELETE FROM customers WHERE id = ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "delete customer");
+    return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
+}
+
+int kith_store_customer_count(kith_store *s, int64_t *n)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT count(*) FROM customers");
+    if (!st) return KITH_EIO;
+    if (sqlite3_step(st) != SQLITE_ROW) return kith_store_error(s, "count customers");
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* Escapes LIKE wildcards so free text matches literally (ESCAPE '\'). */
+static int like_pattern(kith_buf *b, const char *q)
+{
+    int rc = kith_buf_append(b, "%", 1);
+    for (const char *p = q; *p && !rc; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\') rc = kith_buf_append(b, "\\", 1);
+        if (!rc) rc = kith_buf_append(b, p, 1);
+    }
+    return rc ? rc : kith_buf_append(b, "%", 1);
+}
+
+int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int limit,
+                             const kith_cursor *after, cJSON *items, int *more, kith_cursor *next)
+{
+    /* The query is assembled from fixed fragments only; every value is bound.
+     * Each distinct shape is cached like any other statement. */
+    kith_buf sql, like;
+    kith_buf_init(&sql);
+    kith_buf_init(&like);
+    int rc = kith_buf_appends(&sql, "SELECT " CUSTOMER_COLUMNS " FROM customers c");
+    if (f->tag)
+        rc |= kith_buf_appends(&sql, " JOIN customer_tags t ON t.customer_id = c.id AND t.tag = ?1");
+    rc |= kith_buf_appends(&sql, " WHERE c.id > ?2");
+    if (f->stage) rc |= kith_buf_appends(&sql, " AND c.stage = ?3");
+    if (f->owner) rc |= kith_buf_appends(&sql, " AND c.owner = ?4");
+    if (f->q) {
+        rc |= kith_buf_appends(&sql, " AND (c.name LIKE ?5 ESCAPE '\\' OR c.email LIKE ?5 ESCAPE "
+                                     "'\\' OR c.company LIKE ?5 ESCAPE '\\' OR c.phone LIKE ?5 "
+                                     "ESCAPE '\\')");
+        rc |= like_pattern(&like, f->q);
+    }
+    int nattrs = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, f->attrs)
+    {
+        /* The attribute name is bound as a quoted JSON path, so any key works
+         * and none can inject SQL. */
+        rc |= kith_buf_appendf(&sql, " AND json_extract(c.attrs, ?%d) IS ?%d", 10 + 2 * nattrs,
+                               11 + 2 * nattrs);
+        nattrs++;
+    }
+    rc |= kith_buf_appends(&sql, " ORDER BY c.id LIMIT ?6");
+    sqlite3_stmt *st = rc ? NULL : kith_store_stmt(s, kith_buf_head(&sql));
+    if (!st) {
+        kith_buf_release(&sql);
+        kith_buf_release(&like);
+        return rc ? KITH_ENOMEM : KITH_EIO;
+    }
+    if (f->tag) sqlite3_bind_text(st, 1, f->tag, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, after ? after->id : 0);
+    if (f->stage) sqlite3_bind_text(st, 3, f->stage, -1, SQLITE_TRANSIENT);
+    if (f->owner) sqlite3_bind_text(st, 4, f->owner, -1, SQLITE_TRANSIENT);
+    if (f->q) sqlite3_bind_text(st, 5, kith_buf_head(&like), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 6, limit + 1);
+    int i = 0;
+    cJSON_ArrayForEach(a, f->attrs)
+    {
+        kith_buf path;
+        kith_buf_init(&path);
+        kith_buf_appends(&path, "$.\"");
+        for (const char *p = a->string; *p; p++) {
+            if (*p == '"' || *p == '\\') kith_buf_append(&path, "\\", 1);
+            kith_buf_append(&path, p, 1);
+        }
+        kith_buf_appends(&path, "\"");
+        sqlite3_bind_text(st, 10 + 2 * i, kith_buf_head(&path), -1, SQLITE_TRANSIENT);
+        kith_buf_release(&path);
+        /* json_extract returns SQL values: compare like with like. */
+        if (cJSON_IsString(a))
+            sqlite3_bind_text(st, 11 + 2 * i, a->valuestring, -1, SQLITE_TRANSIENT);
+        else if (cJSON_IsBool(a))
+            sqlite3_bind_int(st, 11 + 2 * i, cJSON_IsTrue(a));
+        else if (cJSON_IsNumber(a) && kith_json_is_int(a->valuedouble))
+            sqlite3_bind_int64(st, 11 + 2 * i, (sqlite3_int64)a->valuedouble);
+        else if (cJSON_IsNumber(a))
+            sqlite3_bind_double(st, 11 + 2 * i, a->valuedouble);
+        else
+            sqlite3_bind_null(st, 11 + 2 * i);
+        i++;
+    }
+    rc = kith_row_page(s, st, limit, 0, 0, from_row, NULL, items, more, next);
+    kith_buf_release(&sql);
+    kith_buf_release(&like);
+    return rc;
+}

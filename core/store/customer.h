@@ -1,0 +1,50 @@
+/*
+ * Customers: the rows, their tag index and their stats row.  Records go in
+ * and come out in their wire shape (cJSON objects with the keys of the
+ * contract); validating the fields is the caller's job (commands/), keeping
+ * the rows, the tag index and the stats row consistent is this file's.
+ */
+#ifndef KITH_STORE_CUSTOMER_H
+#define KITH_STORE_CUSTOMER_H
+
+#include "store/store.h"
+#include "util/cursor.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+
+/* Inserts a customer from `rec` (name, email, phone, company, external_id,
+ * owner, stage, tags, attrs; absent members take their defaults) with
+ * created_at = updated_at = now, its tag index and an empty stats row.
+ * Returns 0 and the new id, KITH_ECONFLICT when external_id is taken, or
+ * another KITH_E* code. */
+int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int64_t *id);
+/* Overwrites the writable fields of customer `id` from `rec` (a full record)
+ * and sets updated_at = now.  Returns 0, KITH_ENOTFOUND or KITH_ECONFLICT. */
+int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now);
+/* Loads customer `id` into *out (owned; cJSON_Delete it).  Returns 0 or
+ * KITH_ENOTFOUND. */
+int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out);
+/* Finds the id of the customer whose `field` ("external_id" or "email")
+ * equals value; for email the oldest match wins.  Returns 0 or
+ * KITH_ENOTFOUND. */
+int kith_store_customer_lookup(kith_store *s, const char *field, const char *value, int64_t *id);
+/* Deletes customer `id` with everything that hangs off it.  Returns 0 or
+ * KITH_ENOTFOUND. */
+int kith_store_customer_delete(kith_store *s, int64_t id);
+/* Counts existing customers. */
+int kith_store_customer_count(kith_store *s, int64_t *n);
+
+typedef struct kith_customer_filter {
+    const char *tag, *stage, *owner, *q; /* NULL: no condition */
+    const cJSON *attrs;                  /* object of attribute -> value, or NULL */
+} kith_customer_filter;
+
+/* Appends to `items` up to `limit` customers matching `f`, in id order,
+ * starting after `after` (NULL for the first page).  *more and *next tell
+ * whether and where a next page starts.  Returns 0 or a KITH_E* code. */
+int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int limit,
+                             const kith_cursor *after, cJSON *items, int *more,
+                             kith_cursor *next);
+
+#endif

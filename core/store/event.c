@@ -1,0 +1,40 @@
+/*
+ * See event.h.
+ */
+#include "store/event.h"
+#include "store/row.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include <sqlite3.h>
+
+int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id,
+                            const cJSON *data, int64_t at, int64_t *seq)
+{
+    kith_assert(kith_store_in_request(s));
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "INSERT INTO events(type, customer_id, data, at) VALUES (?, ?, ?, ?)");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+    if (customer_id > 0)
+        sqlite3_bind_int64(st, 2, customer_id);
+    else
+        sqlite3_bind_null(st, 2);
+    if (kith_row_bind_json(st, 3, data, "{}")) return KITH_ENOMEM;
+    sqlite3_bind_int64(st, 4, at);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "append event");
+    if (seq) *seq = sqlite3_last_insert_rowid(kith_store_db(s));
+    return 0;
+}
+
+int kith_store_event_last_seq(kith_store *s, int64_t *seq)
+{
+    /* sqlite_sequence keeps the high-water mark even when the log is trimmed. */
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    if (!st) return KITH_EIO;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return kith_store_error(s, "last seq");
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return 0;
+}

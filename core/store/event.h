@@ -1,0 +1,23 @@
+/*
+ * The event log: every committed change appends one row with a server-wide
+ * increasing `seq`, inside the same savepoint as the change (store.h, note
+ * 5).  Later layers read it after commit: rules' crm.on handlers and
+ * subscribers with replay.  This file only appends and reads.
+ */
+#ifndef KITH_STORE_EVENT_H
+#define KITH_STORE_EVENT_H
+
+#include "store/store.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+
+/* Appends an event of `type` about `customer_id` (0 for none) with `data`
+ * (borrowed; stored as compact JSON) at time `at`.  Must be called inside a
+ * request.  Returns 0 and the event's seq in *seq (may be NULL). */
+int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id,
+                            const cJSON *data, int64_t at, int64_t *seq);
+/* The seq of the newest event (0 when the log is empty). */
+int kith_store_event_last_seq(kith_store *s, int64_t *seq);
+
+#endif

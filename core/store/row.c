@@ -1,0 +1,73 @@
+/*
+ * See row.h.
+ */
+#include "store/row.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#include <stdlib.h>
+
+int kith_row_bind_str(sqlite3_stmt *st, int idx, const char *s)
+{
+    return s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+}
+
+int kith_row_bind_json(sqlite3_stmt *st, int idx, const cJSON *v, const char *fallback)
+{
+    if (!v) return sqlite3_bind_text(st, idx, fallback, -1, SQLITE_STATIC);
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text) return SQLITE_NOMEM;
+    return sqlite3_bind_text(st, idx, text, -1, free);
+}
+
+int kith_row_add_str(cJSON *obj, const char *key, sqlite3_stmt *st, int col)
+{
+    return kith_json_add_str(obj, key, (const char *)sqlite3_column_text(st, col));
+}
+
+int kith_row_add_time(cJSON *obj, const char *key, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return cJSON_AddNullToObject(obj, key) ? 0 : KITH_ENOMEM;
+    return kith_json_add_time(obj, key, sqlite3_column_int64(st, col));
+}
+
+int kith_row_add_json(cJSON *obj, const char *key, sqlite3_stmt *st, int col, const char *fallback)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    cJSON *v = text ? cJSON_ParseWithLength(text, (size_t)n) : NULL;
+    if (!v) v = cJSON_Parse(fallback);
+    if (!v) return KITH_ENOMEM;
+    cJSON_AddItemToObject(obj, key, v);
+    return 0;
+}
+
+int kith_row_page(kith_store *s, sqlite3_stmt *st, int limit, int key_col, int id_col,
+                  kith_row_builder build, void *arg, cJSON *items, int *more, kith_cursor *next)
+{
+    int n = 0, rc;
+    *more = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        cJSON *rec = build(st, arg);
+        if (!rec) {
+            sqlite3_reset(st);
+            return KITH_ENOMEM;
+        }
+        cJSON_AddItemToArray(items, rec);
+        next->key = sqlite3_column_int64(st, key_col);
+        next->id = sqlite3_column_int64(st, id_col);
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        int err = kith_store_error(s, "list");
+        sqlite3_reset(st);
+        return err;
+    }
+    sqlite3_reset(st);
+    return 0;
+}

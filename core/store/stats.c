@@ -1,0 +1,125 @@
+/*
+ * See stats.h.
+ */
+#include "store/stats.h"
+#include "store/row.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <sqlite3.h>
+
+#define MS_PER_DAY 86400000.0
+
+void kith_stats_init(kith_customer_stats *st)
+{
+    st->orders = st->total_spent_cents = st->interactions = st->complaints = 0;
+    st->first_order_at = st->last_order_at = st->last_interaction_at = KITH_TIME_NONE;
+}
+
+void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at)
+{
+    st->orders++;
+    st->total_spent_cents += cents;
+    if (st->first_order_at == KITH_TIME_NONE || at < st->first_order_at) st->first_order_at = at;
+    if (st->last_order_at == KITH_TIME_NONE || at > st->last_order_at) st->last_order_at = at;
+}
+
+void kith_stats_add_interaction(kith_customer_stats *st, int is_complaint, int64_t at)
+{
+    st->interactions++;
+    if (is_complaint) st->complaints++;
+    if (st->last_interaction_at == KITH_TIME_NONE || at > st->last_interaction_at)
+        st->last_interaction_at = at;
+}
+
+int kith_stats_avg_days_between_orders(const kith_customer_stats *st, double *days)
+{
+    if (st->orders < 2) return -1;
+    *days = (double)(st->last_order_at - st->first_order_at) / MS_PER_DAY / (double)(st->orders - 1);
+    return 0;
+}
+
+static int add_time_or_null(cJSON *o, const char *key, int64_t at)
+{
+    if (at == KITH_TIME_NONE) return cJSON_AddNullToObject(o, key) ? 0 : KITH_ENOMEM;
+    return kith_json_add_time(o, key, at);
+}
+
+cJSON *kith_stats_to_json(const kith_customer_stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    double avg;
+    int rc = kith_json_add_int(o, "orders", st->orders);
+    rc |= kith_json_add_money(o, "total_spent", st->total_spent_cents);
+    rc |= add_time_or_null(o, "first_order_at", st->first_order_at);
+    rc |= add_time_or_null(o, "last_order_at", st->last_order_at);
+    if (kith_stats_avg_days_between_orders(st, &avg) == 0)
+        /* Two decimals are plenty for a gap measured in days. */
+        rc |= cJSON_AddNumberToObject(o, "avg_days_between_orders", round(avg * 100) / 100) ? 0 : KITH_ENOMEM;
+    else
+        rc |= cJSON_AddNullToObject(o, "avg_days_between_orders") ? 0 : KITH_ENOMEM;
+    rc |= kith_json_add_int(o, "interactions", st->interactions);
+    rc |= kith_json_add_int(o, "complaints", st->complaints);
+    rc |= add_time_or_null(o, "last_interaction_at", st->last_interaction_at);
+    if (rc) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int64_t time_col(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? KITH_TIME_NONE
+                                                        : sqlite3_column_int64(st, col);
+}
+
+static void bind_time(sqlite3_stmt *st, int idx, int64_t at)
+{
+    if (at == KITH_TIME_NONE)
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_int64(st, idx, at);
+}
+
+int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *out)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT orders, total_spent_cents, first_order_at, last_order_at, interactions, "
+           "complaints, last_interaction_at FROM customer_stats WHERE customer_id = ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "get stats");
+    out->orders = sqlite3_column_int64(st, 0);
+    out->total_spent_cents = sqlite3_column_int64(st, 1);
+    out->first_order_at = time_col(st, 2);
+    out->last_order_at = time_col(st, 3);
+    out->interactions = sqlite3_column_int64(st, 4);
+    out->complaints = sqlite3_column_int64(st, 5);
+    out->last_interaction_at = time_col(st, 6);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *in)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "UPDATE customer_stats SET orders = ?, total_spent_cents = ?, first_order_at = ?, "
+           "last_order_at = ?, interactions = ?, complaints = ?, last_interaction_at = ? "
+           "WHERE customer_id = ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, in->orders);
+    sqlite3_bind_int64(st, 2, in->total_spent_cents);
+    bind_time(st, 3, in->first_order_at);
+    bind_time(st, 4, in->last_order_at);
+    sqlite3_bind_int64(st, 5, in->interactions);
+    sqlite3_bind_int64(st, 6, in->complaints);
+    bind_time(st, 7, in->last_interaction_at);
+    sqlite3_bind_int64(st, 8, id);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "put stats");
+    return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
+}

@@ -1,0 +1,45 @@
+/*
+ * Per-customer stats, maintained incrementally: every write that changes
+ * them updates the row in the same transaction, so a rule or a read never
+ * scans a customer's history.  The arithmetic is kept in pure functions
+ * (kith_stats_*) so it can be tested without a database.
+ */
+#ifndef KITH_STORE_STATS_H
+#define KITH_STORE_STATS_H
+
+#include "store/store.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+
+#define KITH_TIME_NONE INT64_MIN /* a time that has not happened yet */
+
+typedef struct kith_customer_stats {
+    int64_t orders;
+    int64_t total_spent_cents;
+    int64_t first_order_at, last_order_at; /* KITH_TIME_NONE before the first order */
+    int64_t interactions, complaints;
+    int64_t last_interaction_at; /* KITH_TIME_NONE before the first interaction */
+} kith_customer_stats;
+
+/* Resets to the stats of a customer with no history. */
+void kith_stats_init(kith_customer_stats *st);
+/* Accounts one order of `cents` at time `at`; orders may arrive out of time
+ * order (backdated imports), so first/last are a min and a max. */
+void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at);
+/* Accounts one interaction; complaints are counted separately too. */
+void kith_stats_add_interaction(kith_customer_stats *st, int is_complaint, int64_t at);
+/* The mean gap between consecutive orders in days: the gaps sum to
+ * last - first, so the mean is (last - first) / (orders - 1).  Returns 0 and
+ * sets *days, or -1 when there are fewer than two orders. */
+int kith_stats_avg_days_between_orders(const kith_customer_stats *st, double *days);
+/* The stats in their wire shape (owned by the caller), or NULL when out of
+ * memory. */
+cJSON *kith_stats_to_json(const kith_customer_stats *st);
+
+/* Loads the stats row of customer `id`.  Returns 0 or KITH_ENOTFOUND. */
+int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *st);
+/* Writes the stats row of customer `id`.  Returns 0 or a KITH_E* code. */
+int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *st);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * The connection, its pragmas, the statement cache and group commit.  See
+ * store.h for the design notes.  Migrations live in migrate.c.
+ */
+#include "store/store.h"
+#include "store/migrate.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STMT_CACHE_SIZE 256 /* power of two; dynamic list queries share it */
+
+struct stmt_slot {
+    char *sql;
+    uint32_t hash;
+    sqlite3_stmt *stmt;
+};
+
+struct kith_store {
+    sqlite3 *db;
+    int in_txn, in_request;
+    struct stmt_slot cache[STMT_CACHE_SIZE];
+    unsigned cached;
+    kith_store_counters counters;
+};
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+struct sqlite3 *kith_store_db(kith_store *s)
+{
+    return s->db;
+}
+
+int kith_store_error(kith_store *s, const char *what)
+{
+    int rc = sqlite3_extended_errcode(s->db);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return KITH_ECONFLICT;
+    kith_error("store: %s: %s (sqlite %d)", what, sqlite3_errmsg(s->db), rc);
+    if ((rc & 0xff) == SQLITE_NOMEM) return KITH_ENOMEM;
+    return KITH_EIO;
+}
+
+int kith_store_exec(kith_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        kith_error("store: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return KITH_EIO;
+    }
+    return 0;
+}
+
+kith_stmt *kith_store_stmt(kith_store *s, const char *sql)
+{
+    uint32_t h = hash_sql(sql);
+    unsigned i = h & (STMT_CACHE_SIZE - 1);
+    /* Linear probing over a fixed table: when it is full, the slot at the
+     * home position is evicted, which only costs a re-prepare. */
+    for (unsigned probe = 0; probe < 8; probe++) {
+        struct stmt_slot *slot = &s->cache[(i + probe) & (STMT_CACHE_SIZE - 1)];
+        if (!slot->stmt) break;
+        if (slot->hash == h && strcmp(slot->sql, sql) == 0) {
+            sqlite3_reset(slot->stmt);
+            sqlite3_clear_bindings(slot->stmt);
+            return slot->stmt;
+        }
+    }
+    struct stmt_slot *slot = NULL;
+    for (unsigned probe = 0; probe < 8 && !slot; probe++) {
+        struct stmt_slot *c = &s->cache[(i + probe) & (STMT_CACHE_SIZE - 1)];
+        if (!c->stmt) slot = c;
+    }
+    if (!slot) {
+        slot = &s->cache[i];
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+        slot->stmt = NULL;
+        s->cached--;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+        kith_error("store: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
+        return NULL;
+    }
+    slot->sql = strdup(sql);
+    if (!slot->sql) {
+        sqlite3_finalize(stmt);
+        return NULL;
+    }
+    slot->hash = h;
+    slot->stmt = stmt;
+    s->cached++;
+    return stmt;
+}
+
+static const char *sync_pragma(int mode)
+{
+    switch (mode) {
+    case KITH_SYNC_OFF: return "PRAGMA synchronous=OFF";
+    case KITH_SYNC_NORMAL: return "PRAGMA synchronous=NORMAL";
+    default: return "PRAGMA synchronous=FULL";
+    }
+}
+
+int kith_store_open(const char *path, int sync_mode, kith_store **out)
+{
+    *out = NULL;
+    kith_store *s = calloc(1, sizeof(*s));
+    if (!s) return KITH_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        kith_error("store: cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+        sqlite3_close(s->db);
+        free(s);
+        return KITH_EIO;
+    }
+    /* Another process (kithd token create) may write briefly: wait for it
+     * rather than failing. */
+    sqlite3_busy_timeout(s->db, 5000);
+    int rc = kith_store_exec(s, "PRAGMA journal_mode=WAL");
+    if (!rc) rc = kith_store_exec(s, sync_pragma(sync_mode));
+    if (!rc) rc = kith_store_exec(s, "PRAGMA foreign_keys=ON");
+    if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
+    if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
+    if (!rc) rc = kith_migrate(s);
+    if (rc) {
+        kith_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void kith_store_close(kith_store *s)
+{
+    if (!s) return;
+    if (s->in_txn) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (unsigned i = 0; i < STMT_CACHE_SIZE; i++) {
+        sqlite3_finalize(s->cache[i].stmt);
+        free(s->cache[i].sql);
+    }
+    if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
+    free(s);
+}
+
+int kith_store_request_begin(kith_store *s)
+{
+    kith_assert(!s->in_request);
+    if (!s->in_txn) {
+        if (kith_store_exec(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
+        s->in_txn = 1;
+    }
+    if (kith_store_exec(s, "SAVEPOINT request") < 0) return KITH_EIO;
+    s->in_request = 1;
+    return 0;
+}
+
+int kith_store_request_end(kith_store *s, int ok)
+{
+    kith_assert(s->in_request);
+    s->in_request = 0;
+    if (!ok) {
+        if (kith_store_exec(s, "ROLLBACK TO request") < 0) return KITH_EIO;
+        s->counters.rollbacks++;
+    }
+    return kith_store_exec(s, "RELEASE request");
+}
+
+int kith_store_in_request(const kith_store *s)
+{
+    return s->in_request;
+}
+
+int kith_store_in_txn(const kith_store *s)
+{
+    return s->in_txn;
+}
+
+static uint64_t mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int kith_store_commit(kith_store *s)
+{
+    kith_assert(!s->in_request);
+    if (!s->in_txn) return 0;
+    uint64_t t0 = mono_usec();
+    s->in_txn = 0;
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = kith_store_error(s, "commit");
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->counters.rollbacks++;
+        return rc < 0 && rc != KITH_ECONFLICT ? rc : KITH_EIO;
+    }
+    uint64_t dt = mono_usec() - t0;
+    s->counters.commits++;
+    s->counters.commit_usec_total += dt;
+    if (dt > s->counters.commit_usec_max) s->counters.commit_usec_max = dt;
+    return 0;
+}
+
+void kith_store_get_counters(const kith_store *s, kith_store_counters *out)
+{
+    *out = s->counters;
+    out->statements_cached = s->cached;
+}

@@ -1,0 +1,76 @@
+/*
+ * The store: Kith's one SQLite database, opened once per process on the loop
+ * thread.  This header covers the connection itself — pragmas, migrations,
+ * the prepared-statement cache and the transaction discipline; the record
+ * families live in their own files (customer.h, activity.h, stats.h, event.h,
+ * token.h).  No SQLite type or code crosses this module's border: callers see
+ * KITH_E* codes and cJSON records in their wire shape.
+ *
+ * DESIGN NOTES: group commit
+ *   1. There is one writer connection, used for reads too; it lives on the
+ *      loop thread and is never touched from another thread.
+ *   2. The first write request of a loop pass opens the transaction
+ *      (BEGIN IMMEDIATE, kith_store_request_begin); every later write request
+ *      of that pass joins it.  Each request runs inside its own SAVEPOINT, so a
+ *      failing request rolls back alone (kith_store_request_end with ok = 0)
+ *      and the others stay.
+ *   3. kith_store_commit() ends the pass's transaction.  The server calls it
+ *      once per loop pass, before it writes any reply: a reply to a write is
+ *      never sent before COMMIT returned.
+ *   4. A failed COMMIT rolls the whole transaction back and is reported; the
+ *      caller must then not acknowledge any write of that pass.
+ *   5. Events are appended inside the request's savepoint (event.h), so an
+ *      event exists exactly when the change it describes was committed.
+ */
+#ifndef KITH_STORE_STORE_H
+#define KITH_STORE_STORE_H
+
+#include <stdint.h>
+
+typedef struct kith_store kith_store;
+typedef struct sqlite3_stmt kith_stmt; /* opaque outside store/ */
+
+enum kith_sync_mode { KITH_SYNC_OFF = 0, KITH_SYNC_NORMAL = 1, KITH_SYNC_FULL = 2 };
+
+/* Opens (creating if needed) the database at `path` (":memory:" for a private
+ * in-memory store), applies pragmas and migrations.  Returns 0 and an owned
+ * store in *out (free with kith_store_close), or a negative code with the
+ * reason logged. */
+int kith_store_open(const char *path, int sync_mode, kith_store **out);
+/* Commits nothing: rolls back any open transaction, finalizes cached
+ * statements and closes the database. */
+void kith_store_close(kith_store *s);
+
+/* Opens the pass's transaction if needed, then a savepoint for one request.
+ * Returns 0 or KITH_EIO. */
+int kith_store_request_begin(kith_store *s);
+/* Ends the request's savepoint: released when ok, rolled back otherwise. */
+int kith_store_request_end(kith_store *s, int ok);
+/* 1 while a request savepoint is open. */
+int kith_store_in_request(const kith_store *s);
+/* 1 while the pass has an uncommitted transaction. */
+int kith_store_in_txn(const kith_store *s);
+/* Commits the pass's transaction, if any.  Returns 0, or KITH_EIO after
+ * rolling everything back (see note 4). */
+int kith_store_commit(kith_store *s);
+/* Counters for system.stats. */
+typedef struct kith_store_counters {
+    uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
+} kith_store_counters;
+void kith_store_get_counters(const kith_store *s, kith_store_counters *out);
+
+/* ---- for the store's own files only ---- */
+
+/* Returns a cached prepared statement for `sql`, reset and with bindings
+ * cleared, or NULL (logged) when it fails to prepare.  The statement is
+ * borrowed: do not finalize it. */
+kith_stmt *kith_store_stmt(kith_store *s, const char *sql);
+/* Runs `sql` (no results expected); returns 0 or KITH_EIO (logged). */
+int kith_store_exec(kith_store *s, const char *sql);
+/* Maps the last SQLite error to a KITH_E* code, logging it unless it is an
+ * expected constraint violation. */
+int kith_store_error(kith_store *s, const char *what);
+/* The raw connection, for the store's own files. */
+struct sqlite3 *kith_store_db(kith_store *s);
+
+#endif
