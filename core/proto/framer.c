@@ -220,5 +220,7 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
             return KITH_FRAME_ERROR;
         }
     }
+    /* Whitespace and discarded bytes are not kept while waiting for more. */
+    drop_prefix(f);
     return KITH_FRAME_MORE;
 }
