@@ -104,6 +104,38 @@ static int is_scalar_char(unsigned char c)
            c == '.' || c == '+' || c == '-';
 }
 
+/* A bare top-level token is JSON only as true, false, null or a number. */
+static int valid_scalar(const unsigned char *p, size_t n)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++)
+        if (n == strlen(words[i]) && memcmp(p, words[i], n) == 0) return 1;
+    size_t i = 0;
+    if (i < n && p[i] == '-') i++;
+    if (i < n && p[i] == '0')
+        i++;
+    else if (i < n && p[i] >= '1' && p[i] <= '9')
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && p[i] == '.') {
+        size_t d = ++i;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == d) return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        size_t d = i;
+        while (i < n && p[i] >= '0' && p[i] <= '9')
+            i++;
+        if (i == d) return 0;
+    }
+    return i == n;
+}
+
 static int emit(kith_framer *f, kith_frame *out, size_t end)
 {
     out->msg = kith_buf_head(&f->in) + f->start;
@@ -171,7 +203,7 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
             } else if (c == '"') {
                 f->state = VALUE;
                 f->in_string = 1;
-            } else if (is_scalar_char(c)) {
+            } else if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n') {
                 f->state = SCALAR;
             } else {
                 return fail(f, out, KITH_EPARSE, "unexpected character between messages", f->pos);
@@ -179,7 +211,11 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
             f->pos++;
             break;
         case SCALAR:
-            if (!is_scalar_char(c)) return emit(f, out, f->pos);
+            if (!is_scalar_char(c)) {
+                if (!valid_scalar(p + f->start, f->pos - f->start))
+                    return fail(f, out, KITH_EPARSE, "not a JSON value", f->pos - 1);
+                return emit(f, out, f->pos);
+            }
             f->pos++;
             break;
         case VALUE:

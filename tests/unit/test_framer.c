@@ -55,7 +55,7 @@ int main(void)
     both_ways("{\"a\":[1}, junk\n{\"ok\":1}", "E-1|M{\"ok\":1}|");
     /* A raw newline inside a string: the newline itself ends the discard. */
     /* What follows the newline is new input, however it looks. */
-    both_ways("{\"a\":\"x\ny\"}\n", "E-1|My|E-1|");
+    both_ways("{\"a\":\"x\ny\"}\n", "E-1|E-1|");
     both_ways("{\"a\":\"x\n{\"b\":2}", "E-1|M{\"b\":2}|");
     /* Garbage between messages. */
     both_ways("}{\"a\":1}\n{\"b\":1}", "E-1|M{\"b\":1}|");
@@ -66,7 +66,11 @@ int main(void)
     /* Valid multi-byte UTF-8 passes. */
     both_ways("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", "M{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}|");
     /* Top-level scalars are framed (the dispatcher answers -32600). */
-    both_ways("1\n\"x\" true\n", "M1|M\"x\"|Mtrue|");
+    both_ways("1\n\"x\" true\n-2.5e3 ", "M1|M\"x\"|Mtrue|M-2.5e3|");
+    /* A bare word that is not JSON fails at once, and the line goes with it. */
+    both_ways("hello world\n{\"b\":1}", "E-1|M{\"b\":1}|");
+    both_ways("nope ok\n{\"b\":1}", "E-1|M{\"b\":1}|");
+    both_ways("01 x\n[1]", "E-1|M[1]|");
     /* Nesting past the limit is refused at once. */
     {
         char deep[300];
