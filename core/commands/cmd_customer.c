@@ -252,7 +252,8 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
         rc = KITH_EPARAMS;
     }
     cJSON *c = NULL;
-    if (!rc) rc = load_full(ctx, id, &c);
+    if (!rc && (rc = kith_store_customer_get(ctx->store, id, &c)) < 0)
+        rc = kith_cmd_store_fail(ctx, rc, "customer");
     if (!rc && changes->child) {
         cJSON *data = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(data, "customer", c);

@@ -66,7 +66,7 @@ static struct entry *lookup(const kith_dispatch *d, const char *name)
 {
     kith_command key_cmd = {.name = name};
     struct entry key = {.cmd = &key_cmd};
-    return bsearch(&key, d->v, d->n, sizeof(*d->v), by_name);
+    return d->n ? bsearch(&key, d->v, d->n, sizeof(*d->v), by_name) : NULL;
 }
 
 kith_dispatch *kith_dispatch_new(kith_store *store, const kith_env *env)

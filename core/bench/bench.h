@@ -1,0 +1,265 @@
+/*
+ * kith-bench: a load generator for kithd, in the spirit of redis-benchmark
+ * but with latency measured correctly.  One libuv loop drives many
+ * connections, each keeping up to `pipeline` requests in flight; replies come
+ * back in request order, so a connection's in-flight requests form a FIFO and
+ * each reply is matched to the front entry.  Latencies go into log-linear
+ * histograms (util/histogram.h) in microseconds.
+ *
+ * Two ways to drive load:
+ *   - closed loop (default): a connection sends its next request as soon as a
+ *     reply frees a pipeline slot; latency is reply time minus send time.
+ *   - open loop (--rate R): request k is due at start + k/R whatever the
+ *     server does; latency is reply time minus that intended time, so time a
+ *     request spent waiting for a free slot counts against the server (no
+ *     coordinated omission).  Service time (from the actual send) is kept too.
+ *
+ * The files: bench_main.c (flags), bench_conn.c (one connection's socket,
+ * framing and FIFO), bench_run.c (phases, timers, bookkeeping), bench_pace.c
+ * (the open-loop schedule and its clock), bench_workload.c (what each
+ * workload sends), bench_report.c (text and JSON results).
+ *
+ * DESIGN NOTES
+ *   1. A run goes through phases, each started by kith_bench_next_phase():
+ *      CONNECT (every connection connects and, with a token, authenticates)
+ *      -> PRELOAD (--preload N: N customer.create over all connections)
+ *      -> DISCOVER (workloads that need ids but had no preload: page through
+ *      customer.list on connection 0) -> MEASURE -> DONE.  PRELOAD and
+ *      DISCOVER are skipped when not needed.
+ *   2. A phase ends only when every request it sent has been answered: the
+ *      sum of the connections' `inflight` is zero.  Nothing of an earlier
+ *      phase is in flight when MEASURE starts, so no reply is misattributed.
+ *   3. Every request in flight has a slot in its connection's FIFO, holding
+ *      the id sent, its kind and its send and intended times.  A reply whose
+ *      id is not the front slot's is a protocol failure of that connection.
+ *   4. A connection that fails before MEASURE aborts the run (the workload
+ *      would be incomplete); one that fails during MEASURE is closed, its
+ *      in-flight requests are counted as lost, and the others carry on.  Any
+ *      failed connection makes the exit status non-zero.
+ *   5. kith_bench_finish() is the one way out: it stops the timers, closes
+ *      every handle and lets uv_run() return; memory owned by a connection is
+ *      released in its close callback.
+ */
+#ifndef KITH_BENCH_BENCH_H
+#define KITH_BENCH_BENCH_H
+
+#include "util/buf.h"
+#include "util/histogram.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+/* Request kinds.  The first KITH_BENCH_OPS are measured workload operations
+ * (each with its own histogram); the rest are set-up requests. */
+enum kith_bench_kind {
+    KITH_BENCH_PING,
+    KITH_BENCH_GET,
+    KITH_BENCH_CREATE,
+    KITH_BENCH_ORDER,
+    KITH_BENCH_OPS,
+    KITH_BENCH_AUTH = KITH_BENCH_OPS,
+    KITH_BENCH_PRELOAD,
+    KITH_BENCH_LIST,
+};
+
+enum kith_bench_phase {
+    KITH_BENCH_CONNECT,
+    KITH_BENCH_PRELOADING,
+    KITH_BENCH_DISCOVER,
+    KITH_BENCH_MEASURE,
+    KITH_BENCH_DONE,
+};
+
+/* A workload is a mix of operations in percent; adding one is one table row
+ * in bench_workload.c. */
+typedef struct kith_bench_workload {
+    const char *name;
+    const char *help;
+    unsigned char mix[KITH_BENCH_OPS]; /* percent of each kind, summing to 100 */
+} kith_bench_workload;
+
+typedef struct kith_bench_config {
+    const char *host;
+    int port;
+    const char *unix_path; /* NULL for TCP */
+    int connections;
+    int pipeline;
+    uint64_t requests; /* 0: no limit (duration mode) */
+    double duration_s; /* 0: no limit (request-count mode) */
+    double rate;       /* requests/s in open-loop mode; 0 for closed loop */
+    uint64_t preload;
+    const kith_bench_workload *workload;
+    const char *token; /* borrowed from argv or the environment */
+    int json;
+    int quiet;
+    int fail_on_error;
+} kith_bench_config;
+
+/* One request in flight. */
+typedef struct kith_bench_slot {
+    uint64_t id;
+    uint64_t sent_ns;
+    uint64_t intended_ns; /* equals sent_ns in closed-loop mode */
+    int kind;
+} kith_bench_slot;
+
+typedef struct kith_bench kith_bench;
+
+typedef struct kith_bench_conn {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } h;
+    uv_connect_t connect_req;
+    uv_write_t write_req;
+    kith_bench *bench;
+    int index;
+    int handle_open; /* h was initialised and not yet closed */
+    int ready;       /* connected (and authenticated) */
+    int failed;
+    int writing;     /* write_req is in flight with `out_writing` */
+    kith_buf in;     /* received bytes not yet split into lines */
+    kith_buf out;    /* requests queued while a write is in flight */
+    kith_buf out_writing;
+    kith_bench_slot *fifo; /* ring of `fifo_cap` slots */
+    unsigned fifo_cap, fifo_head, inflight;
+    uint64_t next_id;
+} kith_bench_conn;
+
+struct kith_bench {
+    kith_bench_config cfg;
+    uv_loop_t loop;
+    struct sockaddr_storage addr;
+    kith_bench_conn *conns;
+    uv_timer_t stop_timer;     /* -d deadline */
+    uv_timer_t pace_timer;     /* --rate ticks where there is no timerfd */
+    uv_poll_t pace_poll;       /* --rate clock: watches pace_fd */
+    int pace_fd;               /* a timerfd, or -1 */
+    uv_timer_t progress_timer; /* the live progress line */
+    uv_signal_t sigint;
+    int phase;
+    int ready_conns, failed_conns;
+    unsigned inflight; /* over all connections */
+    uint64_t rng;
+    int exit_code;
+    int interrupted;
+
+    int64_t *ids; /* existing customer ids for get and order */
+    size_t nids, ids_cap;
+    uint64_t create_seq; /* the <n> in bench-<n>, unique per run */
+
+    uint64_t preload_sent, preload_errors;
+
+    int stop_issuing;
+    uint64_t start_ns, last_reply_ns;
+    uint64_t issued, completed, errors, lost;
+    uint64_t op_completed[KITH_BENCH_OPS], op_errors[KITH_BENCH_OPS];
+    kith_histogram latency[KITH_BENCH_OPS]; /* closed loop: service time; open: from intended */
+    kith_histogram service;                 /* open loop only: from the actual send */
+    uint64_t lag_max_ns, lag_sum_ns;        /* open loop: actual minus intended send */
+    int pump_next; /* the connection kith_bench_pump() starts with */
+    int progress_shown;
+    uint64_t progress_last_completed, progress_last_ns;
+    char first_error[240];
+};
+
+/* bench_run.c */
+
+/* Runs the whole benchmark on b->cfg (which the caller filled and validated)
+ * and b->addr.  Returns the process exit status: 0, or 1 when a connection
+ * failed, the set-up failed, or errors occurred under --fail-on-error.
+ * Prints the results unless the run aborted. */
+int kith_bench_run(kith_bench *b);
+/* Sends what every connection has room for in the measured phase, flushes,
+ * and finishes the run if nothing more is to come. */
+void kith_bench_pump(kith_bench *b);
+/* Moves to the next phase of DESIGN NOTES 1 and starts its requests. */
+void kith_bench_next_phase(kith_bench *b);
+/* Called by a connection once it is connected and authenticated. */
+void kith_bench_on_ready(kith_bench *b, kith_bench_conn *c);
+/* Called for every reply: `line` (NUL-terminated, borrowed) answers `slot`;
+ * `is_error` says it has an "error" member. */
+void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                         const char *line, size_t len, int is_error);
+/* Called once when a connection fails, after it started closing; `lost`
+ * requests were in flight on it. */
+void kith_bench_on_failed(kith_bench *b, kith_bench_conn *c, const char *why, unsigned lost);
+/* Keeps the first error text for the report (truncated). */
+void kith_bench_note_error(kith_bench *b, const char *text, size_t len);
+/* Stops everything and lets uv_run() return; sets the exit status if nonzero. */
+void kith_bench_finish(kith_bench *b, int exit_code);
+
+/* bench_conn.c */
+
+/* Initialises conns[index] and starts connecting; returns 0 or a negative
+ * libuv code (the connection then counts as failed by the caller). */
+int kith_bench_conn_open(kith_bench *b, int index);
+/* Queues one request: `params` is JSON text or NULL, borrowed.  The bytes
+ * go out at the next kith_bench_conn_flush().  Returns 0 or KITH_ENOMEM. */
+int kith_bench_conn_request(kith_bench_conn *c, int kind, uint64_t sent_ns, uint64_t intended_ns,
+                            const char *method, const char *params);
+/* Starts writing the queued requests unless a write is already in flight
+ * (its callback flushes again). */
+void kith_bench_conn_flush(kith_bench_conn *c);
+/* Marks the connection failed, starts closing it and reports it to the run
+ * with `why` (borrowed).  Idempotent. */
+void kith_bench_conn_fail(kith_bench_conn *c, const char *why);
+/* Starts closing; buffers are released in the close callback.  Idempotent. */
+void kith_bench_conn_close(kith_bench_conn *c);
+/* Free pipeline slots. */
+static inline unsigned kith_bench_conn_room(const kith_bench_conn *c, unsigned depth)
+{
+    return c->ready && !c->failed && c->inflight < depth ? depth - c->inflight : 0;
+}
+
+/* bench_pace.c */
+
+/* Initialises the pacing handles (at the start of every run). */
+void kith_bench_pace_init(kith_bench *b);
+/* Starts the open-loop clock; it calls kith_bench_pump() as requests fall
+ * due.  Call once, at the start of the measured phase. */
+void kith_bench_pace_start(kith_bench *b);
+/* Stops and closes the pacing handles (from kith_bench_finish()). */
+void kith_bench_pace_close(kith_bench *b);
+/* How many requests are due by `now`: request k at start + k/R, so the
+ * first is due at once; never more than cfg.requests when that is set. */
+uint64_t kith_bench_pace_due(const kith_bench *b, uint64_t now);
+/* The intended send time of request k (uv_hrtime() clock). */
+uint64_t kith_bench_pace_intended(const kith_bench *b, uint64_t k);
+
+/* bench_workload.c */
+
+/* Looks a workload up by name; returns NULL when unknown. */
+const kith_bench_workload *kith_bench_workload_find(const char *name);
+/* Prints "  name  help" lines for the usage text. */
+void kith_bench_workload_print(FILE *out);
+/* Whether the workload needs existing customer ids. */
+int kith_bench_workload_needs_ids(const kith_bench_workload *w);
+/* The name of a measured kind ("ping", "get", ...). */
+const char *kith_bench_kind_name(int kind);
+/* Draws the kind of the next measured request from the workload's mix. */
+int kith_bench_pick_kind(kith_bench *b);
+/* Queues a request of `kind` (measured or KITH_BENCH_PRELOAD) on `c`.
+ * Returns 0 or KITH_ENOMEM. */
+int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
+                    uint64_t intended_ns);
+/* Queues the customer.list page after `cursor` (NULL for the first). */
+int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor);
+/* Queues `auth` with b->cfg.token. */
+int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c);
+/* A uniformly distributed 64-bit number (xorshift64*). */
+uint64_t kith_bench_random(kith_bench *b);
+
+/* bench_report.c */
+
+/* Prints the results as text, one quiet line, or JSON per b->cfg. */
+void kith_bench_report(kith_bench *b);
+/* Rewrites the live progress line on stderr. */
+void kith_bench_progress(kith_bench *b);
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * A kith-bench run: the phases of bench.h's DESIGN NOTES, the pacing of
+ * requests (closed loop or open loop at a fixed arrival rate), the timers and
+ * the bookkeeping each reply feeds.  Sockets are bench_conn.c's, request
+ * bodies bench_workload.c's and the output bench_report.c's.
+ */
+#include "bench/bench.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include <cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* customer.list pages are 1000 ids; a million is plenty to pick from. */
+#define MAX_DISCOVERED_IDS 1000000u
+/* How many connection failures are described one by one. */
+#define MAX_FAILURES_SHOWN 3
+/* Exit status for a run stopped by a second SIGINT, as shells report it. */
+#define EXIT_INTERRUPTED 130
+
+static int open_loop(const kith_bench *b)
+{
+    return b->cfg.rate > 0;
+}
+
+static void say(const kith_bench *b, const char *msg)
+{
+    if (!b->cfg.quiet) fprintf(stderr, "kith-bench: %s\n", msg);
+}
+
+void kith_bench_note_error(kith_bench *b, const char *text, size_t len)
+{
+    if (b->first_error[0]) return;
+    if (len >= sizeof(b->first_error)) len = sizeof(b->first_error) - 1;
+    memcpy(b->first_error, text, len);
+    b->first_error[len] = '\0';
+}
+
+static void close_timer(uv_timer_t *t)
+{
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+void kith_bench_finish(kith_bench *b, int exit_code)
+{
+    if (exit_code && !b->exit_code) b->exit_code = exit_code;
+    if (b->phase == KITH_BENCH_DONE) return;
+    b->phase = KITH_BENCH_DONE;
+    close_timer(&b->stop_timer);
+    kith_bench_pace_close(b);
+    close_timer(&b->progress_timer);
+    uv_close((uv_handle_t *)&b->sigint, NULL);
+    for (int i = 0; b->conns && i < b->cfg.connections; i++)
+        kith_bench_conn_close(&b->conns[i]);
+}
+
+/* ---- the measured phase ----------------------------------------------- */
+
+static void check_done(kith_bench *b)
+{
+    if (b->phase == KITH_BENCH_MEASURE && b->stop_issuing && b->inflight == 0)
+        kith_bench_finish(b, 0);
+}
+
+/* Sends what `c` has room for: in closed loop as many requests as free
+ * slots; in open loop only requests already due, each stamped with its
+ * intended time.  The caller flushes. */
+static void pump_measure(kith_bench *b, kith_bench_conn *c, uint64_t now)
+{
+    unsigned room = kith_bench_conn_room(c, (unsigned)b->cfg.pipeline);
+    uint64_t limit = open_loop(b) ? kith_bench_pace_due(b, now) : b->cfg.requests;
+    for (; room > 0 && !b->stop_issuing; room--) {
+        if (limit && b->issued >= limit) break;
+        uint64_t intended = now;
+        if (open_loop(b)) {
+            intended = kith_bench_pace_intended(b, b->issued);
+            uint64_t lag = now > intended ? now - intended : 0;
+            b->lag_sum_ns += lag;
+            if (lag > b->lag_max_ns) b->lag_max_ns = lag;
+        }
+        if (kith_bench_send(b, c, kith_bench_pick_kind(b), now, intended) < 0) {
+            kith_bench_conn_fail(c, "out of memory");
+            return;
+        }
+        b->issued++;
+    }
+    if (b->cfg.requests && b->issued >= b->cfg.requests) b->stop_issuing = 1;
+}
+
+void kith_bench_pump(kith_bench *b)
+{
+    uint64_t now = uv_hrtime();
+    /* Start where the last round stopped, so that at low rates the requests
+     * still rotate over every connection instead of all going to the first. */
+    int n = b->cfg.connections;
+    for (int k = 0; k < n && b->phase == KITH_BENCH_MEASURE; k++) {
+        kith_bench_conn *c = &b->conns[(b->pump_next + k) % n];
+        uint64_t before = b->issued;
+        pump_measure(b, c, now);
+        kith_bench_conn_flush(c);
+        if (b->issued != before) b->pump_next = (c->index + 1) % n;
+    }
+    check_done(b);
+}
+
+static void on_stop(uv_timer_t *t)
+{
+    kith_bench *b = t->data;
+    b->stop_issuing = 1;
+    check_done(b);
+}
+
+static void on_progress(uv_timer_t *t)
+{
+    kith_bench_progress(t->data);
+}
+
+static void start_measure(kith_bench *b)
+{
+    b->phase = KITH_BENCH_MEASURE;
+    for (int i = 0; i < KITH_BENCH_OPS; i++)
+        kith_histogram_init(&b->latency[i]);
+    kith_histogram_init(&b->service);
+    b->start_ns = b->last_reply_ns = b->progress_last_ns = uv_hrtime();
+    if (b->cfg.duration_s > 0 && open_loop(b)) {
+        /* The arrivals of an open-loop run are fixed in advance, so a
+         * duration is a request count; requests still due at the deadline
+         * are sent, as their latency is part of the answer. */
+        uint64_t n = (uint64_t)ceil(b->cfg.duration_s * b->cfg.rate);
+        if (!b->cfg.requests || n < b->cfg.requests) b->cfg.requests = n;
+    } else if (b->cfg.duration_s > 0) {
+        uv_timer_start(&b->stop_timer, on_stop, (uint64_t)(b->cfg.duration_s * 1000), 0);
+    }
+    if (open_loop(b)) kith_bench_pace_start(b);
+    if (!b->cfg.quiet && !b->cfg.json && isatty(STDERR_FILENO))
+        uv_timer_start(&b->progress_timer, on_progress, 1000, 1000);
+    kith_bench_pump(b);
+}
+
+static void on_measured_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                              const char *line, size_t len, int is_error)
+{
+    uint64_t now = uv_hrtime();
+    /* Microseconds, rounded to nearest. */
+    kith_histogram_record(&b->latency[slot->kind], (now - slot->intended_ns + 500) / 1000);
+    if (open_loop(b)) kith_histogram_record(&b->service, (now - slot->sent_ns + 500) / 1000);
+    b->completed++;
+    b->op_completed[slot->kind]++;
+    b->last_reply_ns = now;
+    if (is_error) {
+        b->errors++;
+        b->op_errors[slot->kind]++;
+        kith_bench_note_error(b, line, len);
+    }
+    pump_measure(b, c, now);
+    check_done(b);
+}
+
+/* ---- set-up phases ---------------------------------------------------- */
+
+static void pump_preload(kith_bench *b, kith_bench_conn *c)
+{
+    /* Preload pipelines up to the FIFO's size (at least 16) whatever -P is:
+     * it is set-up, not measurement, and deep pipelines make it quick. */
+    unsigned room = kith_bench_conn_room(c, c->fifo_cap);
+    uint64_t now = uv_hrtime();
+    for (; room > 0 && b->preload_sent < b->cfg.preload; room--) {
+        if (kith_bench_send(b, c, KITH_BENCH_PRELOAD, now, now) < 0) {
+            kith_bench_conn_fail(c, "out of memory");
+            return;
+        }
+        b->preload_sent++;
+    }
+}
+
+static int add_id(kith_bench *b, int64_t id)
+{
+    if (b->nids == b->ids_cap) {
+        size_t cap = b->ids_cap ? b->ids_cap * 2 : 1024;
+        int64_t *ids = realloc(b->ids, cap * sizeof(*ids));
+        if (!ids) return KITH_ENOMEM;
+        b->ids = ids;
+        b->ids_cap = cap;
+    }
+    b->ids[b->nids++] = id;
+    return 0;
+}
+
+/* Stops a set-up phase that went wrong: says why and ends the run. */
+static void setup_failed(kith_bench *b, const char *what)
+{
+    fprintf(stderr, "kith-bench: %s\n", what);
+    if (b->first_error[0]) fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
+    kith_bench_finish(b, 1);
+}
+
+static void on_preload_reply(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
+{
+    cJSON *reply = is_error ? NULL : cJSON_Parse(line);
+    cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "result"),
+                                                 "id");
+    if (!cJSON_IsNumber(id) || add_id(b, (int64_t)id->valuedouble) < 0) {
+        b->preload_errors++;
+        kith_bench_note_error(b, line, strlen(line));
+    }
+    cJSON_Delete(reply);
+    if (b->preload_sent < b->cfg.preload) {
+        pump_preload(b, c);
+        return;
+    }
+    if (b->inflight > 0) return;
+    if (b->preload_errors > 0) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "preload: %" PRIu64 " of %" PRIu64 " creates failed",
+                 b->preload_errors, b->cfg.preload);
+        setup_failed(b, msg);
+        return;
+    }
+    kith_bench_next_phase(b);
+}
+
+static void on_list_reply(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
+{
+    cJSON *reply = is_error ? NULL : cJSON_Parse(line);
+    cJSON *result = cJSON_GetObjectItemCaseSensitive(reply, "result");
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(result, "items");
+    if (!cJSON_IsArray(items)) {
+        cJSON_Delete(reply);
+        kith_bench_note_error(b, line, strlen(line));
+        setup_failed(b, "customer.list failed; cannot find customers to use");
+        return;
+    }
+    cJSON *item;
+    cJSON_ArrayForEach(item, items)
+    {
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+        if (cJSON_IsNumber(id) && b->nids < MAX_DISCOVERED_IDS &&
+            add_id(b, (int64_t)id->valuedouble) < 0) {
+            cJSON_Delete(reply);
+            setup_failed(b, "out of memory");
+            return;
+        }
+    }
+    cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "next_cursor");
+    if (cJSON_IsString(next) && b->nids < MAX_DISCOVERED_IDS) {
+        int rc = kith_bench_send_list(b, c, next->valuestring);
+        cJSON_Delete(reply);
+        if (rc < 0) kith_bench_conn_fail(c, "out of memory");
+        return;
+    }
+    cJSON_Delete(reply);
+    kith_bench_next_phase(b);
+}
+
+void kith_bench_next_phase(kith_bench *b)
+{
+    int needs_ids = kith_bench_workload_needs_ids(b->cfg.workload);
+    if (b->phase == KITH_BENCH_CONNECT && b->cfg.preload > 0) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "preloading %" PRIu64 " customers", b->cfg.preload);
+        say(b, msg);
+        b->phase = KITH_BENCH_PRELOADING;
+        for (int i = 0; i < b->cfg.connections; i++) {
+            pump_preload(b, &b->conns[i]);
+            kith_bench_conn_flush(&b->conns[i]);
+        }
+        return;
+    }
+    if (b->phase == KITH_BENCH_CONNECT && needs_ids) {
+        b->phase = KITH_BENCH_DISCOVER;
+        if (kith_bench_send_list(b, &b->conns[0], NULL) < 0)
+            kith_bench_conn_fail(&b->conns[0], "out of memory");
+        kith_bench_conn_flush(&b->conns[0]);
+        return;
+    }
+    if (needs_ids && b->nids == 0) {
+        setup_failed(b, "no customers to use; create some first or pass --preload N");
+        return;
+    }
+    start_measure(b);
+}
+
+/* ---- events from the connections --------------------------------------- */
+
+void kith_bench_on_ready(kith_bench *b, kith_bench_conn *c)
+{
+    b->ready_conns++;
+    if (b->phase == KITH_BENCH_CONNECT && b->ready_conns == b->cfg.connections)
+        kith_bench_next_phase(b);
+}
+
+void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                         const char *line, size_t len, int is_error)
+{
+    switch (slot->kind) {
+    case KITH_BENCH_AUTH:
+        if (is_error) {
+            kith_bench_note_error(b, line, len);
+            kith_bench_conn_fail(c, "auth failed");
+            return;
+        }
+        c->ready = 1;
+        kith_bench_on_ready(b, c);
+        return;
+    case KITH_BENCH_PRELOAD:
+        on_preload_reply(b, c, line, is_error);
+        return;
+    case KITH_BENCH_LIST:
+        on_list_reply(b, c, line, is_error);
+        return;
+    default:
+        if (b->phase == KITH_BENCH_MEASURE) on_measured_reply(b, c, slot, line, len, is_error);
+        return;
+    }
+}
+
+void kith_bench_on_failed(kith_bench *b, kith_bench_conn *c, const char *why, unsigned lost)
+{
+    if (b->phase == KITH_BENCH_DONE) return;
+    b->failed_conns++;
+    if (b->failed_conns <= MAX_FAILURES_SHOWN)
+        fprintf(stderr, "kith-bench: connection %d: %s\n", c->index, why);
+    else if (b->failed_conns == MAX_FAILURES_SHOWN + 1)
+        fprintf(stderr, "kith-bench: (further connection failures not shown)\n");
+    if (b->phase != KITH_BENCH_MEASURE) {
+        /* Set-up cannot finish with a connection missing (note 4). */
+        if (b->first_error[0])
+            fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
+        kith_bench_finish(b, 1);
+        return;
+    }
+    b->lost += lost;
+    b->exit_code = 1;
+    if (b->failed_conns == b->cfg.connections) {
+        kith_bench_finish(b, 1);
+        return;
+    }
+    check_done(b);
+}
+
+static void on_sigint(uv_signal_t *s, int signum)
+{
+    kith_bench *b = s->data;
+    if (b->phase == KITH_BENCH_MEASURE && !b->stop_issuing) {
+        /* First Ctrl-C: stop sending, wait for the replies in flight and
+         * report what was measured; a second one gives up at once. */
+        b->stop_issuing = 1;
+        b->interrupted = 1;
+        say(b, "interrupted; waiting for the replies in flight (Ctrl-C again to abort)");
+        check_done(b);
+        return;
+    }
+    b->interrupted = 1;
+    kith_bench_finish(b, EXIT_INTERRUPTED);
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+int kith_bench_run(kith_bench *b)
+{
+    int rc = uv_loop_init(&b->loop);
+    if (rc < 0) {
+        fprintf(stderr, "kith-bench: event loop: %s\n", uv_strerror(rc));
+        return 1;
+    }
+    uv_timer_init(&b->loop, &b->stop_timer);
+    kith_bench_pace_init(b);
+    uv_timer_init(&b->loop, &b->progress_timer);
+    b->stop_timer.data = b->progress_timer.data = b;
+    uv_signal_init(&b->loop, &b->sigint);
+    b->sigint.data = b;
+    uv_signal_start(&b->sigint, on_sigint, SIGINT);
+
+    b->rng = uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ UINT64_C(0x9e3779b97f4a7c15);
+    /* Names and emails stay distinct across runs on the same data folder
+     * (in case a rule or index makes emails unique): <n> starts at the
+     * run's start time in seconds times a million. */
+    b->create_seq = (uint64_t)time(NULL) * 1000000u;
+
+    b->conns = calloc((size_t)b->cfg.connections, sizeof(*b->conns));
+    if (!b->conns) {
+        fprintf(stderr, "kith-bench: out of memory\n");
+        kith_bench_finish(b, 1);
+    }
+    for (int i = 0; b->conns && i < b->cfg.connections && b->phase != KITH_BENCH_DONE; i++) {
+        rc = kith_bench_conn_open(b, i);
+        if (rc < 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "connect: %s", uv_strerror(rc));
+            kith_bench_conn_fail(&b->conns[i], why);
+        }
+    }
+    uv_run(&b->loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&b->loop);
+    kith_assert(rc == 0); /* every handle was closed by kith_bench_finish */
+
+    if (b->start_ns) {
+        kith_bench_report(b);
+        if (b->cfg.fail_on_error && b->errors > 0 && !b->exit_code) b->exit_code = 1;
+        if (b->lost > 0 && !b->exit_code) b->exit_code = 1;
+    }
+    free(b->conns);
+    free(b->ids);
+    b->conns = NULL;
+    b->ids = NULL;
+    return b->exit_code;
+}

@@ -1,0 +1,47 @@
+/*
+ * The kith client's connection to kithd: one blocking stream socket (TCP or
+ * Unix) speaking JSON-RPC 2.0, one request at a time.
+ *
+ * Requests go out as compact JSON plus "\n"; the server writes every reply
+ * and notification as one compact JSON value plus "\n", so replies are read
+ * line by line.  Notifications that arrive while a reply is awaited (events
+ * for a subscriber) are dropped.  What a reply means, and how it is shown,
+ * is left to session.c and render.c.
+ */
+#ifndef KITH_CLI_CONN_H
+#define KITH_CLI_CONN_H
+
+#include "util/buf.h"
+
+#include <cJSON.h>
+
+typedef struct kith_cli_conn {
+    int fd;            /* -1 while closed */
+    long long next_id; /* request ids count up from 1 */
+    kith_buf in;       /* received bytes not yet parsed */
+    char err[320];     /* why the last open or call failed, for the user */
+} kith_cli_conn;
+
+/* Initialises a closed connection; allocates nothing. */
+void kith_cli_conn_init(kith_cli_conn *c);
+/* Closes the socket if open and frees the buffers; `c` can be opened again. */
+void kith_cli_conn_release(kith_cli_conn *c);
+
+/* Connects to host:port (a name or an IPv4/IPv6 literal).  Returns 0 or
+ * KITH_EIO with the reason in c->err. */
+int kith_cli_conn_open_tcp(kith_cli_conn *c, const char *host, const char *port);
+/* Connects to the Unix socket at `path`.  Returns 0 or KITH_EIO with the
+ * reason in c->err. */
+int kith_cli_conn_open_unix(kith_cli_conn *c, const char *path);
+/* Closes the socket; buffered input is dropped.  Safe when closed. */
+void kith_cli_conn_close(kith_cli_conn *c);
+
+/* Sends one request and waits for its reply.  Takes ownership of `params`
+ * (NULL sends none).  Returns 0 with *reply set to the whole reply object
+ * (owned by the caller; it holds "result" or "error"), KITH_EIO when the
+ * connection failed, closed, or the server sent something that is not a
+ * JSON-RPC message (reason in c->err; the connection is closed then), or
+ * KITH_ENOMEM. */
+int kith_cli_conn_call(kith_cli_conn *c, const char *method, cJSON *params, cJSON **reply);
+
+#endif

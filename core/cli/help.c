@@ -1,0 +1,140 @@
+/*
+ * `kith help` from the server's OpenRPC document: see help.h.
+ *
+ * The document comes from the network, so every field is optional here: a
+ * method without a summary, a param without a schema or a role the server
+ * did not state still prints, with the gap shown as "-" or "any".
+ */
+#include "cli/help.h"
+#include "util/error.h"
+
+#include <string.h>
+
+/* Names longer than this do not widen the name column for everyone. */
+#define NAME_COLUMN_MAX 28
+
+static const char *str_field(const cJSON *obj, const char *key, const char *fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : fallback;
+}
+
+static int is_required(const cJSON *param)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(param, "required"));
+}
+
+static const cJSON *methods_of(const cJSON *doc)
+{
+    const cJSON *methods = cJSON_GetObjectItemCaseSensitive(doc, "methods");
+    return cJSON_IsArray(methods) ? methods : NULL;
+}
+
+const cJSON *kith_cli_help_find(const cJSON *doc, const char *name)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, methods_of(doc))
+    {
+        if (strcmp(str_field(m, "name", ""), name) == 0) return m;
+    }
+    return NULL;
+}
+
+static size_t column_width(size_t now, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    return n > now && n <= max ? n : now;
+}
+
+int kith_cli_help_list(FILE *out, const cJSON *doc)
+{
+    const cJSON *methods = methods_of(doc), *m;
+    size_t name_w = 0, role_w = 1;
+    cJSON_ArrayForEach(m, methods)
+    {
+        name_w = column_width(name_w, str_field(m, "name", "?"), NAME_COLUMN_MAX);
+        role_w = column_width(role_w, str_field(m, "x-kith-role", "-"), NAME_COLUMN_MAX);
+    }
+    if (!methods || !methods->child) {
+        fputs("the server lists no methods\n", out);
+        return 0;
+    }
+    cJSON_ArrayForEach(m, methods)
+    {
+        fprintf(out, "%-*s  %-*s  %s\n", (int)name_w, str_field(m, "name", "?"), (int)role_w,
+                str_field(m, "x-kith-role", "-"), str_field(m, "summary", ""));
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(m, "params"), *p;
+        if (!cJSON_GetArraySize(params)) continue;
+        /* The params line sits under the summary, where the eye already is. */
+        fprintf(out, "%*s", (int)(name_w + role_w + 4), "");
+        int first = 1;
+        cJSON_ArrayForEach(p, params)
+        {
+            fprintf(out, "%s%s%s", first ? "" : ", ", str_field(p, "name", "?"),
+                    is_required(p) ? "" : "?");
+            first = 0;
+        }
+        fputc('\n', out);
+    }
+    fputs("\n'kith help METHOD' describes a method's params; '?' marks optional ones.\n", out);
+    return 0;
+}
+
+/* Writes a param's schema type into text: "string", "integer|string" for a
+ * list of types, "any" when the schema does not say. */
+static void type_text(const cJSON *param, char *text, size_t size)
+{
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(param, "schema");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(schema, "type");
+    snprintf(text, size, "any");
+    if (cJSON_IsString(type)) {
+        snprintf(text, size, "%s", type->valuestring);
+    } else if (cJSON_IsArray(type) && type->child) {
+        size_t used = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, type)
+        {
+            if (!cJSON_IsString(t) || used >= size) continue;
+            int n = snprintf(text + used, size - used, "%s%s", used ? "|" : "", t->valuestring);
+            if (n > 0) used += (size_t)n;
+        }
+    }
+}
+
+int kith_cli_help_method(FILE *out, const cJSON *doc, const char *name)
+{
+    const cJSON *m = kith_cli_help_find(doc, name);
+    if (!m) return KITH_ENOMETHOD;
+
+    const char *summary = str_field(m, "summary", "");
+    const char *description = str_field(m, "description", "");
+    fprintf(out, "%s%s%s\n", name, *summary ? ": " : "", summary);
+    if (*description && strcmp(description, summary) != 0) fprintf(out, "%s\n", description);
+    fprintf(out, "role: %s\n", str_field(m, "x-kith-role", "-"));
+
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(m, "params"), *p;
+    if (!cJSON_GetArraySize(params)) {
+        fputs("params: none\n", out);
+        return 0;
+    }
+    size_t name_w = 0, type_w = 0;
+    char type[64];
+    cJSON_ArrayForEach(p, params)
+    {
+        name_w = column_width(name_w, str_field(p, "name", "?"), NAME_COLUMN_MAX);
+        type_text(p, type, sizeof(type));
+        type_w = column_width(type_w, type, sizeof(type));
+    }
+    fputs("params:\n", out);
+    cJSON_ArrayForEach(p, params)
+    {
+        const char *about = str_field(p, "description", "");
+        type_text(p, type, sizeof(type));
+        fprintf(out, "  %-*s  %-*s  ", (int)name_w, str_field(p, "name", "?"), (int)type_w, type);
+        if (*about)
+            fprintf(out, "%-8s  %s\n", is_required(p) ? "required" : "optional", about);
+        else
+            fprintf(out, "%s\n", is_required(p) ? "required" : "optional");
+    }
+    return 0;
+}

@@ -1,0 +1,174 @@
+/*
+ * kith, the command-line client: flags, connecting, authenticating, then
+ * one command or the interactive prompt.
+ *
+ * Flags may come anywhere before a "--" (so `kith customer.list --json`
+ * works); every other word belongs to the command.  A flag never takes a
+ * word containing '=' by accident, since key=value words are not flags.
+ *
+ * Exit status: 0 success; 1 the server returned an error, or bad usage;
+ * 2 the server could not be reached or the connection broke.  Commands and
+ * their output are left to session.c, the prompt to repl.c.
+ */
+#include "cli/render.h"
+#include "cli/repl.h"
+#include "cli/session.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef KITH_VERSION
+#define KITH_VERSION "0.0.0"
+#endif
+
+#define EXIT_FAILED      1
+#define EXIT_UNREACHABLE 2
+
+struct options {
+    const char *host;
+    const char *port;
+    const char *unix_path; /* when set, used instead of host and port */
+    int json;
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: kith [options] [METHOD [key=value ...]]\n"
+          "       kith [options] call METHOD ['<json params>']\n"
+          "       kith [options] help [METHOD]\n"
+          "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
+          "tab completes method and param names).\n"
+          "\n"
+          "options:\n"
+          "  --host HOST    server host (default 127.0.0.1)\n"
+          "  --port PORT    server TCP port (default 7411)\n"
+          "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
+          "  --json         print results as compact JSON, one line each\n"
+          "  -h, --help     show this help\n"
+          "  --version      print kith's version\n"
+          "\n"
+          "A value is sent as JSON when it is valid JSON (n=5 ok=true tags='[\"vip\"]'\n"
+          "note='\"42\"'), else as a string (name=Ada zip=0123). Keys are literal.\n"
+          "\n"
+          "environment:\n"
+          "  KITH_TOKEN     authenticate with this token before the first call\n"
+          "\n"
+          "exit status: 0 ok, 1 the server returned an error (or bad usage),\n"
+          "2 the server could not be reached.\n",
+          out);
+}
+
+static int valid_port(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    return *s && *end == '\0' && n > 0 && n <= 65535;
+}
+
+/* Takes a flag's value from `--flag=value` or the next word. */
+static const char *flag_value(const char *flag, const char *eq, int argc, char **argv, int *i)
+{
+    if (eq) return eq + 1;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "kith: %s needs a value\n", flag);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Parses flags out of argv, moving the command's words to the front of
+ * argv.  Returns the number of command words, or -1 after printing why (or
+ * -2 when the run is over: --help, --version). */
+static int parse_flags(int argc, char **argv, struct options *o)
+{
+    int words = 0, flags_done = 0;
+    for (int i = 1; i < argc; i++) {
+        char *arg = argv[i];
+        if (flags_done || arg[0] != '-' || arg[1] == '\0') {
+            argv[words++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            flags_done = 1;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+        char name[32];
+        snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+        if (!eq && (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0)) {
+            usage(stdout);
+            return -2;
+        } else if (strcmp(name, "--version") == 0 && !eq) {
+            printf("kith %s\n", KITH_VERSION);
+            return -2;
+        } else if (strcmp(name, "--json") == 0 && !eq) {
+            o->json = 1;
+        } else if (strcmp(name, "--host") == 0) {
+            if (!(o->host = flag_value(name, eq, argc, argv, &i))) return -1;
+        } else if (strcmp(name, "--unix") == 0) {
+            if (!(o->unix_path = flag_value(name, eq, argc, argv, &i))) return -1;
+        } else if (strcmp(name, "--port") == 0) {
+            if (!(o->port = flag_value(name, eq, argc, argv, &i))) return -1;
+            if (!valid_port(o->port)) {
+                fprintf(stderr, "kith: --port wants a number from 1 to 65535, not '%s'\n", o->port);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", arg);
+            return -1;
+        }
+    }
+    return words;
+}
+
+static int exit_status(int rc)
+{
+    if (rc == 0) return 0;
+    return rc == KITH_EIO ? EXIT_UNREACHABLE : EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {"127.0.0.1", "7411", NULL, 0};
+    int words = parse_flags(argc, argv, &o);
+    if (words == -2) return 0;
+    if (words < 0) return EXIT_FAILED;
+
+    /* LC_CTYPE only: libedit needs it for UTF-8 input, and LC_NUMERIC must
+     * stay "C" for cJSON to read and write numbers with a '.'. */
+    setlocale(LC_CTYPE, "");
+    kith_cli_render_set_utf8(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
+    /* A closed stdout (kith ... | head) ends output quietly, not by signal. */
+    signal(SIGPIPE, SIG_IGN);
+
+    kith_cli_session s;
+    kith_cli_session_init(&s);
+    s.json_output = o.json;
+    int rc = o.unix_path ? kith_cli_conn_open_unix(&s.conn, o.unix_path)
+                         : kith_cli_conn_open_tcp(&s.conn, o.host, o.port);
+    if (rc < 0) {
+        fprintf(stderr, "kith: %s\n", s.conn.err);
+        kith_cli_session_release(&s);
+        return EXIT_UNREACHABLE;
+    }
+
+    const char *token = getenv("KITH_TOKEN");
+    if (token && *token) rc = kith_cli_session_auth(&s, token);
+    if (rc == 0) rc = words > 0 ? kith_cli_session_run(&s, words, argv) : kith_cli_repl_run(&s);
+
+    kith_cli_session_release(&s);
+    /* Output that could not be written is a failure, except when the
+     * reader left on purpose (kith ... | head). */
+    if (fflush(stdout) != 0 && errno != EPIPE && rc == 0) {
+        fprintf(stderr, "kith: cannot write the output: %s\n", strerror(errno));
+        return EXIT_FAILED;
+    }
+    return exit_status(rc);
+}

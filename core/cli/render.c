@@ -1,0 +1,298 @@
+/*
+ * Results and errors on the terminal: see render.h for what a user sees.
+ *
+ * Widths are counted in code points, not bytes, so names with accents line
+ * up; wide (East Asian) characters are counted as one column, a trade made
+ * to stay free of locale-dependent wcwidth().  Control characters in cells
+ * become spaces: a note with a newline in it must not break the table.
+ */
+#include "cli/render.h"
+#include "util/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *ellipsis = "...";
+static size_t ellipsis_width = 3;
+
+void kith_cli_render_set_utf8(int utf8)
+{
+    ellipsis = utf8 ? "\xe2\x80\xa6" : "...";
+    ellipsis_width = utf8 ? 1 : 3;
+}
+
+/* Code points in a UTF-8 string: every byte but continuation bytes. */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+/* Byte offset where code point number `index` starts (or the end). */
+static size_t offset_of(const char *s, size_t index)
+{
+    size_t i = 0, seen = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) == 0x80) continue;
+        if (seen++ == index) return i;
+    }
+    return i;
+}
+
+char *kith_cli_render_value(const cJSON *v)
+{
+    if (cJSON_IsString(v)) return strdup(v->valuestring);
+    return cJSON_PrintUnformatted(v);
+}
+
+/* Makes owned text fit a cell: control characters become spaces and text
+ * longer than KITH_CLI_CELL_MAX is cut to end in the ellipsis.  Takes `s`;
+ * returns the (possibly new) text, or NULL when out of memory. */
+static char *fit_cell(char *s)
+{
+    if (!s) return NULL;
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    if (text_width(s) <= KITH_CLI_CELL_MAX) return s;
+
+    size_t keep = offset_of(s, KITH_CLI_CELL_MAX - ellipsis_width);
+    size_t elen = strlen(ellipsis);
+    char *cut = malloc(keep + elen + 1);
+    if (cut) {
+        memcpy(cut, s, keep);
+        memcpy(cut + keep, ellipsis, elen + 1);
+    }
+    free(s);
+    return cut;
+}
+
+static void print_padded(FILE *out, const char *s, size_t width, int right)
+{
+    size_t pad = width - text_width(s);
+    if (right) fprintf(out, "%*s", (int)pad, "");
+    fputs(s, out);
+    if (!right) fprintf(out, "%*s", (int)pad, "");
+}
+
+/* One table line, without trailing blanks: it stops after its last
+ * non-empty cell, and that cell gets no padding when left-aligned. */
+static void print_row(FILE *out, char *const *cells, const size_t *width, const int *numeric,
+                      size_t ncols)
+{
+    while (ncols > 1 && cells[ncols - 1][0] == '\0')
+        ncols--;
+    for (size_t j = 0; j < ncols; j++) {
+        int last = j + 1 == ncols;
+        if (last && !numeric[j])
+            fputs(cells[j], out);
+        else
+            print_padded(out, cells[j], width[j], numeric[j]);
+        fputs(last ? "\n" : "  ", out);
+    }
+}
+
+/* Collects the union of the rows' keys in first-seen order.  The names are
+ * borrowed from `rows`.  Returns 0 or KITH_ENOMEM. */
+static int collect_columns(const cJSON *rows, const char ***cols, size_t *ncols)
+{
+    const char **names = NULL;
+    size_t n = 0, cap = 0;
+    const cJSON *row, *field;
+    cJSON_ArrayForEach(row, rows)
+    {
+        if (!cJSON_IsObject(row)) continue;
+        cJSON_ArrayForEach(field, row)
+        {
+            size_t j = 0;
+            while (j < n && strcmp(names[j], field->string) != 0)
+                j++;
+            if (j < n) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                const char **grown = realloc(names, cap * sizeof(*names));
+                if (!grown) {
+                    free(names);
+                    return KITH_ENOMEM;
+                }
+                names = grown;
+            }
+            names[n++] = field->string;
+        }
+    }
+    *cols = names;
+    *ncols = n;
+    return 0;
+}
+
+int kith_cli_render_table(FILE *out, const cJSON *rows)
+{
+    const char **cols;
+    size_t ncols;
+    if (collect_columns(rows, &cols, &ncols) < 0) return KITH_ENOMEM;
+    if (ncols == 0) {
+        /* Only empty objects: a table of no columns would print nothing. */
+        for (int k = cJSON_GetArraySize(rows); k > 0; k--)
+            fputs("{}\n", out);
+        return 0;
+    }
+    size_t nrows = (size_t)cJSON_GetArraySize(rows);
+    /* cells holds the header line, the dashes under it, then the rows. */
+    size_t nlines = nrows + 2;
+    char **cells = calloc(nlines * ncols + 1, sizeof(*cells));
+    size_t *width = calloc(ncols + 1, sizeof(*width));
+    int *numeric = calloc(ncols + 1, sizeof(*numeric));
+    int rc = KITH_ENOMEM;
+    if (!cells || !width || !numeric) goto done;
+
+    for (size_t j = 0; j < ncols; j++) {
+        if (!(cells[j] = fit_cell(strdup(cols[j])))) goto done;
+        width[j] = text_width(cells[j]);
+        numeric[j] = 1;
+    }
+    size_t i = 2;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        for (size_t j = 0; j < ncols; j++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, cols[j]);
+            char *text = (!v || cJSON_IsNull(v)) ? strdup("") : kith_cli_render_value(v);
+            char *cell = fit_cell(text);
+            if (!cell) goto done;
+            cells[i * ncols + j] = cell;
+            if (text_width(cell) > width[j]) width[j] = text_width(cell);
+            /* Numbers read best right-aligned, but only when the whole
+             * column is numbers (empty cells do not count). */
+            if (v && !cJSON_IsNull(v) && !cJSON_IsNumber(v)) numeric[j] = 0;
+        }
+        i++;
+    }
+    for (size_t j = 0; j < ncols; j++) {
+        char *dashes = malloc(width[j] + 1);
+        if (!dashes) goto done;
+        memset(dashes, '-', width[j]);
+        dashes[width[j]] = '\0';
+        cells[ncols + j] = dashes;
+    }
+    for (size_t line = 0; line < nlines; line++)
+        print_row(out, cells + line * ncols, width, numeric, ncols);
+    rc = 0;
+
+done:
+    if (cells)
+        for (size_t k = 0; k < nlines * ncols; k++)
+            free(cells[k]);
+    free(cells);
+    free(width);
+    free(numeric);
+    free(cols);
+    return rc;
+}
+
+static int print_value_line(FILE *out, const char *key, const cJSON *v)
+{
+    char *text = kith_cli_render_value(v);
+    if (!text) return KITH_ENOMEM;
+    if (key)
+        fprintf(out, "%s: %s\n", key, text);
+    else
+        fprintf(out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int render_array(FILE *out, const cJSON *array)
+{
+    if (cJSON_GetArraySize(array) == 0) {
+        fputs("(none)\n", out);
+        return 0;
+    }
+    const cJSON *el;
+    int all_objects = 1;
+    cJSON_ArrayForEach(el, array)
+    {
+        if (!cJSON_IsObject(el)) all_objects = 0;
+    }
+    if (all_objects) return kith_cli_render_table(out, array);
+    /* Names (segment.of), mixed values: one per line reads best. */
+    cJSON_ArrayForEach(el, array)
+    {
+        if (print_value_line(out, NULL, el) < 0) return KITH_ENOMEM;
+    }
+    return 0;
+}
+
+static int render_object(FILE *out, const cJSON *obj)
+{
+    if (!obj->child) {
+        fputs("{}\n", out);
+        return 0;
+    }
+    const cJSON *field;
+    cJSON_ArrayForEach(field, obj)
+    {
+        if (print_value_line(out, field->string, field) < 0) return KITH_ENOMEM;
+    }
+    return 0;
+}
+
+/* A list result is `{"items": [...], "next_cursor": ...}`, maybe with more
+ * members, which are shown after the table. */
+static int is_list(const cJSON *v)
+{
+    return cJSON_IsObject(v) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(v, "items")) &&
+           cJSON_HasObjectItem(v, "next_cursor");
+}
+
+static int render_list(FILE *out, const cJSON *list)
+{
+    int rc = render_array(out, cJSON_GetObjectItemCaseSensitive(list, "items"));
+    if (rc < 0) return rc;
+    const cJSON *field;
+    cJSON_ArrayForEach(field, list)
+    {
+        /* A null cursor means the last page: nothing to say. */
+        if (strcmp(field->string, "items") == 0 || cJSON_IsNull(field)) continue;
+        if (print_value_line(out, field->string, field) < 0) return KITH_ENOMEM;
+    }
+    return 0;
+}
+
+int kith_cli_render_result(FILE *out, const cJSON *result, int as_json)
+{
+    if (as_json) {
+        char *text = cJSON_PrintUnformatted(result);
+        if (!text) return KITH_ENOMEM;
+        fprintf(out, "%s\n", text);
+        free(text);
+        return 0;
+    }
+    if (is_list(result)) return render_list(out, result);
+    if (cJSON_IsArray(result)) return render_array(out, result);
+    if (cJSON_IsObject(result)) return render_object(out, result);
+    return print_value_line(out, NULL, result);
+}
+
+void kith_cli_render_error(FILE *out, const cJSON *error)
+{
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(error, "data");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(data, "kind");
+    const cJSON *param = cJSON_GetObjectItemCaseSensitive(data, "param");
+    const cJSON *script = cJSON_GetObjectItemCaseSensitive(data, "script");
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(data, "line");
+
+    fputs("error", out);
+    if (cJSON_IsNumber(code)) fprintf(out, " %d", code->valueint);
+    if (cJSON_IsString(kind)) fprintf(out, " (%s)", kind->valuestring);
+    fprintf(out, ": %s\n", cJSON_IsString(message) ? message->valuestring : "(no message)");
+    if (cJSON_IsString(param)) fprintf(out, "param: %s\n", param->valuestring);
+    if (cJSON_IsString(script)) {
+        if (cJSON_IsNumber(line))
+            fprintf(out, "script: %s:%d\n", script->valuestring, line->valueint);
+        else
+            fprintf(out, "script: %s\n", script->valuestring);
+    }
+}
