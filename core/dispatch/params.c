@@ -30,7 +30,7 @@ static int bad(kith_call_error *err, const char *param, const char *why)
 {
     err->code = KITH_EPARAMS;
     snprintf(err->param, sizeof(err->param), "%s", param);
-    snprintf(err->message, sizeof(err->message), "invalid params: %s %s", param, why);
+    snprintf(err->message, sizeof(err->message), "%s %s", param, why);
     return KITH_EPARAMS;
 }
 
