@@ -122,9 +122,9 @@ typedef struct kith_bench_conn {
     int handle_open; /* h was initialised and not yet closed */
     int ready;       /* connected (and authenticated) */
     int failed;
-    int writing;     /* write_req is in flight with `out_writing` */
-    kith_buf in;     /* received bytes not yet split into lines */
-    kith_buf out;    /* requests queued while a write is in flight */
+    int writing;  /* write_req is in flight with `out_writing` */
+    kith_buf in;  /* received bytes not yet split into lines */
+    kith_buf out; /* requests queued while a write is in flight */
     kith_buf out_writing;
     kith_bench_slot *fifo; /* ring of `fifo_cap` slots */
     unsigned fifo_cap, fifo_head, inflight;
@@ -162,7 +162,7 @@ struct kith_bench {
     kith_histogram latency[KITH_BENCH_OPS]; /* closed loop: service time; open: from intended */
     kith_histogram service;                 /* open loop only: from the actual send */
     uint64_t lag_max_ns, lag_sum_ns;        /* open loop: actual minus intended send */
-    int pump_next; /* the connection kith_bench_pump() starts with */
+    int pump_next;                          /* the connection kith_bench_pump() starts with */
     int progress_shown;
     uint64_t progress_last_completed, progress_last_ns;
     char first_error[240];

@@ -20,7 +20,7 @@
 /* Far above any legitimate reply (a 1000-item customer.list page is well
  * under a megabyte); past it the server is not framing as promised. */
 #define MAX_REPLY_BYTES (64u << 20)
-#define READ_CHUNK (64u << 10)
+#define READ_CHUNK      (64u << 10)
 
 struct reply_info {
     int has_id;     /* a numeric "id" member */
@@ -56,7 +56,7 @@ static const char *skip_value(const char *p, const char *end)
     if (p >= end) return NULL;
     if (*p == '"') return skip_string(p, end);
     if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n')
+        while (p < end && !strchr(",}] \t\r\n", *p))
             p++;
         return p;
     }
@@ -232,8 +232,8 @@ void kith_bench_conn_flush(kith_bench_conn *c)
     kith_buf tmp = c->out_writing;
     c->out_writing = c->out;
     c->out = tmp;
-    uv_buf_t buf = uv_buf_init(kith_buf_head(&c->out_writing),
-                               (unsigned)kith_buf_size(&c->out_writing));
+    uv_buf_t buf =
+        uv_buf_init(kith_buf_head(&c->out_writing), (unsigned)kith_buf_size(&c->out_writing));
     c->write_req.data = c;
     int rc = uv_write(&c->write_req, &c->h.stream, &buf, 1, on_write);
     if (rc < 0) {
@@ -249,7 +249,8 @@ int kith_bench_conn_request(kith_bench_conn *c, int kind, uint64_t sent_ns, uint
 {
     kith_assert(c->inflight < c->fifo_cap);
     uint64_t id = ++c->next_id;
-    int rc = kith_buf_appendf(&c->out, "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\"%s%s}\n",
+    int rc = kith_buf_appendf(&c->out,
+                              "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\"%s%s}\n",
                               id, method, params ? ",\"params\":" : "", params ? params : "");
     if (rc < 0) return rc;
     kith_bench_slot *s = &c->fifo[(c->fifo_head + c->inflight) % c->fifo_cap];
@@ -301,8 +302,8 @@ int kith_bench_conn_open(kith_bench *b, int index)
     c->fifo = calloc(c->fifo_cap, sizeof(*c->fifo));
     if (!c->fifo) return UV_ENOMEM;
 
-    int rc = b->cfg.unix_path ? uv_pipe_init(&b->loop, &c->h.pipe, 0)
-                              : uv_tcp_init(&b->loop, &c->h.tcp);
+    int rc =
+        b->cfg.unix_path ? uv_pipe_init(&b->loop, &c->h.pipe, 0) : uv_tcp_init(&b->loop, &c->h.tcp);
     if (rc < 0) return rc;
     c->handle_open = 1;
     c->h.handle.data = c;

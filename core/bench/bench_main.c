@@ -13,10 +13,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE      2
 #define MAX_CONNECTIONS 10000
-#define MAX_PIPELINE 10000
+#define MAX_PIPELINE    10000
 
 enum long_only_option {
     OPT_RATE = 256,
@@ -50,35 +51,33 @@ static const struct option long_options[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: kith-bench [options]\n"
-            "\n"
-            "Load generator for kithd: sends JSON-RPC requests over many connections\n"
-            "and reports throughput and latency percentiles.\n"
-            "\n"
-            "  -h, --host HOST         server host (default 127.0.0.1)\n"
-            "  -p, --port PORT         server port (default 7411)\n"
-            "  -s, --socket PATH       connect to a Unix socket instead of TCP\n"
-            "  -c, --connections N     connections (default 50)\n"
-            "  -P, --pipeline N        requests in flight per connection (default 1)\n"
-            "  -n, --requests N        total requests (default 100000)\n"
-            "  -d, --duration SECONDS  run for a time instead of a request count\n"
-            "  -t, --workload NAME     what to send (default ping):\n");
+    fprintf(out, "usage: kith-bench [options]\n"
+                 "\n"
+                 "Load generator for kithd: sends JSON-RPC requests over many connections\n"
+                 "and reports throughput and latency percentiles.\n"
+                 "\n"
+                 "  -h, --host HOST         server host (default 127.0.0.1)\n"
+                 "  -p, --port PORT         server port (default 7411)\n"
+                 "  -s, --socket PATH       connect to a Unix socket instead of TCP\n"
+                 "  -c, --connections N     connections (default 50)\n"
+                 "  -P, --pipeline N        requests in flight per connection (default 1)\n"
+                 "  -n, --requests N        total requests (default 100000)\n"
+                 "  -d, --duration SECONDS  run for a time instead of a request count\n"
+                 "  -t, --workload NAME     what to send (default ping):\n");
     kith_bench_workload_print(out);
-    fprintf(out,
-            "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
-            "                          latency counts from each request's intended send time\n"
-            "      --preload N         create N customers first (not measured); get and\n"
-            "                          order then use them; without it they use the\n"
-            "                          customers customer.list finds\n"
-            "      --token T           authenticate each connection (default: $KITH_TOKEN)\n"
-            "      --json              print the result as one JSON object\n"
-            "  -q, --quiet             print one line: requests per second and p50\n"
-            "      --fail-on-error     exit 1 if any request got an error reply\n"
-            "      --help, --version\n"
-            "\n"
-            "Exit status: 0 ok; 1 a connection failed, set-up failed, or errors occurred\n"
-            "with --fail-on-error; 2 bad usage.\n");
+    fprintf(out, "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
+                 "                          latency counts from each request's intended send time\n"
+                 "      --preload N         create N customers first (not measured); get and\n"
+                 "                          order then use them; without it they use the\n"
+                 "                          customers customer.list finds\n"
+                 "      --token T           authenticate each connection (default: $KITH_TOKEN)\n"
+                 "      --json              print the result as one JSON object\n"
+                 "  -q, --quiet             print one line: requests per second and p50\n"
+                 "      --fail-on-error     exit 1 if any request got an error reply\n"
+                 "      --help, --version\n"
+                 "\n"
+                 "Exit status: 0 ok; 1 a connection failed, set-up failed, or errors occurred\n"
+                 "with --fail-on-error; 2 bad usage.\n");
 }
 
 /* Parses a whole decimal integer within [min, max]; returns 0 or -1. */
@@ -199,6 +198,18 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
     return 0;
 }
 
+/* Raises the soft limit on open files when the connections need more than
+ * it allows (the usual 1024 is below -c 2000); a failure shows up later as
+ * a connection that cannot open. */
+static void raise_fd_limit(int connections)
+{
+    struct rlimit lim;
+    rlim_t need = (rlim_t)connections + 64; /* stdio, the loop's own fds */
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur >= need) return;
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > need ? need : lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+}
+
 /* Resolves cfg->host:port into b->addr; returns 0 or -1 (reported). */
 static int resolve(kith_bench *b)
 {
@@ -236,5 +247,6 @@ int main(int argc, char **argv)
     /* A server that closes a connection must show up as a failed write,
      * not kill the process. */
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit(b->cfg.connections);
     return kith_bench_run(b);
 }

@@ -47,10 +47,15 @@ static void target_text(const kith_bench *b, char *out, size_t size)
         snprintf(out, size, "tcp %s:%d", b->cfg.host, b->cfg.port);
 }
 
-static void print_summary(const char *label, const struct summary *s)
+static void print_summary(const char *label, const kith_histogram *h)
 {
+    if (h->total == 0) {
+        printf("  %-12s (no replies)\n", label);
+        return;
+    }
+    struct summary s = summarize(h);
     printf("  %-12s p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (mean %.3f)\n", label,
-           s->p50, s->p90, s->p99, s->p999, s->max, s->mean);
+           s.p50, s.p90, s.p99, s.p999, s.max, s.mean);
 }
 
 static int ops_used(const kith_bench *b)
@@ -65,11 +70,10 @@ static void report_text(const kith_bench *b, const kith_histogram *all)
 {
     char target[300];
     target_text(b, target, sizeof(target));
-    printf("kith-bench: %s on %s, %d connections, pipeline %d, %s\n", b->cfg.workload->name,
-           target, b->cfg.connections, b->cfg.pipeline,
-           b->cfg.rate > 0 ? "open loop" : "closed loop");
-    printf("  %-12s %" PRIu64 " in %.3f s = %.1f req/s%s\n", "requests", b->completed,
-           elapsed_s(b), throughput(b), b->interrupted ? " (interrupted)" : "");
+    printf("kith-bench: %s on %s, %d connections, pipeline %d, %s\n", b->cfg.workload->name, target,
+           b->cfg.connections, b->cfg.pipeline, b->cfg.rate > 0 ? "open loop" : "closed loop");
+    printf("  %-12s %" PRIu64 " in %.3f s = %.1f req/s%s\n", "requests", b->completed, elapsed_s(b),
+           throughput(b), b->interrupted ? " (interrupted)" : "");
     if (b->cfg.rate > 0) {
         printf("  %-12s %.1f req/s target; send lag mean %.3f ms, max %.3f ms\n", "rate",
                b->cfg.rate, b->issued ? (double)b->lag_sum_ns / (double)b->issued / 1e6 : 0.0,
@@ -79,11 +83,9 @@ static void report_text(const kith_bench *b, const kith_histogram *all)
     if (b->failed_conns)
         printf("  %-12s %d connection(s) failed, %" PRIu64 " request(s) lost\n", "failures",
                b->failed_conns, b->lost);
-    struct summary s = summarize(all);
-    print_summary(b->cfg.rate > 0 ? "latency ms*" : "latency ms", &s);
+    print_summary(b->cfg.rate > 0 ? "latency ms*" : "latency ms", all);
     if (b->cfg.rate > 0) {
-        s = summarize(&b->service);
-        print_summary("service ms", &s);
+        print_summary("service ms", &b->service);
         printf("  (* from each request's intended send time; service: from its actual send)\n");
     }
     if (ops_used(b) > 1) {
@@ -91,8 +93,7 @@ static void report_text(const kith_bench *b, const kith_histogram *all)
             if (!b->op_completed[k]) continue;
             char label[40];
             snprintf(label, sizeof(label), "%s ms", kith_bench_kind_name(k));
-            s = summarize(&b->latency[k]);
-            print_summary(label, &s);
+            print_summary(label, &b->latency[k]);
             printf("  %-12s %" PRIu64 " requests, %" PRIu64 " errors\n", "", b->op_completed[k],
                    b->op_errors[k]);
         }
@@ -105,6 +106,7 @@ static void report_quiet(const kith_bench *b, const kith_histogram *all)
     printf("%s: %.2f requests per second, p50=%.3f msec", b->cfg.workload->name, throughput(b),
            (double)kith_histogram_percentile(all, 50) / 1000.0);
     if (b->errors) printf(", %" PRIu64 " errors", b->errors);
+    if (b->failed_conns) printf(", %d connections failed", b->failed_conns);
     printf("\n");
 }
 
@@ -169,8 +171,10 @@ static void report_json(const kith_bench *b, const kith_histogram *all)
     if (b->first_error[0]) cJSON_AddStringToObject(o, "first_error", b->first_error);
 
     char *text = cJSON_PrintUnformatted(o);
-    if (text) printf("%s\n", text);
-    else fprintf(stderr, "kith-bench: out of memory printing the result\n");
+    if (text)
+        printf("%s\n", text);
+    else
+        fprintf(stderr, "kith-bench: out of memory printing the result\n");
     cJSON_free(text);
     cJSON_Delete(o);
 }

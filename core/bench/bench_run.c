@@ -1,8 +1,9 @@
 /*
- * A kith-bench run: the phases of bench.h's DESIGN NOTES, the pacing of
- * requests (closed loop or open loop at a fixed arrival rate), the timers and
- * the bookkeeping each reply feeds.  Sockets are bench_conn.c's, request
- * bodies bench_workload.c's and the output bench_report.c's.
+ * A kith-bench run: the phases of bench.h's DESIGN NOTES, which connection
+ * sends what and when (closed loop, or open loop as bench_pace.c's schedule
+ * releases requests), the timers, and the bookkeeping each reply feeds.
+ * Sockets are bench_conn.c's, request bodies bench_workload.c's and the
+ * output bench_report.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
@@ -98,9 +99,9 @@ void kith_bench_pump(kith_bench *b)
     uint64_t now = uv_hrtime();
     /* Start where the last round stopped, so that at low rates the requests
      * still rotate over every connection instead of all going to the first. */
-    int n = b->cfg.connections;
+    int n = b->cfg.connections, first = b->pump_next;
     for (int k = 0; k < n && b->phase == KITH_BENCH_MEASURE; k++) {
-        kith_bench_conn *c = &b->conns[(b->pump_next + k) % n];
+        kith_bench_conn *c = &b->conns[(first + k) % n];
         uint64_t before = b->issued;
         pump_measure(b, c, now);
         kith_bench_conn_flush(c);
@@ -203,8 +204,8 @@ static void setup_failed(kith_bench *b, const char *what)
 static void on_preload_reply(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
 {
     cJSON *reply = is_error ? NULL : cJSON_Parse(line);
-    cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "result"),
-                                                 "id");
+    cJSON *id =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "result"), "id");
     if (!cJSON_IsNumber(id) || add_id(b, (int64_t)id->valuedouble) < 0) {
         b->preload_errors++;
         kith_bench_note_error(b, line, strlen(line));
@@ -255,6 +256,11 @@ static void on_list_reply(kith_bench *b, kith_bench_conn *c, const char *line, i
         return;
     }
     cJSON_Delete(reply);
+    if (b->nids > 0) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "using %zu existing customers", b->nids);
+        say(b, msg);
+    }
     kith_bench_next_phase(b);
 }
 
@@ -330,8 +336,7 @@ void kith_bench_on_failed(kith_bench *b, kith_bench_conn *c, const char *why, un
         fprintf(stderr, "kith-bench: (further connection failures not shown)\n");
     if (b->phase != KITH_BENCH_MEASURE) {
         /* Set-up cannot finish with a connection missing (note 4). */
-        if (b->first_error[0])
-            fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
+        if (b->first_error[0]) fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
         kith_bench_finish(b, 1);
         return;
     }

@@ -9,6 +9,8 @@
  */
 #include "commands/commands.h"
 #include "store/customer.h"
+#include "store/loyalty.h"
+#include "store/rules.h"
 #include "store/stats.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -95,6 +97,28 @@ static int check_fields(kith_ctx *ctx, const cJSON *p)
     return rc;
 }
 
+/* Checks the types of a whole record, as a before hook may have left it,
+ * then its values. */
+static int check_record(kith_ctx *ctx, const cJSON *rec)
+{
+    for (int i = 0; writable[i]; i++) {
+        const char *f = writable[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, f);
+        int ok = !v || cJSON_IsNull(v) || cJSON_IsString(v);
+        if (strcmp(f, "tags") == 0) {
+            ok = !v || cJSON_IsNull(v) || cJSON_IsArray(v);
+            for (const cJSON *t = ok && v ? v->child : NULL; t; t = t->next)
+                if (!cJSON_IsString(t)) ok = 0;
+        } else if (strcmp(f, "attrs") == 0) {
+            ok = !v || cJSON_IsNull(v) || cJSON_IsObject(v);
+        } else if (strcmp(f, "name") == 0) {
+            ok = cJSON_IsString(v);
+        }
+        if (!ok) return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
+    }
+    return check_fields(ctx, rec);
+}
+
 /* Tags are a set: duplicates are dropped, first occurrence kept. */
 static cJSON *dedup_tags(const cJSON *tags)
 {
@@ -123,6 +147,22 @@ static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
         return kith_cmd_store_fail(ctx, rc, "customer stats");
     }
     cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&st));
+    /* What the rules maintain: tier and points, segments, churn risk. */
+    kith_loyalty_account acct;
+    int64_t points = 0;
+    int has_acct = kith_store_loyalty_account_get(ctx->store, id, &acct) == 0;
+    kith_store_loyalty_available(ctx->store, id, ctx->now, &points);
+    kith_json_add_str(c, "tier", has_acct && acct.tier[0] ? acct.tier : NULL);
+    kith_json_add_int(c, "points", points);
+    cJSON *segs = cJSON_AddArrayToObject(c, "segments");
+    kith_store_segment_of(ctx->store, id, segs);
+    cJSON *churn = NULL;
+    if (kith_store_churn_get(ctx->store, id, &churn, NULL) == 0) {
+        cJSON_AddItemToObject(c, "churn_risk", cJSON_DetachItemFromObject(churn, "risk"));
+        cJSON_Delete(churn);
+    } else {
+        cJSON_AddNullToObject(c, "churn_risk");
+    }
     *out = c;
     return 0;
 }
@@ -138,9 +178,15 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
         cJSON *copy = strcmp(writable[i], "tags") == 0 ? dedup_tags(v) : cJSON_Duplicate(v, 1);
         cJSON_AddItemToObject(rec, writable[i], copy);
     }
+    rc = kith_cmd_before(ctx, "customer.created", "customer", &rec, NULL);
+    if (!rc) rc = check_record(ctx, rec);
+    if (!rc && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(rec, "tags")))
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            rec, "tags", dedup_tags(cJSON_GetObjectItemCaseSensitive(rec, "tags")));
     int64_t id = 0;
-    rc = kith_store_customer_insert(ctx->store, rec, ctx->now, &id);
+    if (!rc) rc = kith_store_customer_insert(ctx->store, rec, ctx->now, &id);
     cJSON_Delete(rec);
+    if (rc < 0 && ctx->err->code) return rc;
     if (rc == KITH_ECONFLICT)
         return kith_ctx_fail(ctx, rc, "external_id", "external_id %s is already taken",
                              kith_json_get_str(params, "external_id"));
@@ -239,6 +285,15 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON *rec = cJSON_Duplicate(old, 1);
     cJSON *changes = NULL;
     rc = apply_update(ctx, rec, params);
+    if (!rc) {
+        cJSON *context = cJSON_CreateObject();
+        cJSON_AddItemReferenceToObject(context, "old", old);
+        cJSON *pre = diff(old, rec);
+        cJSON_AddItemToObject(context, "changes", pre);
+        rc = kith_cmd_before(ctx, "customer.updated", "customer", &rec, context);
+        cJSON_Delete(context);
+        if (!rc) rc = check_record(ctx, rec);
+    }
     if (!rc && !check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(rec, "attrs"))) {
         changes = diff(old, rec);
         if (changes->child) {
@@ -279,6 +334,11 @@ static int customer_delete(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (rc) return rc;
     cJSON *c = NULL;
     if ((rc = load_full(ctx, id, &c)) < 0) return rc;
+    rc = kith_cmd_before(ctx, "customer.deleted", "customer", &c, NULL);
+    if (rc) {
+        cJSON_Delete(c);
+        return rc;
+    }
     rc = kith_store_customer_delete(ctx->store, id);
     if (rc < 0) {
         cJSON_Delete(c);
@@ -313,19 +373,17 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
             f->attrs = v;
             continue;
         }
-        const char **slot = strcmp(k, "tag") == 0     ? &f->tag
-                            : strcmp(k, "stage") == 0 ? &f->stage
-                            : strcmp(k, "owner") == 0 ? &f->owner
-                            : strcmp(k, "q") == 0     ? &f->q
-                                                      : NULL;
+        const char **slot = strcmp(k, "tag") == 0       ? &f->tag
+                            : strcmp(k, "stage") == 0   ? &f->stage
+                            : strcmp(k, "owner") == 0   ? &f->owner
+                            : strcmp(k, "q") == 0       ? &f->q
+                            : strcmp(k, "segment") == 0 ? &f->segment
+                                                        : NULL;
         if (!slot) {
             char param[64];
             snprintf(param, sizeof(param), "filter.%s", k);
             return kith_ctx_fail(ctx, KITH_EPARAMS, param,
-                                 strcmp(k, "segment") == 0
-                                     ? "filter.segment needs the rules engine, not loaded"
-                                     : "unknown filter %s (tag, stage, owner, q, attrs)",
-                                 k);
+                                 "unknown filter %s (tag, stage, owner, segment, q, attrs)", k);
         }
         if (!cJSON_IsString(v)) {
             char param[64];
@@ -378,7 +436,8 @@ static const kith_param get_params[] = {
 };
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
 static const kith_param list_params[] = {
-    {"filter", KITH_T_OBJECT, 0, "{tag, stage, owner, q (free text), attrs: {name: value}}"},
+    {"filter", KITH_T_OBJECT, 0,
+     "{tag, stage, owner, segment, q (free text), attrs: {name: value}}"},
     KITH_LIST_PARAMS,
     {NULL},
 };

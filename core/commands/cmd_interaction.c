@@ -42,16 +42,29 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
         cJSON_DeleteItemFromObjectCaseSensitive(rec, "by");
         cJSON_AddStringToObject(rec, "by", ctx->session->name);
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "at");
+    kith_json_add_time(rec, "at", at);
+    cJSON *context = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(context, "customer", customer);
+    rc = kith_cmd_before(ctx, "interaction.logged", "interaction", &rec, context);
+    cJSON_Delete(context);
+    /* Check again what the hooks may have changed. */
+    const char *type = kith_json_get_str(rec, "type");
+    if (!rc) rc = type ? check_type(ctx, type) : kith_ctx_fail(ctx, KITH_ESCRIPT, "type", "a rule removed the interaction's type");
+    if (!rc && !kith_json_get_str(rec, "summary"))
+        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "summary", "a rule removed the interaction's summary");
+    if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
+    int complaint = !rc && strcmp(type, "complaint") == 0;
     cJSON *in = NULL;
-    rc = kith_store_interaction_insert(ctx->store, rec, at, ctx->now, &in);
+    if (!rc) rc = kith_store_interaction_insert(ctx->store, rec, at, ctx->now, &in);
     cJSON_Delete(rec);
     kith_customer_stats st;
     if (!rc) rc = kith_store_stats_get(ctx->store, cid, &st);
     if (!rc) {
-        kith_stats_add_interaction(&st, strcmp(kith_json_get_str(params, "type"), "complaint") == 0, at);
+        kith_stats_add_interaction(&st, complaint, at);
         rc = kith_store_stats_put(ctx->store, cid, &st);
     }
-    if (rc < 0) rc = kith_cmd_store_fail(ctx, rc, "interaction");
+    if (rc < 0 && !ctx->err->code) rc = kith_cmd_store_fail(ctx, rc, "interaction");
     if (!rc) {
         cJSON *data = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(data, "interaction", in);

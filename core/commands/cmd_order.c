@@ -45,10 +45,25 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
         cJSON_DeleteItemFromObjectCaseSensitive(rec, "currency");
         cJSON_AddStringToObject(rec, "currency", ctx->env->default_currency);
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "at");
+    kith_json_add_time(rec, "at", at);
+    cJSON *context = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(context, "customer", customer);
+    rc = kith_cmd_before(ctx, "order.created", "order", &rec, context);
+    cJSON_Delete(context);
+    /* Check again what the hooks may have changed. */
+    const cJSON *amt = cJSON_GetObjectItemCaseSensitive(rec, "amount");
+    if (!rc && (!cJSON_IsNumber(amt) || kith_money_from_double(amt->valuedouble, &cents) < 0 ||
+                cents < 0))
+        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "amount", "a rule left the order's amount invalid");
+    if (!rc && !kith_json_get_str(rec, "currency"))
+        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "currency", "a rule left the order's currency invalid");
+    if (!rc) rc = check_currency(ctx, kith_json_get_str(rec, "currency"));
+    if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
     cJSON *order = NULL;
-    rc = kith_store_order_insert(ctx->store, rec, cents, at, ctx->now, &order);
+    if (!rc) rc = kith_store_order_insert(ctx->store, rec, cents, at, ctx->now, &order);
     cJSON_Delete(rec);
-    if (rc == KITH_ECONFLICT)
+    if (rc == KITH_ECONFLICT && !ctx->err->code)
         rc = kith_ctx_fail(ctx, rc, "external_id", "an order with external_id %s exists",
                            kith_json_get_str(params, "external_id"));
     kith_customer_stats st;

@@ -3,6 +3,7 @@
  * the command table and live with the dispatcher.)
  */
 #include "commands/commands.h"
+#include "script/script.h"
 #include "store/customer.h"
 #include "store/token.h"
 #include "util/error.h"
@@ -29,7 +30,8 @@ static int system_info(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_int(o, "connections",
                       ctx->env->server ? (int64_t)ctx->env->server->connections : 0);
     kith_json_add_int(o, "customers", customers);
-    kith_json_add_int(o, "script_generation", ctx->env->script_generation);
+    kith_json_add_int(o, "script_generation",
+                      ctx->env->script ? kith_script_generation(ctx->env->script) : 0);
     kith_json_add_str(o, "data_dir", ctx->env->data_dir);
     kith_json_add_str(o, "default_currency", ctx->env->default_currency);
     cJSON *you = cJSON_AddObjectToObject(o, "session");

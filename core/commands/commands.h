@@ -13,6 +13,10 @@ extern const kith_command kith_cmd_system[];
 extern const kith_command kith_cmd_customer[];
 extern const kith_command kith_cmd_interaction[];
 extern const kith_command kith_cmd_order[];
+extern const kith_command kith_cmd_loyalty[];
+extern const kith_command kith_cmd_task[];
+extern const kith_command kith_cmd_segment[];
+extern const kith_command kith_cmd_script[];
 
 #define KITH_LIST_DEFAULT 50
 #define KITH_LIST_MAX 1000
@@ -39,6 +43,13 @@ int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what);
 /* Appends an event of `type` about `customer_id` with `data` (borrowed).
  * Returns 0 or a failure in ctx. */
 int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
+/* Runs the rules' before hooks of `type` on a record about to be written:
+ * `*rec` (owned) goes into the event under `kind`, beside the borrowed
+ * members of `context` (customer, old, changes; may be NULL), and comes back
+ * as the hooks left it (the caller must check it again).  Returns 0 or a
+ * failure in ctx (a veto is -32010); *rec stays owned by the caller. */
+int kith_cmd_before(kith_ctx *ctx, const char *type, const char *kind, cJSON **rec,
+                    const cJSON *context);
 /* Checks that an optional string param is at most `max` bytes and, when
  * `nonempty`, not blank.  Returns 0 or a failure in ctx. */
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,

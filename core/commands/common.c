@@ -3,7 +3,7 @@
  * and events.  See commands.h.
  */
 #include "commands/commands.h"
-#include "store/event.h"
+#include "script/script.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/timefmt.h"
@@ -78,8 +78,7 @@ int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what)
 
 int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data)
 {
-    int rc = kith_store_event_append(ctx->store, type, customer_id, data, ctx->now, NULL);
-    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "event") : 0;
+    return kith_script_emit(ctx, type, customer_id, data);
 }
 
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,
@@ -93,4 +92,19 @@ int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, si
     if (nonempty && strspn(s, " \t\r\n") == n)
         return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must not be empty", name);
     return 0;
+}
+
+int kith_cmd_before(kith_ctx *ctx, const char *type, const char *kind, cJSON **rec,
+                    const cJSON *context)
+{
+    if (!ctx->env->script) return 0;
+    cJSON *ev = context ? cJSON_Duplicate(context, 1) : cJSON_CreateObject();
+    if (!ev) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, kind);
+    cJSON_AddItemToObject(ev, kind, *rec);
+    int rc = kith_script_before(ctx, type, kind, ev);
+    *rec = cJSON_DetachItemFromObjectCaseSensitive(ev, kind);
+    cJSON_Delete(ev);
+    if (!*rec) *rec = cJSON_CreateObject();
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #include <cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum kith_role { KITH_ROLE_NONE = 0, KITH_ROLE_VIEWER, KITH_ROLE_AGENT, KITH_ROLE_ADMIN };
@@ -54,12 +55,18 @@ typedef struct kith_server_counters {
     uint64_t requests, bytes_in, bytes_out, slow_clients_dropped;
 } kith_server_counters;
 
+struct kith_tier;
+struct kith_script;
+
 typedef struct kith_env {
     const char *default_currency;
     int64_t started_at;
     const char *data_dir;
     const kith_server_counters *server;
-    int64_t script_generation;
+    struct kith_script *script;     /* the rules engine, or NULL */
+    const struct kith_tier *tiers;  /* loyalty tiers of the running rules */
+    size_t ntiers;
+    int64_t clock_offset_ms;        /* added to the wall clock (rule tests move time) */
 } kith_env;
 
 /* One client's identity, owned by its connection. */
@@ -82,6 +89,7 @@ typedef struct kith_call_error {
 } kith_call_error;
 
 typedef struct kith_ctx {
+    const struct kith_command *cmd; /* the command being run */
     kith_store *store;
     kith_session *session;
     const kith_env *env;

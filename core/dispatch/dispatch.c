@@ -5,6 +5,7 @@
  */
 #include "dispatch/dispatch.h"
 #include "dispatch/params.h"
+#include "script/script.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -110,6 +111,17 @@ int kith_dispatch_register(kith_dispatch *d, const kith_command *table)
     return 0;
 }
 
+void kith_dispatch_unregister(kith_dispatch *d, const kith_command *table)
+{
+    size_t n = 0;
+    while (table[n].name)
+        n++;
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->v[i].cmd < table || d->v[i].cmd >= table + n) d->v[kept++] = d->v[i];
+    d->n = kept;
+}
+
 const kith_command *kith_dispatch_find(const kith_dispatch *d, const char *name)
 {
     struct entry *e = lookup(d, name);
@@ -184,11 +196,12 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     int rc = check_role(d, session, cmd, err);
     if (!rc) rc = kith_params_check(cmd->params, params, &args, &owned, err);
     if (!rc) {
-        kith_ctx ctx = {.store = d->store,
+        kith_ctx ctx = {.cmd = cmd,
+                        .store = d->store,
                         .session = session,
                         .env = d->env,
                         .dispatch = d,
-                        .now = kith_time_now_ms(),
+                        .now = kith_time_now_ms() + d->env->clock_offset_ms,
                         .err = err};
         int write = (cmd->flags & KITH_CMD_WRITE) != 0;
         if (write && (rc = kith_store_request_begin(d->store)) < 0) {
@@ -196,6 +209,13 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
         } else {
             rc = cmd->handler(&ctx, args, result);
             if (rc == 0 && !*result) rc = kith_ctx_fail(&ctx, KITH_ENOMEM, NULL, "out of memory");
+            /* The outermost write settles the customers it touched (segments,
+             * churn) inside its own savepoint, so their events commit or
+             * roll back with it. */
+            if (write && kith_store_in_request(d->store) == 1 && d->env->script) {
+                if (rc == 0) rc = kith_script_settle(&ctx);
+                if (rc < 0) kith_script_abandon(d->env->script);
+            }
             if (write) {
                 int end = kith_store_request_end(d->store, rc == 0);
                 if (rc == 0 && end < 0) rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
@@ -211,6 +231,10 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     if (rc < 0 && !err->code) err->code = rc;
     if (rc < 0 && !err->message[0]) snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
     uint64_t dt = mono_usec() - t0;
+    /* The handler may have changed the table (script.reload swaps plugin
+     * methods): find the entry again before counting. */
+    e = lookup(d, method);
+    if (!e) return rc;
     e->stats.calls++;
     e->stats.usec_total += dt;
     if (dt > e->stats.usec_max) e->stats.usec_max = dt;

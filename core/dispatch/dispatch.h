@@ -24,6 +24,8 @@ void kith_dispatch_free(kith_dispatch *d);
  * outlive the dispatcher).  Returns 0, KITH_ECONFLICT when a name is taken
  * (nothing of the table is registered then), or KITH_ENOMEM. */
 int kith_dispatch_register(kith_dispatch *d, const kith_command *table);
+/* Removes every command of `table` (as registered before). */
+void kith_dispatch_unregister(kith_dispatch *d, const kith_command *table);
 /* Looks a command up by name; NULL when unknown. */
 const kith_command *kith_dispatch_find(const kith_dispatch *d, const char *name);
 

@@ -4,6 +4,7 @@
  */
 #include "proto/framer.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <string.h>
 
@@ -28,6 +29,12 @@ int kith_framer_feed(kith_framer *f, const char *data, size_t len)
     return kith_buf_append(&f->in, data, len);
 }
 
+void kith_framer_discard_line(kith_framer *f)
+{
+    kith_assert(f->state == BETWEEN);
+    f->state = DISCARD;
+}
+
 size_t kith_framer_pending(const kith_framer *f)
 {
     return kith_buf_size(&f->in);
@@ -38,6 +45,9 @@ static void reset_value(kith_framer *f)
     f->depth = 0;
     f->in_string = f->escape = 0;
     f->utf8_need = 0;
+    f->hex_left = 0;
+    f->has_nul = 0;
+    f->token = 0;
 }
 
 /* Drops the bytes before f->start so they are not scanned again. */
@@ -45,6 +55,7 @@ static void drop_prefix(kith_framer *f)
 {
     kith_buf_consume(&f->in, f->start);
     f->pos -= f->start;
+    if (f->token) f->token -= f->start;
     f->start = 0;
 }
 
@@ -142,6 +153,7 @@ static int emit(kith_framer *f, kith_frame *out, size_t end)
     out->len = end - f->start;
     out->err = 0;
     out->why = NULL;
+    out->has_nul = f->has_nul;
     f->start = f->pos = end;
     f->state = BETWEEN;
     reset_value(f);
@@ -158,10 +170,27 @@ static int string_byte(kith_framer *f, unsigned char c, const char **why)
         }
         return 0;
     }
+    if (f->hex_left > 0) {
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) {
+            *why = "invalid \\u escape in string";
+            return -1;
+        }
+        f->hex_value = f->hex_value * 16 + (unsigned)d;
+        if (--f->hex_left == 0 && f->hex_value == 0) f->has_nul = 1;
+        return 0;
+    }
     if (f->escape) {
         if (!strchr("\"\\/bfnrtu", c) || c == '\0') {
             *why = "invalid escape in string";
             return -1;
+        }
+        if (c == 'u') {
+            f->hex_left = 4;
+            f->hex_value = 0;
         }
         f->escape = 0;
     } else if (c == '\\') {
@@ -184,6 +213,13 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
 
     while (f->pos < n) {
         unsigned char c = p[f->pos];
+        if (f->state != BETWEEN && f->state != DISCARD && f->pos + 1 - f->start > f->max_bytes) {
+            out->err = KITH_ETOOLARGE;
+            out->why = "message larger than max_message_bytes";
+            out->msg = NULL;
+            out->len = 0;
+            return KITH_FRAME_ERROR;
+        }
         switch (f->state) {
         case DISCARD:
             f->pos++;
@@ -225,6 +261,15 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
                 if (!f->in_string && f->depth == 0) return emit(f, out, f->pos);
                 break;
             }
+            if (f->token && !is_scalar_char(c)) {
+                /* A bare token inside a container ended: it must be a JSON
+                 * number or literal (cJSON alone would take 01 or 1.). */
+                if (!valid_scalar(p + f->token - 1, f->pos - (f->token - 1)))
+                    return fail(f, out, KITH_EPARSE, "invalid number or literal", f->pos - 1);
+                f->token = 0;
+            } else if (!f->token && is_scalar_char(c)) {
+                f->token = f->pos + 1;
+            }
             if (c == '"') {
                 f->in_string = 1;
             } else if (c == '{' || c == '[') {
@@ -247,13 +292,6 @@ int kith_framer_next(kith_framer *f, kith_frame *out)
             }
             f->pos++;
             break;
-        }
-        if (f->pos - f->start > f->max_bytes) {
-            out->err = KITH_ETOOLARGE;
-            out->why = "message larger than max_message_bytes";
-            out->msg = NULL;
-            out->len = 0;
-            return KITH_FRAME_ERROR;
         }
     }
     /* Whitespace and discarded bytes are not kept while waiting for more. */

@@ -43,6 +43,7 @@ typedef struct kith_frame {
     size_t len;
     int err;
     const char *why; /* static text explaining an error */
+    int has_nul;     /* a string holds \u0000, which C strings cannot keep */
 } kith_frame;
 
 typedef struct kith_framer {
@@ -51,6 +52,10 @@ typedef struct kith_framer {
     int state;
     int depth;
     int in_string, escape;
+    int hex_left;      /* hex digits still due in a \u escape */
+    unsigned hex_value;
+    int has_nul;       /* the current message holds \u0000 */
+    size_t token;      /* start of a bare token (number or literal) + 1, or 0 */
     int utf8_need;     /* continuation bytes still expected */
     uint8_t utf8_lo, utf8_hi; /* allowed range of the next continuation byte */
     size_t max_bytes;
@@ -68,6 +73,10 @@ int kith_framer_feed(kith_framer *f, const char *data, size_t len);
 /* Scans for the next message.  Returns a kith_frame_status and fills *out.
  * The previous message's bytes are dropped on each call. */
 int kith_framer_next(kith_framer *f, kith_frame *out);
+/* Discards input through the next newline: used when a message the framer
+ * passed turns out not to be valid JSON, so recovery is the same as for a
+ * fault the framer caught itself. */
+void kith_framer_discard_line(kith_framer *f);
 /* Bytes buffered but not yet handed out (for memory accounting). */
 size_t kith_framer_pending(const kith_framer *f);
 

@@ -4,13 +4,23 @@
  */
 #include "proto/rpc.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <math.h>
 #include <string.h>
 
+/* Ids are echoed exactly: cJSON prints numbers with 15 significant digits,
+ * which would change an integer id like 9007199254740991. */
 static void write_id(kith_buf *out, const cJSON *id)
 {
+    if (cJSON_IsNumber(id)) {
+        if (kith_json_is_int(id->valuedouble))
+            kith_buf_appendf(out, "%lld", (long long)id->valuedouble);
+        else
+            kith_buf_appendf(out, "%.17g", id->valuedouble);
+        return;
+    }
     char *text = id ? cJSON_PrintUnformatted(id) : NULL;
     kith_buf_appends(out, text ? text : "null");
     cJSON_free(text);
@@ -104,12 +114,22 @@ static int handle_one(kith_dispatch *d, kith_session *s, const cJSON *req, kith_
     return 1;
 }
 
-int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, kith_buf *out)
+int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, int has_nul,
+                    kith_buf *out)
 {
     cJSON *root = cJSON_ParseWithLength(msg, len);
     if (!root) {
         kith_rpc_write_error(out, NULL, KITH_EPARSE, "parse error: not valid JSON", NULL);
-        return 0;
+        return KITH_EPARSE;
+    }
+    if (has_nul) {
+        /* cJSON would cut the string at the NUL, so the request is refused
+         * whole; only a numeric id can be echoed with certainty. */
+        const cJSON *id = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+        kith_rpc_write_error(out, cJSON_IsNumber(id) && valid_id(id) ? id : NULL, KITH_EPARAMS,
+                             "strings containing U+0000 (\\u0000) are not accepted", NULL);
+        cJSON_Delete(root);
+        return 1;
     }
     int requests = 0;
     if (!cJSON_IsArray(root)) {

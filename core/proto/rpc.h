@@ -16,9 +16,13 @@
 
 /* Handles one complete message of `len` bytes (one JSON value, as framed).
  * Appends its reply — one compact JSON value and "\n" — to `out`, or nothing
- * for notifications and all-notification batches.  Returns the number of
- * requests it carried. */
-int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, kith_buf *out);
+ * for notifications and all-notification batches.  `has_nul` says the
+ * framer saw a \u0000 escape: such messages are refused whole, since C
+ * strings would silently cut the value.  Returns the number of requests it
+ * carried, or KITH_EPARSE when it was not valid JSON (the caller then
+ * discards the rest of the line, as for any parse error). */
+int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, int has_nul,
+                    kith_buf *out);
 
 /* Appends an error reply for `id` (borrowed; NULL means null) with the
  * KITH_E* `code`, a message and, when non-empty, data.param. */

@@ -51,6 +51,13 @@ static const struct option options[] = {
         "seconds of silence after which a client is disconnected (0 = never)"),
     NUM(shutdown_grace, OPT_INT, "5", 0, 3600,
         "seconds to deliver pending replies on shutdown before closing anyway"),
+    NUM(script_cpu_ms, OPT_INT, "100", 1, 60000,
+        "wall-clock budget of one rule hook call, in milliseconds"),
+    NUM(script_memory, OPT_BYTES, "64mb", 1 << 20, 1LL << 34, "memory cap of the rules' Lua state"),
+    NUM(max_hook_depth, OPT_INT, "8", 1, 64,
+        "how deep rules may trigger each other before the request fails"),
+    NUM(watch_scripts, OPT_INT, "1", 0, 1,
+        "1: reload the rules when files in the scripts or plugins folder change"),
     {"default_currency", OPT_CURRENCY, offsetof(kith_config, default_currency), 4, "USD", 0, 0,
      "ISO 4217 currency of orders that do not name one"},
 };
@@ -71,7 +78,7 @@ static const struct option *find(const char *name)
 
 int kith_config_has(const char *name)
 {
-    return find(name) != NULL;
+    return strncmp(name, "plugin.", 7) == 0 || find(name) != NULL;
 }
 
 /* Parses "123", "64kb", "32mb", "1gb" (powers of 1024). */
@@ -152,9 +159,39 @@ void kith_config_init(kith_config *c)
     snprintf(c->config_path, sizeof(c->config_path), "config/kith.conf");
 }
 
+/* plugin.<name>.<key> value: kept for the plugin to check against its own
+ * schema when it loads. */
+static int set_plugin(kith_config *c, const char *name, const char *value, const char *where,
+                      char *err, size_t errlen)
+{
+    const char *dot = strchr(name + 7, '.');
+    if (!dot || dot == name + 7 || !dot[1] || (size_t)(dot - name - 7) >= sizeof(c->plugins_conf[0].plugin) ||
+        strlen(dot + 1) >= sizeof(c->plugins_conf[0].key) || strlen(value) >= sizeof(c->plugins_conf[0].value)) {
+        snprintf(err, errlen, "%s: '%s' should be plugin.<name>.<setting> (with a short value)", where, name);
+        return KITH_ECONFIG;
+    }
+    kith_plugin_setting *p = NULL;
+    for (size_t i = 0; i < c->nplugins_conf; i++)
+        if (strncmp(c->plugins_conf[i].plugin, name + 7, (size_t)(dot - name - 7)) == 0 &&
+            c->plugins_conf[i].plugin[dot - name - 7] == '\0' && strcmp(c->plugins_conf[i].key, dot + 1) == 0)
+            p = &c->plugins_conf[i];
+    if (!p) {
+        if (c->nplugins_conf == sizeof(c->plugins_conf) / sizeof(c->plugins_conf[0])) {
+            snprintf(err, errlen, "%s: too many plugin settings", where);
+            return KITH_ECONFIG;
+        }
+        p = &c->plugins_conf[c->nplugins_conf++];
+        snprintf(p->plugin, sizeof(p->plugin), "%.*s", (int)(dot - name - 7), name + 7);
+        snprintf(p->key, sizeof(p->key), "%s", dot + 1);
+    }
+    snprintf(p->value, sizeof(p->value), "%s", value);
+    return 0;
+}
+
 int kith_config_set(kith_config *c, const char *name, const char *value, const char *where,
                     char *err, size_t errlen)
 {
+    if (strncmp(name, "plugin.", 7) == 0) return set_plugin(c, name, value, where, err, errlen);
     const struct option *o = find(name);
     if (!o) {
         snprintf(err, errlen, "%s: unknown option '%s'", where, name);

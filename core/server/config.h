@@ -8,6 +8,8 @@
 #ifndef KITH_SERVER_CONFIG_H
 #define KITH_SERVER_CONFIG_H
 
+#include "script/script.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +31,12 @@ typedef struct kith_config {
     int64_t idle_timeout;  /* seconds; 0 = never */
     int64_t shutdown_grace; /* seconds to flush replies on shutdown */
     char default_currency[4];
+    int64_t script_cpu_ms;
+    int64_t script_memory;
+    int64_t max_hook_depth;
+    int64_t watch_scripts; /* 1: reload when the folders change */
+    kith_plugin_setting plugins_conf[64]; /* plugin.<name>.<key> lines */
+    size_t nplugins_conf;
 } kith_config;
 
 /* Sets every option to its default. */

@@ -169,8 +169,15 @@ static void handle_input(kith_conn *c)
     int st;
     while (!c->draining && (st = kith_framer_next(&c->framer, &fr)) != KITH_FRAME_MORE) {
         if (st == KITH_FRAME_MSG) {
-            c->srv->counters.requests +=
-                (uint64_t)kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, &c->out);
+            int n = kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul,
+                                    &c->out);
+            if (n == KITH_EPARSE)
+                kith_framer_discard_line(&c->framer);
+            else
+                c->srv->counters.requests += (uint64_t)n;
+            /* A client pipelining requests without reading is cut off as
+             * soon as its replies pass the limit, not after the whole read. */
+            if (over_limit(c)) return;
             continue;
         }
         char msg[160];
@@ -202,8 +209,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     handle_input(c);
-    kith_conn_mark_dirty(c);
-    over_limit(c);
+    if (!c->closing) kith_conn_mark_dirty(c);
 }
 
 int kith_conn_start(kith_conn *c)

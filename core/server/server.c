@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 static const kith_command *const command_tables[] = {
-    kith_cmd_system, kith_cmd_customer, kith_cmd_interaction, kith_cmd_order, NULL,
+    kith_cmd_system, kith_cmd_customer, kith_cmd_interaction, kith_cmd_order,
+    kith_cmd_loyalty, kith_cmd_task, kith_cmd_segment, kith_cmd_script, NULL,
 };
 
 /* ---- connections come and go ---- */
@@ -55,6 +56,9 @@ static void finish_if_done(struct kith_server *srv)
         uv_close((uv_handle_t *)&srv->sigint, NULL);
         uv_close((uv_handle_t *)&srv->sigterm, NULL);
         uv_close((uv_handle_t *)&srv->sighup, NULL);
+        uv_close((uv_handle_t *)&srv->work, NULL);
+        if (srv->watch_on) kith_watch_stop(&srv->watch);
+        srv->watch_on = 0;
     }
 }
 
@@ -78,6 +82,98 @@ static void on_connection(uv_stream_t *listener, int status)
     kith_conn_mark_dirty(c);
 }
 
+/* ---- rules work outside client requests ---- */
+
+/* A context for work no client asked for: crm.on handlers, background
+ * refreshes, reloads.  It acts as admin under the name "system". */
+static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    srv->system_session.role = KITH_ROLE_ADMIN;
+    srv->system_session.authenticated = 1;
+    snprintf(srv->system_session.name, sizeof(srv->system_session.name), "system");
+    *ctx = (kith_ctx){.store = srv->store,
+                      .session = &srv->system_session,
+                      .env = &srv->env,
+                      .dispatch = srv->dispatch,
+                      .now = kith_time_now_ms() + srv->env.clock_offset_ms,
+                      .err = err};
+}
+
+static void commit_background(struct kith_server *srv, const char *what)
+{
+    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0)
+        kith_error("server: commit of %s failed; it will be retried", what);
+}
+
+static void on_work(uv_idle_t *h)
+{
+    (void)h; /* the check phase does the work; this only keeps the loop from sleeping */
+}
+
+/* Runs crm.on handlers for what just committed, then a slice of background
+ * work, each committed on its own; keeps the idle handle on while more is
+ * queued, so it goes on between client passes. */
+static void rules_work(struct kith_server *srv)
+{
+    if (!srv->script) return;
+    kith_ctx ctx;
+    kith_call_error err;
+    system_ctx(srv, &ctx, &err);
+    int more = kith_script_run_on(&ctx, 256);
+    commit_background(srv, "rule handlers");
+    system_ctx(srv, &ctx, &err);
+    more |= kith_script_background(&ctx, 3000);
+    commit_background(srv, "background rules work");
+    cJSON_Delete(err.data);
+    if (more && !srv->work_on && !srv->shutting_down) {
+        uv_idle_start(&srv->work, on_work);
+        srv->work_on = 1;
+    } else if (!more && srv->work_on) {
+        uv_idle_stop(&srv->work);
+        srv->work_on = 0;
+    }
+}
+
+static int dispatch_call(void *ud, kith_session *s, const char *method, const cJSON *params,
+                         cJSON **result, kith_call_error *err)
+{
+    return kith_dispatch_call(ud, s, method, params, result, err);
+}
+
+/* After a new generation is in: swap the plugin methods in the command
+ * table and the tiers loyalty uses. */
+static void on_reload(void *ud, const kith_command *old_methods)
+{
+    struct kith_server *srv = ud;
+    if (old_methods) kith_dispatch_unregister(srv->dispatch, old_methods);
+    const kith_command *methods = kith_script_methods(srv->script);
+    if (methods && methods->name && kith_dispatch_register(srv->dispatch, methods) < 0)
+        kith_error("server: a plugin method clashes with an existing method; plugin methods "
+                   "are not served until that is fixed");
+    srv->env.tiers = kith_script_tiers(srv->script, &srv->env.ntiers);
+}
+
+static void reload_rules(struct kith_server *srv, int force, const char *why)
+{
+    kith_ctx ctx;
+    kith_call_error err;
+    system_ctx(srv, &ctx, &err);
+    char msg[1024];
+    int changed = 0;
+    if (kith_script_reload(srv->script, &ctx, force, &changed, msg, sizeof(msg)) == 0 && changed)
+        kith_info("server: rules reloaded (%s): generation %lld", why,
+                  (long long)kith_script_generation(srv->script));
+    cJSON_Delete(err.data);
+    commit_background(srv, "the reload");
+    rules_work(srv);
+}
+
+static void on_rules_changed(void *ud)
+{
+    reload_rules(ud, 0, "files changed");
+}
+
 /* ---- the pass: commit, then flush (server.h notes 2 and 3) ---- */
 
 static void after_io(uv_check_t *h)
@@ -98,6 +194,8 @@ static void after_io(uv_check_t *h)
         kith_conn_flush(c);
         c = next;
     }
+    /* Replies are out; now what the rules do after commit. */
+    rules_work(srv);
 }
 
 /* ---- shutdown ---- */
@@ -133,7 +231,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct kith_server *srv = h->data;
     if (signum == SIGHUP) {
-        kith_info("server: SIGHUP: no rules engine loaded; nothing to reload");
+        reload_rules(srv, 1, "SIGHUP");
         return;
     }
     begin_shutdown(srv, signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -287,6 +385,21 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     for (int i = 0; command_tables[i]; i++)
         if ((rc = kith_dispatch_register(srv->dispatch, command_tables[i])) < 0) return rc;
 
+    kith_script_options so = {.scripts_dir = cfg->scripts,
+                              .plugins_dir = cfg->plugins,
+                              .cpu_limit_ms = cfg->script_cpu_ms,
+                              .mem_limit = (size_t)cfg->script_memory,
+                              .max_hook_depth = (int)cfg->max_hook_depth,
+                              .plugin_settings = cfg->plugins_conf,
+                              .nplugin_settings = cfg->nplugins_conf};
+    srv->script = kith_script_new(&so);
+    if (!srv->script) return KITH_ENOMEM;
+    srv->env.script = srv->script;
+    kith_script_set_caller(srv->script, dispatch_call, srv->dispatch);
+    kith_script_set_on_reload(srv->script, on_reload, srv);
+    uv_idle_init(&srv->loop, &srv->work);
+    reload_rules(srv, 1, "start");
+
     if ((rc = open_tcp(srv, kith_store_token_exists(srv->store))) < 0) return rc;
     if ((rc = open_unix(srv)) < 0) return rc;
     if (!srv->tcp_on && !srv->pipe_on) {
@@ -306,6 +419,10 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     uv_timer_init(&srv->loop, &srv->sweep);
     srv->sweep.data = srv;
     uv_timer_start(&srv->sweep, on_sweep, 1000, 1000);
+    if (cfg->watch_scripts) {
+        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed, srv);
+        srv->watch_on = 1;
+    }
     return 0;
 }
 
@@ -339,6 +456,7 @@ void kith_server_free(kith_server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&srv->loop) != 0) kith_warn("server: loop closed with live handles");
     if (srv->pipe_on) unlink(srv->unix_name);
+    kith_script_free(srv->script);
     kith_dispatch_free(srv->dispatch);
     kith_store_close(srv->store);
     if (srv->lock_fd >= 0) close(srv->lock_fd);

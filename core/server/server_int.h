@@ -7,7 +7,9 @@
 #include "dispatch/dispatch.h"
 #include "server/config.h"
 #include "server/conn.h"
+#include "script/script.h"
 #include "server/server.h"
+#include "server/watch.h"
 #include "store/store.h"
 
 #include <uv.h>
@@ -27,6 +29,12 @@ struct kith_server {
     uv_check_t after_io;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t sweep;
+    kith_script *script;
+    uv_idle_t work;   /* active while rules have work queued: keeps passes coming */
+    int work_on;
+    kith_watch watch;
+    int watch_on;
+    kith_session system_session; /* who background work acts as */
     kith_conn *conns; /* every open connection */
     kith_conn *dirty; /* connections to flush after this pass's commit */
     int shutting_down, finished;

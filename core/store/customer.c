@@ -177,6 +177,9 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     int rc = kith_buf_appends(&sql, "SELECT " CUSTOMER_COLUMNS " FROM customers c");
     if (f->tag)
         rc |= kith_buf_appends(&sql, " JOIN customer_tags t ON t.customer_id = c.id AND t.tag = ?1");
+    if (f->segment)
+        rc |= kith_buf_appends(&sql, " JOIN segment_members sm ON sm.customer_id = c.id AND "
+                                     "sm.segment = ?7");
     rc |= kith_buf_appends(&sql, " WHERE c.id > ?2");
     if (f->stage) rc |= kith_buf_appends(&sql, " AND c.stage = ?3");
     if (f->owner) rc |= kith_buf_appends(&sql, " AND c.owner = ?4");
@@ -209,6 +212,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     if (f->owner) sqlite3_bind_text(st, 4, f->owner, -1, SQLITE_TRANSIENT);
     if (f->q) sqlite3_bind_text(st, 5, kith_buf_head(&like), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 6, limit + 1);
+    if (f->segment) sqlite3_bind_text(st, 7, f->segment, -1, SQLITE_TRANSIENT);
     int i = 0;
     cJSON_ArrayForEach(a, f->attrs)
     {

@@ -36,7 +36,7 @@ int kith_store_customer_delete(kith_store *s, int64_t id);
 int kith_store_customer_count(kith_store *s, int64_t *n);
 
 typedef struct kith_customer_filter {
-    const char *tag, *stage, *owner, *q; /* NULL: no condition */
+    const char *tag, *stage, *owner, *q, *segment; /* NULL: no condition */
     const cJSON *attrs;                  /* object of attribute -> value, or NULL */
 } kith_customer_filter;
 

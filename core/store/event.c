@@ -4,6 +4,7 @@
 #include "store/event.h"
 #include "store/row.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <sqlite3.h>
@@ -37,4 +38,29 @@ int kith_store_event_last_seq(kith_store *s, int64_t *seq)
     *seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return 0;
+}
+
+int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, int64_t *last)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *e = cJSON_CreateObject();
+        *last = sqlite3_column_int64(st, 0);
+        kith_json_add_int(e, "seq", *last);
+        kith_row_add_str(e, "type", st, 1);
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+            cJSON_AddNullToObject(e, "customer_id");
+        else
+            kith_json_add_int(e, "customer_id", sqlite3_column_int64(st, 2));
+        kith_json_add_int(e, "at", sqlite3_column_int64(st, 3));
+        kith_row_add_json(e, "data", st, 4, "{}");
+        cJSON_AddItemToArray(out, e);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "read events");
 }

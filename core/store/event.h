@@ -17,6 +17,10 @@
  * request.  Returns 0 and the event's seq in *seq (may be NULL). */
 int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id,
                             const cJSON *data, int64_t at, int64_t *seq);
+/* Appends to `out` up to `limit` events with seq > after, oldest first, each
+ * as {seq, type, customer_id, at, data}.  Sets *last to the seq of the last
+ * one appended (unchanged when none).  Returns 0 or a KITH_E* code. */
+int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, int64_t *last);
 /* The seq of the newest event (0 when the log is empty). */
 int kith_store_event_last_seq(kith_store *s, int64_t *seq);
 

@@ -156,20 +156,21 @@ void kith_store_close(kith_store *s)
 
 int kith_store_request_begin(kith_store *s)
 {
-    kith_assert(!s->in_request);
     if (!s->in_txn) {
         if (kith_store_exec(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
         s->in_txn = 1;
     }
+    /* Nested requests (a rule calling a method) nest savepoints of the same
+     * name; ROLLBACK TO and RELEASE act on the innermost. */
     if (kith_store_exec(s, "SAVEPOINT request") < 0) return KITH_EIO;
-    s->in_request = 1;
+    s->in_request++;
     return 0;
 }
 
 int kith_store_request_end(kith_store *s, int ok)
 {
-    kith_assert(s->in_request);
-    s->in_request = 0;
+    kith_assert(s->in_request > 0);
+    s->in_request--;
     if (!ok) {
         if (kith_store_exec(s, "ROLLBACK TO request") < 0) return KITH_EIO;
         s->counters.rollbacks++;

@@ -42,11 +42,12 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out);
 void kith_store_close(kith_store *s);
 
 /* Opens the pass's transaction if needed, then a savepoint for one request.
+ * Requests nest: a rule's call inside a request gets an inner savepoint.
  * Returns 0 or KITH_EIO. */
 int kith_store_request_begin(kith_store *s);
 /* Ends the request's savepoint: released when ok, rolled back otherwise. */
 int kith_store_request_end(kith_store *s, int ok);
-/* 1 while a request savepoint is open. */
+/* The number of request savepoints open (0 outside any request). */
 int kith_store_in_request(const kith_store *s);
 /* 1 while the pass has an uncommitted transaction. */
 int kith_store_in_txn(const kith_store *s);

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define KITH_HISTOGRAM_SUB_BITS 7
+#define KITH_HISTOGRAM_SUB_BITS  7
 #define KITH_HISTOGRAM_SUB_COUNT (1u << KITH_HISTOGRAM_SUB_BITS)
 /* The largest trackable value; larger ones are recorded as this value and
  * counted in `clamped`. */

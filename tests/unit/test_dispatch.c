@@ -21,7 +21,7 @@ static kith_session admin = {.role = KITH_ROLE_ADMIN, .authenticated = 1, .name 
 static const char *rpc(kith_session *s, const char *msg)
 {
     kith_buf_clear(&out);
-    kith_rpc_handle(d, s, msg, strlen(msg), &out);
+    kith_rpc_handle(d, s, msg, strlen(msg), 0, &out);
     kith_store_commit(store);
     if (kith_buf_size(&out) && kith_buf_head(&out)[kith_buf_size(&out) - 1] == '\n')
         kith_buf_truncate(&out, kith_buf_size(&out) - 1);

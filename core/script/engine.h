@@ -1,0 +1,163 @@
+/*
+ * The engine's insides, shared by the files of script/ only: the generation
+ * and everything a file registers in it, and the engine that owns the
+ * running generation.
+ */
+#ifndef KITH_SCRIPT_ENGINE_H
+#define KITH_SCRIPT_ENGINE_H
+
+#include "script/sandbox.h"
+#include "script/script.h"
+#include "store/loyalty.h"
+
+#include <lua.h>
+
+enum kith_hook_kind { KITH_HOOK_BEFORE, KITH_HOOK_AFTER, KITH_HOOK_ON };
+
+typedef struct kith_hook {
+    int kind;
+    char plugin[64]; /* "" for scripts/ files */
+    char event[96]; /* a name, or a glob for on-hooks */
+    char file[256];
+    int line;
+    int priority, order;
+    int ref; /* the function, in the registry */
+    uint64_t calls, errors, usec;
+} kith_hook;
+
+typedef struct kith_segdef {
+    char name[64];
+    char description[256];
+    char file[256];
+    int line;
+    int ref;
+    char hash[65]; /* of the predicate's source: a change means a refresh */
+} kith_segdef;
+
+typedef struct kith_jobdef {
+    char name[96];
+    char plugin[64];
+    char file[256];
+    int line;
+    int ref;
+} kith_jobdef;
+
+typedef struct kith_methoddef {
+    char name[160]; /* plugin.<plugin>.<name> */
+    char summary[256];
+    char plugin[64];
+    kith_param *params; /* {NULL}-terminated, strings owned here */
+    int role;
+    int ref;
+} kith_methoddef;
+
+typedef struct kith_filedef {
+    char path[512];
+    char hash[65];
+    char plugin[64]; /* "" for scripts/ files */
+    int hooks, segments, jobs, methods, tiers, churn;
+} kith_filedef;
+
+typedef struct kith_plugindef {
+    char name[64];
+    char version[32];
+    char description[256];
+    int priority;
+    int enabled;
+    char file[512];
+} kith_plugindef;
+
+#define KITH_MAX_TIERS 32
+
+typedef struct kith_generation {
+    struct kith_script *engine;
+    lua_State *L;
+    kith_lua_budget budget;
+    int64_t id, loaded_at;
+    kith_hook *hooks;
+    size_t nhooks, caphooks;
+    kith_segdef *segs;
+    size_t nsegs, capsegs;
+    kith_jobdef *jobs;
+    size_t njobs, capjobs;
+    kith_methoddef *methods;
+    size_t nmethods, capmethods;
+    kith_command *method_table; /* built from methods, {NULL}-terminated */
+    kith_filedef *files;
+    size_t nfiles, capfiles;
+    kith_plugindef *plugins;
+    size_t nplugins, capplugins;
+    kith_tier tiers[KITH_MAX_TIERS];
+    size_t ntiers;
+    int churn_ref;
+    double churn_threshold;
+    char churn_file[256];
+    int churn_line;
+    /* While a file loads: where registrations come from. */
+    int loading;
+    kith_filedef *loading_file;
+    kith_plugindef *loading_plugin;
+    int loading_priority;
+    int tests_ref; /* test mode: the registered tests, in order */
+} kith_generation;
+
+#define KITH_MAX_TOUCHED 256
+
+struct kith_script {
+    kith_script_options opt;
+    kith_generation *gen;     /* running; NULL before the first load */
+    kith_generation *retired; /* the previous one, until the server lets go */
+    void (*on_reload)(void *ud, const kith_command *old_methods);
+    void *on_reload_ud;
+    int64_t next_id;
+    char content_hash[65]; /* of the files the running generation came from */
+    char last_error[1024];
+    int64_t last_error_at;
+    kith_script_call_fn call;
+    void *call_ud;
+    kith_ctx *ctx; /* the request a rule runs in, while one does */
+    const char *running_plugin; /* the plugin whose code runs now, or NULL */
+    const char *running_file;   /* the file whose code runs now */
+    kith_session rules_session; /* who crm.call acts as: admin, named after the rule */
+    int depth;     /* nesting of emit -> after hooks (the cascade guard) */
+    int64_t touched[KITH_MAX_TOUCHED];
+    int ntouched;
+    int touched_overflow;
+    /* Background work: a full refresh in progress. */
+    int refresh_pending;
+    int64_t refresh_cursor;
+    char refresh_segments[1024]; /* names joined by '\n'; "" = all */
+    int sweep_churn;
+    int64_t churn_cursor;
+    int64_t next_churn_sweep;
+};
+
+/* The generation a state belongs to (kept in its extra space). */
+kith_generation *kith_gen_of(lua_State *L);
+/* Grows a dynamic array; returns 0 or KITH_ENOMEM. */
+int kith_grow(void **v, size_t *cap, size_t n, size_t size);
+
+/* api_register.c: the registration half of `crm`.  Stack effect: 0. */
+void kith_api_register(lua_State *L, int crm_idx);
+/* api_data.c: the data half of `crm`.  Stack effect: 0. */
+void kith_api_data(lua_State *L, int crm_idx);
+
+/* Calls hook function `ref` with the values on top of the stack (nargs),
+ * under the budgets, attributing errors to `file:line`; on failure records
+ * the error in ctx.  Returns 0 or the failure code. */
+int kith_call_ref(kith_generation *g, kith_ctx *ctx, int ref, int nargs, int nresults,
+                  const char *file, int line, const char *what);
+/* Records a Lua failure into ctx (-32010/-32011 with data.script/line). */
+int kith_fail_lua(kith_ctx *ctx, const kith_lua_error *e, const char *file, int line,
+                  const char *what);
+/* Pushes the customer record and stats of `id` as Lua tables; returns 0 or a
+ * failure recorded in ctx.  Stack effect: +2 on success, 0 otherwise. */
+int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id);
+/* Builds the stats document of customer `id` (with points). */
+int kith_stats_doc(kith_ctx *ctx, int64_t id, cJSON **out);
+/* Runs the crm.on handlers matching `type` (hooks.c). */
+int kith_script_run_hooks_on(kith_ctx *ctx, const char *type, const cJSON *data);
+/* Records customer `id` as touched by the current request. */
+void kith_touch(kith_script *sc, int64_t id);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * See sandbox.h.
+ *
+ * DESIGN NOTES
+ *   1. The base environment lives in the registry and is reachable from
+ *      scripts only through the __index of their own environment, whose
+ *      metatable is locked (__metatable = false).  Libraries in it are
+ *      read-only proxies, so no file can change what another file sees.
+ *   2. The string metatable is locked too: ("").x reads the real string
+ *      library, but nothing can replace it.
+ *   3. The clock is armed by the outermost kith_lua_pcall and checked every
+ *      KITH_HOOK_COUNT instructions.  Once a budget is spent the hook raises
+ *      again at every check and the sandbox's pcall/xpcall re-raise, so the
+ *      error reaches the host whatever the script does.
+ */
+#include "script/sandbox.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KITH_HOOK_COUNT 1000
+
+static const char BASE_KEY[] = "kith.base";
+static const char CPU_MSG[] = "script exceeded its CPU budget";
+static const char MEM_MSG[] = "script exceeded its memory budget";
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    kith_lua_budget *b = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        b->used -= old;
+        return NULL;
+    }
+    if (nsize > old && b->used + (nsize - old) > b->limit) {
+        b->exceeded = KITH_BUDGET_MEM;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p) return NULL;
+    b->used = b->used - old + nsize;
+    return p;
+}
+
+kith_lua_budget *kith_sandbox_budget(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    if (b->exceeded == KITH_BUDGET_MEM) luaL_error(L, MEM_MSG);
+    if (b->deadline_ns && mono_ns() > b->deadline_ns) {
+        b->exceeded = KITH_BUDGET_CPU;
+        luaL_error(L, "%s (%d ms)", CPU_MSG, (int)b->limit_ms);
+    }
+}
+
+/* Re-raises when a budget was spent inside a protected call. */
+static void reraise_if_spent(lua_State *L)
+{
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    if (b->exceeded) lua_error(L);
+}
+
+static int safe_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status != LUA_OK) reraise_if_spent(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
+static int safe_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1); /* f */
+    lua_copy(L, 2, 1);   /* handler moves to 1 */
+    lua_replace(L, 2);   /* f at 2 */
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    if (status != LUA_OK) reraise_if_spent(L);
+    lua_pushboolean(L, status == LUA_OK);
+    lua_replace(L, 1); /* the handler's slot becomes the status */
+    return lua_gettop(L);
+}
+
+/* load(chunk [, name [, mode [, env]]]) restricted to text chunks whose
+ * default environment is the caller's base, never the real globals. */
+static int safe_load(lua_State *L)
+{
+    size_t len;
+    const char *code = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    if (len > 0 && code[0] == LUA_SIGNATURE[0]) {
+        luaL_pushfail(L);
+        lua_pushliteral(L, "binary chunks are not allowed");
+        return 2;
+    }
+    int has_env = !lua_isnone(L, 4);
+    if (luaL_loadbufferx(L, code, len, name, "t") != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (!has_env) kith_sandbox_push_env(L);
+    else lua_pushvalue(L, 4);
+    if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    return 1;
+}
+
+static int print_to_log(lua_State *L)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+        if (i < n) luaL_addchar(&b, '\t');
+    }
+    luaL_pushresult(&b);
+    kith_info("script: %s", lua_tostring(L, -1));
+    return 0;
+}
+
+static int readonly_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to change a read-only table (field '%s')",
+                      lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+static int raw_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int readonly_pairs(lua_State *L)
+{
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_pushcfunction(L, raw_next);
+    lua_insert(L, -2);
+    lua_pushnil(L);
+    return 3;
+}
+
+void kith_sandbox_push_readonly(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, idx);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, readonly_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+void kith_sandbox_add_library(lua_State *L, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    kith_sandbox_push_readonly(L, -2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 2);
+}
+
+/* Copies the allowed fields of global library `lib` into a new table and
+ * adds it to the base, read-only. */
+static void add_filtered(lua_State *L, const char *lib, const char *const *allowed)
+{
+    lua_getglobal(L, lib);
+    lua_newtable(L);
+    for (int i = 0; allowed[i]; i++) {
+        lua_getfield(L, -2, allowed[i]);
+        lua_setfield(L, -2, allowed[i]);
+    }
+    kith_sandbox_add_library(L, lib);
+    lua_pop(L, 1);
+}
+
+static void add_library_without(lua_State *L, const char *lib, const char *banned)
+{
+    lua_getglobal(L, lib);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+        if (banned && lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), banned) == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -4);
+    }
+    kith_sandbox_add_library(L, lib);
+    lua_pop(L, 1);
+}
+
+static int build_base(lua_State *L)
+{
+    luaL_openlibs(L);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    static const char *const base_fns[] = {"assert", "error",   "ipairs",   "next",     "pairs",
+                                           "rawequal", "rawget", "rawlen",  "select",   "tonumber",
+                                           "tostring", "type",   "getmetatable", "setmetatable",
+                                           "_VERSION", NULL};
+    for (int i = 0; base_fns[i]; i++) {
+        lua_getglobal(L, base_fns[i]);
+        lua_setfield(L, -2, base_fns[i]);
+    }
+    lua_pushcfunction(L, safe_pcall);
+    lua_setfield(L, -2, "pcall");
+    lua_pushcfunction(L, safe_xpcall);
+    lua_setfield(L, -2, "xpcall");
+    lua_pushcfunction(L, safe_load);
+    lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, print_to_log);
+    lua_setfield(L, -2, "print");
+    lua_pop(L, 1);
+    add_library_without(L, "string", "dump");
+    add_library_without(L, "table", NULL);
+    add_library_without(L, "math", NULL);
+    add_library_without(L, "utf8", NULL);
+    static const char *const os_fns[] = {"time", "date", "clock", NULL};
+    add_filtered(L, "os", os_fns);
+    /* Lock the string metatable (note 2) and drop the real globals' reach:
+     * nothing in the base refers back to _G. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_getglobal(L, "string");
+    kith_sandbox_push_readonly(L, -1);
+    lua_setfield(L, -3, "__index");
+    lua_pop(L, 3);
+    return 0;
+}
+
+static int panic(lua_State *L)
+{
+    kith_error("script: unprotected Lua error: %s", lua_tostring(L, -1));
+    abort();
+}
+
+lua_State *kith_sandbox_new(kith_lua_budget *b)
+{
+    b->used = 0;
+    b->exceeded = KITH_BUDGET_OK;
+    b->deadline_ns = 0;
+    b->depth = 0;
+    lua_State *L = lua_newstate(budget_alloc, b);
+    if (!L) return NULL;
+    lua_atpanic(L, panic);
+    lua_pushcfunction(L, build_base);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        kith_error("script: cannot build the sandbox: %s", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, KITH_HOOK_COUNT);
+    return L;
+}
+
+void kith_sandbox_push_env(lua_State *L)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+int kith_sandbox_load(lua_State *L, const char *code, size_t len, const char *chunkname,
+                      int env_idx)
+{
+    env_idx = lua_absindex(L, env_idx);
+    if (luaL_loadbufferx(L, code, len, chunkname, "t") != LUA_OK) return -1;
+    lua_pushvalue(L, env_idx);
+    lua_setupvalue(L, -2, 1);
+    return 0;
+}
+
+void kith_lua_error_set(kith_lua_error *err, int code, const char *message)
+{
+    err->code = code;
+    snprintf(err->message, sizeof(err->message), "%s", message ? message : "error");
+    err->script[0] = '\0';
+    err->line = 0;
+    /* Lua places errors as "chunkname:line: text"; chunk names are the
+     * script's path, so the first such prefix names the file and line. */
+    const char *colon = strchr(err->message, ':');
+    while (colon) {
+        char *end;
+        long line = strtol(colon + 1, &end, 10);
+        if (end != colon + 1 && *end == ':' && line > 0) {
+            size_t n = (size_t)(colon - err->message);
+            if (n < sizeof(err->script)) {
+                memcpy(err->script, err->message, n);
+                err->script[n] = '\0';
+                err->line = (int)line;
+            }
+            break;
+        }
+        colon = strchr(colon + 1, ':');
+    }
+}
+
+static int traceback(lua_State *L)
+{
+    /* An error raised by crm.call is a table carrying the method's error
+     * code: keep it, so a rule that lets a conflict through reports a
+     * conflict rather than a script error. */
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "kith_code");
+        if (lua_isinteger(L, -1)) kith_sandbox_budget(L)->error_code = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = luaL_tolstring(L, 1, NULL);
+    luaL_traceback(L, L, msg, 1);
+    /* Keep the plain message first, the traceback second. */
+    lua_pushstring(L, msg);
+    lua_insert(L, -2);
+    lua_pushliteral(L, "\n");
+    lua_insert(L, -2);
+    lua_concat(L, 3);
+    return 1;
+}
+
+int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err)
+{
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, traceback);
+    lua_insert(L, base);
+    b->error_code = 0;
+    if (b->depth++ == 0) {
+        b->exceeded = KITH_BUDGET_OK;
+        b->deadline_ns = mono_ns() + b->limit_ms * 1000000;
+    }
+    int status = lua_pcall(L, nargs, nresults, base);
+    int spent = b->exceeded;
+    if (--b->depth == 0) {
+        b->deadline_ns = 0;
+        b->exceeded = KITH_BUDGET_OK;
+    }
+    if (status == LUA_OK) {
+        lua_remove(L, base);
+        return 0;
+    }
+    const char *text = lua_tostring(L, -1);
+    if (status == LUA_ERRMEM || spent == KITH_BUDGET_MEM) text = MEM_MSG;
+    char msg[2048];
+    snprintf(msg, sizeof(msg), "%s", text ? text : "error object is not a string");
+    char *nl = strchr(msg, '\n');
+    if (nl) *nl = '\0';
+    kith_lua_error_set(err, spent ? KITH_ESCRIPTLIMIT : b->error_code ? b->error_code : KITH_ESCRIPT,
+                       msg);
+    snprintf(err->traceback, sizeof(err->traceback), "%s", text && nl ? text + (nl - msg) + 1 : "");
+    lua_settop(L, base - 1);
+    return err->code;
+}
+
+void kith_sandbox_close(lua_State *L)
+{
+    if (!L) return;
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    b->limit = SIZE_MAX; /* the collector must never fail for lack of budget */
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_close(L);
+}

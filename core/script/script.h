@@ -1,0 +1,119 @@
+/*
+ * The rules engine: Lua business rules and plugins, loaded as a whole into a
+ * *generation* (one sandboxed lua_State) and swapped in between requests.
+ * Commands call in at fixed points of a write — before hooks, event emission
+ * (after hooks), settling the customers a request touched (segments and
+ * churn) — and the server calls in after each commit (crm.on handlers) and
+ * when idle (background refreshes).  The engine reaches the dispatcher only
+ * through the call function the server hands it (crm.call), never directly.
+ *
+ * DESIGN NOTES: generations
+ *   1. kith_script_reload() builds a complete new generation beside the
+ *      running one: fresh state, every file loaded in name order, plugins by
+ *      priority, registrations checked.  Any error discards it; the running
+ *      generation keeps serving and the error is kept for script.status.
+ *   2. The swap happens inside kith_script_reload(), which the server calls
+ *      only between requests; no request ever sees two generations.
+ *   3. The old generation is closed after a full collection; its plugin
+ *      methods are unregistered by the server before it goes.
+ *   4. Nothing a rule registers outlives its generation, except what it
+ *      wrote to the store.
+ */
+#ifndef KITH_SCRIPT_SCRIPT_H
+#define KITH_SCRIPT_SCRIPT_H
+
+#include "dispatch/command.h"
+
+#include <cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kith_script kith_script;
+
+/* How crm.call reaches the dispatcher (installed by the server). */
+typedef int (*kith_script_call_fn)(void *ud, kith_session *s, const char *method,
+                                   const cJSON *params, cJSON **result, kith_call_error *err);
+
+typedef struct kith_plugin_setting {
+    char plugin[64];
+    char key[64];
+    char value[256];
+} kith_plugin_setting;
+
+typedef struct kith_script_options {
+    const char *scripts_dir;
+    const char *plugins_dir;
+    int64_t cpu_limit_ms;  /* per hook call */
+    size_t mem_limit;      /* per generation */
+    int max_hook_depth;    /* cascade guard */
+    const kith_plugin_setting *plugin_settings;
+    size_t nplugin_settings;
+    int test_mode; /* load *_test.lua too and provide test() and advance() */
+} kith_script_options;
+
+/* Creates an engine with no generation loaded (no rules: every hook point is
+ * a no-op).  Options are copied; the strings must outlive the engine. */
+kith_script *kith_script_new(const kith_script_options *opt);
+void kith_script_free(kith_script *sc);
+/* Installs the dispatcher entry point for crm.call. */
+void kith_script_set_caller(kith_script *sc, kith_script_call_fn fn, void *ud);
+
+/* Installs a function called after each successful swap, with the plugin
+ * method table of the generation that was replaced (NULL at the first
+ * load): the server re-registers methods and tiers there. */
+void kith_script_set_on_reload(kith_script *sc,
+                               void (*fn)(void *ud, const kith_command *old_methods), void *ud);
+/* Loads a new generation from the folders and swaps it in (note 1).  With
+ * `force` 0 nothing happens when no file changed.  Returns 0 (with *changed
+ * set) or KITH_ESCRIPT with the error in err ("file:line: message"). */
+int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, char *err,
+                       size_t errlen);
+/* The generation number (0: none loaded yet). */
+int64_t kith_script_generation(const kith_script *sc);
+/* The tiers of the running generation (for loyalty). */
+const void *kith_script_tiers(const kith_script *sc, size_t *n);
+/* The plugin methods of the running generation: a {NULL}-terminated table,
+ * valid until the next successful reload. */
+const kith_command *kith_script_methods(const kith_script *sc);
+
+/* Runs the before hooks of `type` on `ev` (an object holding the record
+ * under `kind` and context such as customer/old/changes).  Hooks may change
+ * ev[kind]; the changed record replaces it in ev.  Returns 0, or a failure
+ * recorded in ctx (-32010 veto/error, -32011 budget). */
+int kith_script_before(kith_ctx *ctx, const char *type, const char *kind, cJSON *ev);
+/* Appends an event to the log, runs the after hooks of `type` in the same
+ * transaction, and remembers the customer for kith_script_settle().
+ * Returns 0 or a failure recorded in ctx. */
+int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
+/* Re-evaluates segments and churn for every customer the current request
+ * touched (called by the dispatcher before an outermost write ends). */
+int kith_script_settle(kith_ctx *ctx);
+/* Forgets what a failed request touched. */
+void kith_script_abandon(kith_script *sc);
+/* Runs crm.on handlers for committed events not yet handled, each in its
+ * own request; stops after `max_events`.  Returns 1 when more remain.  The
+ * caller commits afterwards. */
+int kith_script_run_on(kith_ctx *ctx, int max_events);
+/* Does up to `budget_us` of background work (segment refreshes, the daily
+ * churn sweep) in one request.  Returns 1 when more remains. */
+int kith_script_background(kith_ctx *ctx, int64_t budget_us);
+/* Evaluates every segment (or one) for every customer now, in the current
+ * request; fills counts.  Returns 0 or a failure recorded in ctx. */
+int kith_script_refresh_all(kith_ctx *ctx, const char *segment, int64_t *evaluated,
+                            int64_t *entered, int64_t *left);
+/* Runs the job `name` (crm.job) with `args`; the result goes to *result. */
+int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args,
+                        const char *schedule, cJSON **result);
+/* Calls the plugin method `name` with `params`. */
+int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params,
+                            cJSON **result);
+/* Evaluates `code` in a fresh environment of the running generation. */
+int kith_script_eval(kith_ctx *ctx, const char *code, const cJSON *args, cJSON **result);
+/* script.status and plugin.list documents (owned by the caller). */
+cJSON *kith_script_status(const kith_script *sc);
+cJSON *kith_script_plugins(const kith_script *sc);
+/* Runs every *_test.lua under the folders (test mode).  Prints one line per
+ * test and the summary; returns the number of failures (or -1). */
+int kith_script_run_tests(kith_script *sc, kith_ctx *ctx, char **files, int nfiles);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * Segments and churn: evaluating a customer against the rules, settling the
+ * customers a request touched, full refreshes (sliced, in the background,
+ * when a segment's definition changes; or at once for segment.refresh), and
+ * the daily churn sweep.
+ */
+#include "script/convert.h"
+#include "script/engine.h"
+#include "store/customer.h"
+#include "store/rules.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define DAY_MS 86400000LL
+
+struct eval_args {
+    kith_generation *g;
+    kith_ctx *ctx;
+    int64_t id;
+    const char *only; /* segment names joined by '\n', or NULL for all */
+    int segments, churn;
+    int64_t entered, left;
+    int rc;
+};
+
+static int wanted(const char *only, const char *name)
+{
+    if (!only) return 1;
+    size_t n = strlen(name);
+    for (const char *p = only; (p = strstr(p, name)); p += n)
+        if ((p == only || p[-1] == '\n') && p[n] == '\n') return 1;
+    return 0;
+}
+
+int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
+{
+    cJSON *c = NULL, *st = NULL;
+    int rc = kith_store_customer_get(ctx->store, id, &c);
+    if (!rc) rc = kith_stats_doc(ctx, id, &st);
+    if (rc) {
+        cJSON_Delete(c);
+        return rc;
+    }
+    kith_lua_push_json(g->L, c);
+    kith_lua_push_json(g->L, st);
+    cJSON_Delete(c);
+    cJSON_Delete(st);
+    return 0;
+}
+
+static int emit_about(kith_ctx *ctx, const char *type, int64_t id, cJSON *data)
+{
+    cJSON *c = NULL;
+    if (kith_store_customer_get(ctx->store, id, &c) == 0) cJSON_AddItemToObject(data, "customer", c);
+    int rc = kith_script_emit(ctx, type, id, data);
+    cJSON_Delete(data);
+    return rc;
+}
+
+static int eval_segments(lua_State *L, struct eval_args *a, int cust, int stats)
+{
+    kith_generation *g = a->g;
+    for (size_t i = 0; i < g->nsegs && !a->rc; i++) {
+        kith_segdef *s = &g->segs[i];
+        if (!wanted(a->only, s->name)) continue;
+        lua_pushvalue(L, cust);
+        lua_pushvalue(L, stats);
+        char what[512];
+        snprintf(what, sizeof(what), "segment '%s'", s->name);
+        if ((a->rc = kith_call_ref(g, a->ctx, s->ref, 2, 1, s->file, s->line, what))) break;
+        int member = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        int has = kith_store_segment_has(a->ctx->store, s->name, a->id);
+        if (has < 0) {
+            a->rc = kith_ctx_fail(a->ctx, has, NULL, "cannot read segment membership");
+            break;
+        }
+        if (member == has) continue;
+        int rc = member ? kith_store_segment_add(a->ctx->store, s->name, a->id, a->ctx->now)
+                        : kith_store_segment_remove(a->ctx->store, s->name, a->id);
+        if (rc < 0) {
+            a->rc = kith_ctx_fail(a->ctx, rc, NULL, "cannot change segment membership");
+            break;
+        }
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddStringToObject(data, "segment", s->name);
+        a->rc = emit_about(a->ctx, member ? "segment.entered" : "segment.left", a->id, data);
+        if (member)
+            a->entered++;
+        else
+            a->left++;
+    }
+    return a->rc;
+}
+
+static int eval_churn(lua_State *L, struct eval_args *a, int cust, int stats)
+{
+    kith_generation *g = a->g;
+    lua_pushvalue(L, cust);
+    lua_pushvalue(L, stats);
+    if ((a->rc = kith_call_ref(g, a->ctx, g->churn_ref, 2, 2, g->churn_file, g->churn_line,
+                               "the churn score")))
+        return a->rc;
+    int isnum;
+    double risk = lua_tonumberx(L, -2, &isnum);
+    if (!isnum)
+        return a->rc = kith_ctx_fail(a->ctx, KITH_ESCRIPT, NULL,
+                                     "%s:%d: the churn score must return a number", g->churn_file,
+                                     g->churn_line);
+    risk = risk < 0 ? 0 : risk > 1 ? 1 : risk;
+    cJSON *reasons = NULL;
+    char err[128];
+    if (lua_isnil(L, -1))
+        reasons = cJSON_CreateArray();
+    else if (kith_lua_to_json(L, -1, &reasons, err, sizeof(err)) < 0 || !cJSON_IsArray(reasons)) {
+        cJSON_Delete(reasons);
+        reasons = cJSON_CreateArray();
+    }
+    lua_pop(L, 2);
+    cJSON *old = NULL;
+    int warned = 0;
+    if (kith_store_churn_get(a->ctx->store, a->id, &old, &warned) == 0) cJSON_Delete(old);
+    int now_warned = risk >= g->churn_threshold;
+    int rc = kith_store_churn_put(a->ctx->store, a->id, risk, reasons, a->ctx->now, now_warned);
+    if (rc < 0) {
+        cJSON_Delete(reasons);
+        return a->rc = kith_ctx_fail(a->ctx, rc, NULL, "cannot store the churn score");
+    }
+    if (now_warned != warned) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddNumberToObject(data, "risk", risk);
+        cJSON_AddItemToObject(data, "reasons", cJSON_Duplicate(reasons, 1));
+        cJSON_AddNumberToObject(data, "threshold", g->churn_threshold);
+        a->rc = emit_about(a->ctx, now_warned ? "churn.warning" : "churn.cleared", a->id, data);
+    }
+    cJSON_Delete(reasons);
+    return a->rc;
+}
+
+static int eval_protected(lua_State *L)
+{
+    struct eval_args *a = lua_touserdata(L, 1);
+    int rc = kith_push_customer_and_stats(a->g, a->ctx, a->id);
+    if (rc == KITH_ENOTFOUND) return 0; /* deleted within the request */
+    if (rc < 0) {
+        a->rc = kith_ctx_fail(a->ctx, rc, NULL, "cannot load customer %lld", (long long)a->id);
+        return 0;
+    }
+    int cust = lua_gettop(L) - 1, stats = lua_gettop(L);
+    if (a->segments) eval_segments(L, a, cust, stats);
+    if (!a->rc && a->churn && a->g->churn_ref != LUA_NOREF) eval_churn(L, a, cust, stats);
+    return 0;
+}
+
+static int evaluate(struct eval_args *a)
+{
+    lua_State *L = a->g->L;
+    lua_pushcfunction(L, eval_protected);
+    lua_pushlightuserdata(L, a);
+    kith_lua_error e;
+    int rc = kith_lua_pcall(L, 1, 0, &e);
+    if (rc < 0) return kith_fail_lua(a->ctx, &e, NULL, 0, "segment evaluation");
+    return a->rc;
+}
+
+int kith_script_settle(kith_ctx *ctx)
+{
+    kith_script *sc = ctx->env->script;
+    if (!sc || !sc->gen) return 0;
+    int rc = 0;
+    for (int round = 0; round < 8 && sc->ntouched && !rc; round++) {
+        int64_t ids[KITH_MAX_TOUCHED];
+        int n = sc->ntouched;
+        memcpy(ids, sc->touched, (size_t)n * sizeof(ids[0]));
+        sc->ntouched = 0;
+        for (int i = 0; i < n && !rc; i++) {
+            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i], .segments = 1, .churn = 1};
+            rc = evaluate(&a);
+        }
+    }
+    if (sc->touched_overflow && !rc) {
+        /* A request touched more customers than we track: refresh them all
+         * in the background rather than miss any. */
+        sc->refresh_pending = 1;
+        sc->refresh_cursor = 0;
+        sc->refresh_segments[0] = '\0';
+    }
+    sc->ntouched = 0;
+    sc->touched_overflow = 0;
+    return rc;
+}
+
+void kith_script_abandon(kith_script *sc)
+{
+    if (!sc) return;
+    sc->ntouched = 0;
+    sc->touched_overflow = 0;
+    sc->depth = 0;
+}
+
+int kith_script_refresh_all(kith_ctx *ctx, const char *segment, int64_t *evaluated,
+                            int64_t *entered, int64_t *left)
+{
+    kith_script *sc = ctx->env->script;
+    *evaluated = *entered = *left = 0;
+    if (!sc || !sc->gen) return 0;
+    char only[80];
+    if (segment) snprintf(only, sizeof(only), "%s\n", segment);
+    int64_t ids[512], after = 0;
+    int n, rc = 0;
+    do {
+        if ((rc = kith_store_customer_ids(ctx->store, after, 512, ids, &n)) < 0)
+            return kith_ctx_fail(ctx, rc, NULL, "cannot list customers");
+        for (int i = 0; i < n && !rc; i++) {
+            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i],
+                                  .only = segment ? only : NULL, .segments = 1};
+            rc = evaluate(&a);
+            *entered += a.entered;
+            *left += a.left;
+            (*evaluated)++;
+        }
+        if (n) after = ids[n - 1];
+    } while (n == 512 && !rc);
+    sc->ntouched = 0;
+    return rc;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One slice of a full refresh or of the churn sweep: evaluates customers
+ * after the cursor until the budget is spent.  Returns 1 when more remain. */
+static int slice(kith_ctx *ctx, kith_script *sc, int64_t *cursor, const char *only, int segments,
+                 int churn, int64_t deadline, int *rc)
+{
+    int64_t ids[64];
+    int n;
+    while (mono_us() < deadline) {
+        if ((*rc = kith_store_customer_ids(ctx->store, *cursor, 64, ids, &n)) < 0) return 0;
+        for (int i = 0; i < n && !*rc; i++) {
+            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i], .only = only,
+                                  .segments = segments, .churn = churn};
+            *rc = evaluate(&a);
+            /* A broken rule must not wedge the sweep: skip the customer. */
+            if (*rc) {
+                kith_warn("script: background evaluation of customer %lld failed: %s",
+                          (long long)ids[i], ctx->err->message);
+                *rc = 0;
+            }
+            *cursor = ids[i];
+        }
+        if (n < 64) return 0;
+    }
+    return 1;
+}
+
+int kith_script_background(kith_ctx *ctx, int64_t budget_us)
+{
+    kith_script *sc = ctx->env->script;
+    if (!sc || !sc->gen) return 0;
+    if (!sc->sweep_churn && sc->gen->churn_ref != LUA_NOREF && ctx->now >= sc->next_churn_sweep &&
+        sc->next_churn_sweep) {
+        sc->sweep_churn = 1;
+    }
+    if (!sc->refresh_pending && !sc->sweep_churn) return 0;
+    int64_t deadline = mono_us() + budget_us;
+    int rc = kith_store_request_begin(ctx->store);
+    if (rc < 0) return 0;
+    int more = 0;
+    if (sc->refresh_pending) {
+        const char *only = sc->refresh_segments[0] ? sc->refresh_segments : NULL;
+        more = slice(ctx, sc, &sc->refresh_cursor, only, 1, 0, deadline, &rc);
+        if (!more) {
+            sc->refresh_pending = 0;
+            for (size_t i = 0; i < sc->gen->nsegs; i++)
+                if (wanted(only, sc->gen->segs[i].name))
+                    kith_store_segment_refreshed(ctx->store, sc->gen->segs[i].name, ctx->now);
+            kith_info("script: segment refresh done");
+        }
+    } else {
+        more = slice(ctx, sc, &sc->churn_cursor, NULL, 0, 1, deadline, &rc);
+        if (!more) {
+            sc->churn_cursor = 0;
+            sc->sweep_churn = 0;
+            sc->next_churn_sweep = ctx->now + DAY_MS;
+        }
+    }
+    kith_store_request_end(ctx->store, rc == 0);
+    sc->ntouched = 0;
+    return more || sc->refresh_pending || sc->sweep_churn;
+}
