@@ -6,6 +6,7 @@
 #include "dispatch/command.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/testrun.h"
 #include "store/store.h"
 #include "store/token.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: kithd [--config FILE] [options]\n"
                "       kithd token create --role admin|agent|viewer --name NAME [--data DIR]\n"
+               "       kithd test-scripts [--scripts DIR] [--plugins DIR] [FILES...]\n"
                "       kithd --version | --help\n\n"
                "options (each also settable in the config file; the flag wins):\n"
                "  --config FILE          config file (default: config/kith.conf)\n");
@@ -144,6 +146,35 @@ static int token_create(int argc, char **argv)
     return code;
 }
 
+/* kithd test-scripts [flags] [FILES...]: flags as for the server, then the
+ * test files (default: every *_test.lua). */
+static int test_scripts(int argc, char **argv)
+{
+    char **flags = calloc((size_t)argc + 1, sizeof(char *));
+    char **files = calloc((size_t)argc + 1, sizeof(char *));
+    int nflags = 0, nfiles = 0;
+    if (!flags || !files) return 1;
+    flags[nflags++] = argv[0];
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0) {
+            flags[nflags++] = argv[i];
+            if (!strchr(argv[i], '=') && i + 1 < argc) flags[nflags++] = argv[++i];
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    kith_config cfg;
+    int code = 2;
+    if (load_config(&cfg, nflags, flags, 1) == 0) {
+        /* Tests are about the rules: only warnings and errors from the rest. */
+        if (cfg.log_level < KITH_LOG_WARN) kith_log_set_level(KITH_LOG_WARN);
+        code = kith_testrun(&cfg, files, nfiles);
+    }
+    free(flags);
+    free(files);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
@@ -161,6 +192,7 @@ int main(int argc, char **argv)
         }
         return token_create(argc, argv);
     }
+    if (argc >= 2 && strcmp(argv[1], "test-scripts") == 0) return test_scripts(argc, argv);
     kith_config cfg;
     if (load_config(&cfg, argc, argv, 1) < 0) return 2;
     kith_server *srv = NULL;

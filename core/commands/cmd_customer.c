@@ -152,7 +152,10 @@ static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
     int64_t points = 0;
     int has_acct = kith_store_loyalty_account_get(ctx->store, id, &acct) == 0;
     kith_store_loyalty_available(ctx->store, id, ctx->now, &points);
-    kith_json_add_str(c, "tier", has_acct && acct.tier[0] ? acct.tier : NULL);
+    const char *tier = has_acct && acct.tier[0] ? acct.tier : NULL;
+    if (!tier)
+        tier = kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, has_acct ? acct.lifetime : 0);
+    kith_json_add_str(c, "tier", tier);
     kith_json_add_int(c, "points", points);
     cJSON *segs = cJSON_AddArrayToObject(c, "segments");
     kith_store_segment_of(ctx->store, id, segs);

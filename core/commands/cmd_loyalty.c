@@ -161,6 +161,14 @@ int kith_loyalty_balance(kith_ctx *ctx, int64_t customer_id, cJSON **out)
     cJSON_Delete(customer);
     if ((rc = kith_store_loyalty_balance(ctx->store, customer_id, ctx->now, out)) < 0)
         return kith_cmd_store_fail(ctx, rc, "balance");
+    /* A customer who never earned a point is still in the entry tier (a
+     * tier with min 0), though no change has stored it yet. */
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(*out, "tier"))) {
+        const cJSON *lt = cJSON_GetObjectItemCaseSensitive(*out, "lifetime");
+        const char *tier = kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers,
+                                                 (int64_t)cJSON_GetNumberValue(lt));
+        if (tier) cJSON_ReplaceItemInObjectCaseSensitive(*out, "tier", cJSON_CreateString(tier));
+    }
     return 0;
 }
 

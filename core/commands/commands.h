@@ -18,6 +18,9 @@ extern const kith_command kith_cmd_task[];
 extern const kith_command kith_cmd_segment[];
 extern const kith_command kith_cmd_script[];
 
+/* Every table above, {NULL}-terminated: what a server registers. */
+extern const kith_command *const kith_command_tables[];
+
 #define KITH_LIST_DEFAULT 50
 #define KITH_LIST_MAX 1000
 

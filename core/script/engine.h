@@ -119,6 +119,8 @@ struct kith_script {
     const char *running_plugin; /* the plugin whose code runs now, or NULL */
     const char *running_file;   /* the file whose code runs now */
     kith_session rules_session; /* who crm.call acts as: admin, named after the rule */
+    int (*advance)(void *ud, int64_t ms); /* rule tests: move the clock */
+    void *advance_ud;
     int depth;     /* nesting of emit -> after hooks (the cascade guard) */
     int64_t touched[KITH_MAX_TOUCHED];
     int ntouched;

@@ -112,8 +112,15 @@ int kith_script_eval(kith_ctx *ctx, const char *code, const cJSON *args, cJSON *
 /* script.status and plugin.list documents (owned by the caller). */
 cJSON *kith_script_status(const kith_script *sc);
 cJSON *kith_script_plugins(const kith_script *sc);
-/* Runs every *_test.lua under the folders (test mode).  Prints one line per
- * test and the summary; returns the number of failures (or -1). */
-int kith_script_run_tests(kith_script *sc, kith_ctx *ctx, char **files, int nfiles);
+/* Rule tests: installs the function behind advance(duration). */
+void kith_script_set_advance(kith_script *sc, int (*fn)(void *ud, int64_t ms), void *ud);
+/* Loads a *_test.lua file into the running generation; its test(name, fn)
+ * calls register tests.  Returns 0 with their count, or an error in err. */
+int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests,
+                           char *err, size_t errlen);
+/* Runs test `index` (0-based) of the loaded file; names it in `name`.
+ * Returns 0 when it passed, or a negative code with the failure in err. */
+int kith_script_run_test(kith_script *sc, kith_ctx *ctx, int index, char *name, size_t namelen,
+                         char *err, size_t errlen);
 
 #endif

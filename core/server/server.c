@@ -19,10 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const kith_command *const command_tables[] = {
-    kith_cmd_system, kith_cmd_customer, kith_cmd_interaction, kith_cmd_order,
-    kith_cmd_loyalty, kith_cmd_task, kith_cmd_segment, kith_cmd_script, NULL,
-};
 
 /* ---- connections come and go ---- */
 
@@ -382,8 +378,8 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
                           .server = &srv->counters};
     srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
     if (!srv->dispatch) return KITH_ENOMEM;
-    for (int i = 0; command_tables[i]; i++)
-        if ((rc = kith_dispatch_register(srv->dispatch, command_tables[i])) < 0) return rc;
+    for (int i = 0; kith_command_tables[i]; i++)
+        if ((rc = kith_dispatch_register(srv->dispatch, kith_command_tables[i])) < 0) return rc;
 
     kith_script_options so = {.scripts_dir = cfg->scripts,
                               .plugins_dir = cfg->plugins,
