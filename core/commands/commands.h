@@ -17,6 +17,7 @@ extern const kith_command kith_cmd_loyalty[];
 extern const kith_command kith_cmd_task[];
 extern const kith_command kith_cmd_segment[];
 extern const kith_command kith_cmd_script[];
+extern const kith_command kith_cmd_pubsub[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

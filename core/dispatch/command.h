@@ -67,6 +67,7 @@ typedef struct kith_env {
     const struct kith_tier *tiers;  /* loyalty tiers of the running rules */
     size_t ntiers;
     int64_t clock_offset_ms;        /* added to the wall clock (rule tests move time) */
+    const int64_t *published_seq;   /* the last event delivered to live subscribers */
 } kith_env;
 
 /* One client's identity, owned by its connection. */
@@ -76,6 +77,7 @@ typedef struct kith_session {
     int local_trust;       /* loopback/Unix: trusted while no token exists */
     int wrote;             /* a write of this session awaits the pass's commit */
     char name[72];         /* token name, or "local" */
+    struct kith_sub *sub;  /* pub/sub patterns, or NULL (owned by the connection) */
 } kith_session;
 
 typedef struct kith_dispatch kith_dispatch;

@@ -5,6 +5,7 @@
  */
 #include "server/conn.h"
 #include "proto/rpc.h"
+#include "pubsub/pubsub.h"
 #include "server/server_int.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -61,6 +62,7 @@ static void on_close(uv_handle_t *h)
     kith_server_conn_closed(c->srv, c);
     kith_framer_release(&c->framer);
     kith_buf_release(&c->out);
+    kith_sub_free(c->session.sub);
     free(c);
 }
 

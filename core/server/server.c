@@ -5,6 +5,7 @@
 #include "server/server.h"
 #include "commands/commands.h"
 #include "server/server_int.h"
+#include "store/event.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -110,9 +111,9 @@ static void on_work(uv_idle_t *h)
 /* Runs crm.on handlers for what just committed, then a slice of background
  * work, each committed on its own; keeps the idle handle on while more is
  * queued, so it goes on between client passes. */
-static void rules_work(struct kith_server *srv)
+static int rules_work(struct kith_server *srv)
 {
-    if (!srv->script) return;
+    if (!srv->script) return 0;
     kith_ctx ctx;
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
@@ -122,13 +123,7 @@ static void rules_work(struct kith_server *srv)
     more |= kith_script_background(&ctx, 3000);
     commit_background(srv, "background rules work");
     cJSON_Delete(err.data);
-    if (more && !srv->work_on && !srv->shutting_down) {
-        uv_idle_start(&srv->work, on_work);
-        srv->work_on = 1;
-    } else if (!more && srv->work_on) {
-        uv_idle_stop(&srv->work);
-        srv->work_on = 0;
-    }
+    return more;
 }
 
 static int dispatch_call(void *ud, kith_session *s, const char *method, const cJSON *params,
@@ -162,7 +157,6 @@ static void reload_rules(struct kith_server *srv, int force, const char *why)
                   (long long)kith_script_generation(srv->script));
     cJSON_Delete(err.data);
     commit_background(srv, "the reload");
-    rules_work(srv);
 }
 
 static void on_rules_changed(void *ud)
@@ -172,14 +166,8 @@ static void on_rules_changed(void *ud)
 
 /* ---- the pass: commit, then flush (server.h notes 2 and 3) ---- */
 
-static void after_io(uv_check_t *h)
+static void flush_dirty(struct kith_server *srv)
 {
-    struct kith_server *srv = h->data;
-    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
-        kith_error("server: commit failed; closing the connections whose writes were lost");
-        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-            if (c->session.wrote) kith_conn_close(c);
-    }
     kith_conn *c = srv->dirty;
     srv->dirty = NULL;
     while (c) {
@@ -190,8 +178,35 @@ static void after_io(uv_check_t *h)
         kith_conn_flush(c);
         c = next;
     }
-    /* Replies are out; now what the rules do after commit. */
-    rules_work(srv);
+}
+
+/* Keeps passes coming while rules or replays have work queued. */
+static void want_more(struct kith_server *srv, int more)
+{
+    if (more && !srv->work_on && !srv->shutting_down) {
+        uv_idle_start(&srv->work, on_work);
+        srv->work_on = 1;
+    } else if (!more && srv->work_on) {
+        uv_idle_stop(&srv->work);
+        srv->work_on = 0;
+    }
+}
+
+static void after_io(uv_check_t *h)
+{
+    struct kith_server *srv = h->data;
+    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
+        kith_error("server: commit failed; closing the connections whose writes were lost");
+        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
+            if (c->session.wrote) kith_conn_close(c);
+    }
+    int more = kith_server_publish(srv);
+    flush_dirty(srv);
+    /* Replies are out; now what the rules do after commit, and its events. */
+    more |= rules_work(srv);
+    more |= kith_server_publish(srv);
+    flush_dirty(srv);
+    want_more(srv, more);
 }
 
 /* ---- shutdown ---- */
@@ -375,7 +390,11 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     srv->env = (kith_env){.default_currency = cfg->default_currency,
                           .started_at = kith_time_now_ms(),
                           .data_dir = cfg->data,
-                          .server = &srv->counters};
+                          .server = &srv->counters,
+                          .published_seq = &srv->published_seq};
+    /* Subscribers start from what is committed now; older events are
+     * reached with since. */
+    if ((rc = kith_store_event_last_seq(srv->store, &srv->published_seq)) < 0) return rc;
     srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
     if (!srv->dispatch) return KITH_ENOMEM;
     for (int i = 0; kith_command_tables[i]; i++)

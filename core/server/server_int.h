@@ -35,6 +35,7 @@ struct kith_server {
     kith_watch watch;
     int watch_on;
     kith_session system_session; /* who background work acts as */
+    int64_t published_seq;       /* events up to here went to live subscribers */
     kith_conn *conns; /* every open connection */
     kith_conn *dirty; /* connections to flush after this pass's commit */
     int shutting_down, finished;
@@ -45,6 +46,9 @@ struct kith_server {
     char readbuf[KITH_READ_CHUNK]; /* shared: reads are consumed synchronously */
 };
 
+/* Delivers committed events to subscribers (publish.c); returns 1 when a
+ * replay has more to send. */
+int kith_server_publish(struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
 

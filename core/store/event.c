@@ -64,3 +64,45 @@ int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, 
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : kith_store_error(s, "read events");
 }
+
+int kith_store_event_scan(kith_store *s, int64_t after, int limit, kith_event_fn fn, void *ud)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+           sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+           (const char *)sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+        n++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? n : kith_store_error(s, "scan events");
+}
+
+int kith_store_event_first_seq(kith_store *s, int64_t *seq)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT min(seq) FROM events");
+    if (!st) return KITH_EIO;
+    int rc = sqlite3_step(st);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : kith_store_error(s, "first seq");
+}
+
+int kith_store_event_trim(kith_store *s, int64_t before_seq, int64_t before_at, int limit)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < ? AND at < ? "
+           "ORDER BY seq LIMIT ?)");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, before_seq);
+    sqlite3_bind_int64(st, 2, before_at);
+    sqlite3_bind_int(st, 3, limit);
+    if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "trim events");
+    sqlite3_reset(st);
+    return sqlite3_changes(kith_store_db(s));
+}

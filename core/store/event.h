@@ -21,6 +21,17 @@ int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id
  * as {seq, type, customer_id, at, data}.  Sets *last to the seq of the last
  * one appended (unchanged when none).  Returns 0 or a KITH_E* code. */
 int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, int64_t *last);
+/* Calls fn for up to `limit` events with seq > after, oldest first, with the
+ * stored data text (borrowed for the call).  Returns the number visited or a
+ * negative KITH_E* code. */
+typedef void (*kith_event_fn)(void *ud, int64_t seq, const char *type, int64_t customer_id,
+                              int64_t at, const char *data, size_t len);
+int kith_store_event_scan(kith_store *s, int64_t after, int limit, kith_event_fn fn, void *ud);
+/* The seq of the oldest retained event (0 when the log is empty). */
+int kith_store_event_first_seq(kith_store *s, int64_t *seq);
+/* Deletes up to `limit` events with seq < before_seq and at < before_at.
+ * Returns the number deleted or a negative code. */
+int kith_store_event_trim(kith_store *s, int64_t before_seq, int64_t before_at, int limit);
 /* The seq of the newest event (0 when the log is empty). */
 int kith_store_event_last_seq(kith_store *s, int64_t *seq);
 
