@@ -18,6 +18,7 @@ extern const kith_command kith_cmd_task[];
 extern const kith_command kith_cmd_segment[];
 extern const kith_command kith_cmd_script[];
 extern const kith_command kith_cmd_pubsub[];
+extern const kith_command kith_cmd_schedule[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

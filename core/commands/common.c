@@ -13,7 +13,7 @@
 const kith_command *const kith_command_tables[] = {
     kith_cmd_system,  kith_cmd_customer, kith_cmd_interaction, kith_cmd_order,
     kith_cmd_loyalty, kith_cmd_task,     kith_cmd_segment,     kith_cmd_script,
-    kith_cmd_pubsub,  NULL,
+    kith_cmd_pubsub,  kith_cmd_schedule, NULL,
 };
 
 int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
@@ -46,7 +46,7 @@ cJSON *kith_cmd_page_result(cJSON *items, int more, const kith_cursor *next)
         return NULL;
     }
     cJSON_AddItemToObject(out, "items", items);
-    if (more) {
+    if (more && next) {
         char text[KITH_CURSOR_BUFSZ];
         kith_cursor_encode(next, text);
         cJSON_AddStringToObject(out, "next_cursor", text);

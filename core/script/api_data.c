@@ -239,6 +239,13 @@ static int l_publish(lua_State *L)
     kith_ctx *ctx = ctx_of(L, "crm.publish");
     kith_script *sc = engine_of(L);
     const char *channel = luaL_checkstring(L, 1);
+    size_t n = strlen(channel);
+    for (size_t i = 0; i < n; i++)
+        if (!((channel[i] >= 'a' && channel[i] <= 'z') || (channel[i] >= '0' && channel[i] <= '9') ||
+              channel[i] == '.' || channel[i] == '_' || channel[i] == '-'))
+            n = 0;
+    if (n == 0 || n > 100)
+        return luaL_error(L, "crm.publish: channel must be 1-100 of a-z 0-9 . _ -");
     char full[160];
     if (sc->running_plugin && sc->running_plugin[0])
         snprintf(full, sizeof(full), "plugin.%s.%s", sc->running_plugin, channel);

@@ -89,8 +89,15 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
 
 /* ---- jobs, methods, eval ---- */
 
-int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, const char *schedule,
-                        cJSON **result)
+int kith_script_has_job(const kith_script *sc, const char *name)
+{
+    for (size_t i = 0; sc && sc->gen && i < sc->gen->njobs; i++)
+        if (strcmp(sc->gen->jobs[i].name, name) == 0) return 1;
+    return 0;
+}
+
+int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, const cJSON *state,
+                        const char *schedule, cJSON **result)
 {
     kith_script *sc = ctx->env->script;
     kith_generation *g = sc ? sc->gen : NULL;
@@ -102,6 +109,7 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
     if (!lua_checkstack(L, 4)) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     cJSON *c = cJSON_CreateObject();
     cJSON_AddItemToObject(c, "args", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    if (state) cJSON_AddItemToObject(c, "state", cJSON_Duplicate(state, 1));
     kith_json_add_str(c, "schedule", schedule);
     kith_json_add_int(c, "now", ctx->now);
     kith_lua_push_json(L, c);

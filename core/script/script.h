@@ -101,9 +101,13 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us);
  * request; fills counts.  Returns 0 or a failure recorded in ctx. */
 int kith_script_refresh_all(kith_ctx *ctx, const char *segment, int64_t *evaluated,
                             int64_t *entered, int64_t *left);
-/* Runs the job `name` (crm.job) with `args`; the result goes to *result. */
-int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args,
+/* Runs the job `name` (crm.job) with ctx = {args, state, schedule, now};
+ * `state` is what a previous slice returned (NULL on the first).  The
+ * result goes to *result (owned). */
+int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, const cJSON *state,
                         const char *schedule, cJSON **result);
+/* 1 when the running rules define job `name`. */
+int kith_script_has_job(const kith_script *sc, const char *name);
 /* Calls the plugin method `name` with `params`. */
 int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params,
                             cJSON **result);

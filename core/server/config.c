@@ -58,6 +58,12 @@ static const struct option options[] = {
         "how deep rules may trigger each other before the request fails"),
     NUM(watch_scripts, OPT_INT, "1", 0, 1,
         "1: reload the rules when files in the scripts or plugins folder change"),
+    NUM(event_retention_days, OPT_INT, "30", 1, 36500,
+        "days of events kept for subscribers resuming with since"),
+    NUM(event_retention_count, OPT_INT, "1000000", 1000, 1000000000,
+        "events kept at most, however recent"),
+    NUM(schedule_skip_missed, OPT_INT, "0", 0, 1,
+        "0: a schedule that missed runs while kithd was down runs once at start; 1: skip them"),
     {"default_currency", OPT_CURRENCY, offsetof(kith_config, default_currency), 4, "USD", 0, 0,
      "ISO 4217 currency of orders that do not name one"},
 };

@@ -35,6 +35,9 @@ typedef struct kith_config {
     int64_t script_memory;
     int64_t max_hook_depth;
     int64_t watch_scripts; /* 1: reload when the folders change */
+    int64_t event_retention_days;
+    int64_t event_retention_count;
+    int64_t schedule_skip_missed; /* 1: runs missed while down are skipped */
     kith_plugin_setting plugins_conf[64]; /* plugin.<name>.<key> lines */
     size_t nplugins_conf;
 } kith_config;

@@ -4,8 +4,11 @@
  */
 #include "server/server.h"
 #include "commands/commands.h"
+#include "commands/loyalty_ops.h"
+#include "commands/task_ops.h"
 #include "server/server_int.h"
 #include "store/event.h"
+#include "store/rules.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -54,6 +57,7 @@ static void finish_if_done(struct kith_server *srv)
         uv_close((uv_handle_t *)&srv->sigterm, NULL);
         uv_close((uv_handle_t *)&srv->sighup, NULL);
         uv_close((uv_handle_t *)&srv->work, NULL);
+        kith_sched_close(&srv->sched);
         if (srv->watch_on) kith_watch_stop(&srv->watch);
         srv->watch_on = 0;
     }
@@ -80,6 +84,10 @@ static void on_connection(uv_stream_t *listener, int status)
 }
 
 /* ---- rules work outside client requests ---- */
+
+static void flush_dirty(struct kith_server *srv);
+static void want_more(struct kith_server *srv, int more);
+static int rules_work(struct kith_server *srv);
 
 /* A context for work no client asked for: crm.on handlers, background
  * refreshes, reloads.  It acts as admin under the name "system". */
@@ -159,6 +167,74 @@ static void reload_rules(struct kith_server *srv, int force, const char *why)
     commit_background(srv, "the reload");
 }
 
+/* Time-driven work: reminders that fell due, then a slice of every due
+ * schedule.  Each reminder is marked fired in the same transaction as its
+ * reminder.due event, so a crash never loses or repeats one. */
+static void due_work(struct kith_server *srv)
+{
+    kith_ctx ctx;
+    kith_call_error err;
+    int n;
+    do {
+        system_ctx(srv, &ctx, &err);
+        n = 0;
+        if (kith_store_request_begin(srv->store) == 0) {
+            int rc = kith_task_fire_due(&ctx, 256, &n);
+            if (!rc) rc = kith_script_settle(&ctx);
+            if (rc < 0) kith_script_abandon(srv->script);
+            kith_store_request_end(srv->store, rc == 0);
+        }
+        cJSON_Delete(err.data);
+        commit_background(srv, "reminders");
+    } while (n == 256);
+    system_ctx(srv, &ctx, &err);
+    srv->sched_more = kith_sched_run_due(&ctx);
+    cJSON_Delete(err.data);
+    commit_background(srv, "schedules");
+}
+
+/* Every minute: loyalty points past their expiry, and the event log past
+ * its retention (never events the rules' handlers have not seen). */
+static void upkeep(struct kith_server *srv)
+{
+    kith_ctx ctx;
+    kith_call_error err;
+    int n = 0;
+    system_ctx(srv, &ctx, &err);
+    if (kith_store_request_begin(srv->store) == 0) {
+        int rc = kith_loyalty_expire(&ctx, 1000, &n);
+        if (!rc) rc = kith_script_settle(&ctx);
+        if (rc < 0) kith_script_abandon(srv->script);
+        kith_store_request_end(srv->store, rc == 0);
+    }
+    cJSON_Delete(err.data);
+    int64_t last = 0, handled = 0;
+    kith_store_event_last_seq(srv->store, &last);
+    kith_store_meta_get(srv->store, "on_seq", &handled, last);
+    int64_t keep_from = last - srv->cfg->event_retention_count + 1;
+    if (keep_from > handled + 1) keep_from = handled + 1;
+    int64_t min_at = ctx.now - srv->cfg->event_retention_days * 86400000LL;
+    if (kith_store_request_begin(srv->store) == 0) {
+        int a = kith_store_event_trim(srv->store, keep_from, INT64_MAX, 10000);
+        int b = kith_store_event_trim(srv->store, handled + 1, min_at, 10000);
+        kith_store_request_end(srv->store, a >= 0 && b >= 0);
+    }
+    commit_background(srv, "upkeep");
+}
+
+static void on_due(void *ud)
+{
+    struct kith_server *srv = ud;
+    due_work(srv);
+    int more = kith_server_publish(srv);
+    flush_dirty(srv);
+    more |= rules_work(srv);
+    more |= kith_server_publish(srv);
+    flush_dirty(srv);
+    want_more(srv, more || srv->sched_more);
+    kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms() + srv->env.clock_offset_ms);
+}
+
 static void on_rules_changed(void *ud)
 {
     reload_rules(ud, 0, "files changed");
@@ -168,6 +244,7 @@ static void on_rules_changed(void *ud)
 
 static void flush_dirty(struct kith_server *srv)
 {
+    /* (declared above: the timer's work flushes too) */
     kith_conn *c = srv->dirty;
     srv->dirty = NULL;
     while (c) {
@@ -195,7 +272,8 @@ static void want_more(struct kith_server *srv, int more)
 static void after_io(uv_check_t *h)
 {
     struct kith_server *srv = h->data;
-    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
+    int wrote = kith_store_in_txn(srv->store);
+    if (wrote && kith_store_commit(srv->store) < 0) {
         kith_error("server: commit failed; closing the connections whose writes were lost");
         for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
             if (c->session.wrote) kith_conn_close(c);
@@ -204,9 +282,12 @@ static void after_io(uv_check_t *h)
     flush_dirty(srv);
     /* Replies are out; now what the rules do after commit, and its events. */
     more |= rules_work(srv);
+    if (srv->sched_more) due_work(srv);
     more |= kith_server_publish(srv);
     flush_dirty(srv);
-    want_more(srv, more);
+    want_more(srv, more || srv->sched_more);
+    /* A write may have added or moved the nearest due time. */
+    if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
 }
 
 /* ---- shutdown ---- */
@@ -253,6 +334,10 @@ static void on_sweep(uv_timer_t *t)
     struct kith_server *srv = t->data;
     uint64_t now = uv_now(&srv->loop);
     uint64_t idle_ms = (uint64_t)srv->cfg->idle_timeout * 1000;
+    if (!srv->shutting_down && now - srv->last_upkeep >= 60000) {
+        srv->last_upkeep = now;
+        upkeep(srv);
+    }
     for (kith_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (srv->shutting_down && now >= srv->shutdown_deadline) {
@@ -414,6 +499,18 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     kith_script_set_on_reload(srv->script, on_reload, srv);
     uv_idle_init(&srv->loop, &srv->work);
     reload_rules(srv, 1, "start");
+    kith_sched_init(&srv->sched, &srv->loop, on_due, srv);
+    {
+        kith_ctx ctx;
+        kith_call_error err;
+        system_ctx(srv, &ctx, &err);
+        kith_sched_start(&ctx, (int)cfg->schedule_skip_missed);
+        cJSON_Delete(err.data);
+        commit_background(srv, "schedule start");
+        srv->last_upkeep = uv_now(&srv->loop);
+        /* Reminders and runs that fell due while stopped fire right away. */
+        kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
+    }
 
     if ((rc = open_tcp(srv, kith_store_token_exists(srv->store))) < 0) return rc;
     if ((rc = open_unix(srv)) < 0) return rc;

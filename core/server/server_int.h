@@ -7,6 +7,7 @@
 #include "dispatch/dispatch.h"
 #include "server/config.h"
 #include "server/conn.h"
+#include "sched/sched.h"
 #include "script/script.h"
 #include "server/server.h"
 #include "server/watch.h"
@@ -36,6 +37,9 @@ struct kith_server {
     int watch_on;
     kith_session system_session; /* who background work acts as */
     int64_t published_seq;       /* events up to here went to live subscribers */
+    kith_sched sched;
+    int sched_more;              /* a sliced schedule run wants another pass */
+    uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
     kith_conn *conns; /* every open connection */
     kith_conn *dirty; /* connections to flush after this pass's commit */
     int shutting_down, finished;

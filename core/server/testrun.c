@@ -6,6 +6,7 @@
 #include "commands/loyalty_ops.h"
 #include "commands/task_ops.h"
 #include "dispatch/dispatch.h"
+#include "sched/sched.h"
 #include "script/script.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -78,11 +79,20 @@ static void due_work(world *w)
         n = 0;
         if (kith_store_request_begin(w->store) == 0) {
             int rc = kith_task_fire_due(&ctx, 256, &n);
+            if (!rc) rc = kith_script_settle(&ctx);
+            if (rc < 0) kith_script_abandon(w->script);
             kith_store_request_end(w->store, rc == 0);
         }
         cJSON_Delete(err.data);
         settle_world(w);
     } while (n == 256);
+    for (int slices = 0; slices < 10000; slices++) {
+        make_ctx(w, &ctx, &err);
+        int more = kith_sched_run_due(&ctx);
+        cJSON_Delete(err.data);
+        settle_world(w);
+        if (!more) break;
+    }
     do {
         make_ctx(w, &ctx, &err);
         n = 0;

@@ -128,6 +128,26 @@ static const char *const versions[] = {
     "CREATE INDEX tasks_owner ON tasks(owner, status, due_at);"
     "CREATE INDEX tasks_customer ON tasks(customer_id, due_at);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /* 3: schedules (automations that run the rules' jobs). */
+    "CREATE TABLE schedules ("
+    "  name TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  tz TEXT NOT NULL DEFAULT 'UTC',"
+    "  job TEXT NOT NULL,"
+    "  args TEXT NOT NULL DEFAULT '{}',"
+    "  paused INTEGER NOT NULL DEFAULT 0,"
+    "  anchor INTEGER NOT NULL,"
+    "  next_run INTEGER,"
+    "  last_run INTEGER,"
+    "  last_status TEXT,"
+    "  last_error TEXT,"
+    "  runs INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL);"
+    "CREATE INDEX schedules_next ON schedules(next_run) WHERE paused = 0;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

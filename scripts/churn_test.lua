@@ -1,0 +1,123 @@
+-- Tests of churn.lua (run with: kithd test-scripts)
+
+local DAY = crm.DAY or 86400000
+
+local function new_customer(fields)
+  return crm.call("customer.create", fields or { name = "Test Customer" })
+end
+
+local function order(id, amount, days_ago)
+  local p = { customer_id = id, amount = amount }
+  if days_ago then p.at = crm.iso(crm.now() - days_ago * DAY) end
+  return crm.call("order.create", p)
+end
+
+local function churn(id)
+  return crm.call("churn.get", { customer_id = id })
+end
+
+local function complain(id, summary)
+  return crm.call("interaction.log", { customer_id = id, type = "complaint", summary = summary or "unhappy" })
+end
+
+local function has_reason(r, pattern)
+  for _, s in ipairs(r.reasons or {}) do
+    if type(s) == "string" and s:find(pattern) then return true end
+  end
+  return false
+end
+
+local function reasons(r)
+  local t = {}
+  for _, s in ipairs(r.reasons or {}) do t[#t + 1] = tostring(s) end
+  return "[" .. table.concat(t, "; ") .. "]"
+end
+
+test("a prospect has no churn risk, even after a long time", function()
+  local c = new_customer({ name = "Never Ordered" })
+  advance("400d")
+  local r = churn(c.id)
+  assert(r.risk == 0, "risk of a prospect should be 0, got " .. tostring(r.risk))
+  assert(#(r.reasons or {}) == 0, "a prospect should have no reasons, got " .. reasons(r))
+end)
+
+test("a customer who just ordered has no risk", function()
+  local c = new_customer({ name = "Fresh Buyer" })
+  order(c.id, 30)
+  advance("1d")
+  local r = churn(c.id)
+  assert(r.risk == 0, "risk right after an order should be 0, got " .. tostring(r.risk))
+end)
+
+test("risk grows with the gap measured against the customer's own rhythm", function()
+  local weekly = new_customer({ name = "Wendy Weekly" })
+  order(weekly.id, 20, 14)
+  order(weekly.id, 20, 7)      -- every 7 days, last one a week ago
+  local monthly = new_customer({ name = "Molly Monthly" })
+  order(monthly.id, 20, 60)
+  order(monthly.id, 20, 30)    -- every 30 days, last one 30 days ago
+  advance("11d")               -- weekly: 18 days (2.6x); monthly: 41 days (1.4x)
+  local w, m = churn(weekly.id), churn(monthly.id)
+  assert(w.risk >= 0.7, "weekly buyer silent for 18 days: risk should be >= 0.7, got " .. tostring(w.risk))
+  assert(m.risk < 0.3, "monthly buyer silent for 41 days: risk should be < 0.3, got " .. tostring(m.risk))
+  assert(has_reason(w, "no order"), "expected a gap reason, got " .. reasons(w))
+  assert(has_reason(w, "usual 7d"), "the gap reason should name the rhythm, got " .. reasons(w))
+end)
+
+test("a one-order customer is measured against 60 days", function()
+  local c = new_customer({ name = "Single Sale" })
+  order(c.id, 20)
+  advance("60d")
+  assert(churn(c.id).risk == 0, "risk at 60 days should be 0")
+  advance("90d")               -- 150 days = 2.5 x 60
+  local r = churn(c.id)
+  assert(r.risk >= 0.7, "risk at 150 days should be >= 0.7, got " .. tostring(r.risk))
+  assert(r.risk <= 1, "risk must stay within 0..1, got " .. tostring(r.risk))
+  advance("400d")
+  r = churn(c.id)
+  assert(r.risk == 1, "risk after more than a year should be 1, got " .. tostring(r.risk))
+end)
+
+test("complaints raise the risk but alone stay below the threshold", function()
+  local c = new_customer({ name = "Cranky Customer" })
+  order(c.id, 20)
+  complain(c.id, "late")
+  local one = churn(c.id).risk
+  complain(c.id, "broken")
+  complain(c.id, "rude driver")
+  local r = churn(c.id)
+  assert(one > 0, "one complaint on one order should add some risk, got " .. tostring(one))
+  assert(r.risk > one, "more complaints should add more risk: " .. tostring(one) .. " -> " .. tostring(r.risk))
+  assert(r.risk < 0.7, "complaints alone should stay below 0.7, got " .. tostring(r.risk))
+  assert(has_reason(r, "3 complaints"), "expected a complaint reason, got " .. reasons(r))
+end)
+
+test("complaints push a late customer over the threshold", function()
+  local c = new_customer({ name = "Late And Cross" })
+  order(c.id, 20)
+  advance("100d")              -- 1.67 x 60: gap risk 0.33
+  local before = churn(c.id).risk
+  assert(before < 0.7, "late customer without complaints: risk below 0.7, got " .. tostring(before))
+  complain(c.id, "never again")
+  complain(c.id, "refund please")
+  local r = churn(c.id)
+  assert(r.risk >= 0.7, "late customer with 2 complaints: risk >= 0.7, got " .. tostring(r.risk))
+end)
+
+test("many orders dilute old complaints", function()
+  local c = new_customer({ name = "Loyal Grumbler" })
+  for i = 1, 20 do order(c.id, 10, 21 - i) end
+  complain(c.id, "one bad day")
+  local r = churn(c.id)
+  assert(r.risk < 0.1, "1 complaint over 20 recent orders: risk < 0.1, got " .. tostring(r.risk))
+end)
+
+test("a new order clears the risk", function()
+  local c = new_customer({ name = "Back Again" })
+  order(c.id, 20)
+  advance("200d")
+  assert(churn(c.id).risk >= 0.7, "risk after 200 days should be >= 0.7")
+  order(c.id, 20)
+  local r = churn(c.id)
+  assert(r.risk < 0.7, "risk after a new order should fall below 0.7, got " .. tostring(r.risk))
+end)

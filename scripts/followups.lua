@@ -1,0 +1,188 @@
+--[[
+followups.lua - follow-up tasks (crm.remind) so nobody falls through the cracks.
+
+WHAT IT DOES
+  complaint      every complaint logged (interaction type "complaint") gets a
+                 call-back task due COMPLAINT_DUE, for the customer's owner or
+                 SUPPORT_OWNER when they have none.
+  first order    a thank-you call THANK_YOU_DUE after a customer's first order,
+                 for the owner or SALES_OWNER.  Skipped for orders backdated by
+                 more than THANK_YOU_MAX_AGE_DAYS (imported history).
+  churn warning  a win-back call due WIN_BACK_DUE when the churn rule warns,
+                 unless a win-back task for the customer is still open.
+  VIP check-in   job "followups.vip_checkin": every member of the vip segment
+                 with no interaction for VIP_CHECKIN_DAYS days (or never
+                 contacted and a customer for that long) and no open task at
+                 all gets a check-in task due VIP_CHECKIN_DUE.
+  at risk        job "followups.at_risk_weekly": refreshes the at_risk segment
+                 and gives each member a follow-up due AT_RISK_DUE, for their
+                 owner, unless one from an earlier week is still open.
+
+  Each task's note starts with a fixed prefix (NOTE_* below), which is how the
+  open-task checks recognise their own tasks.
+
+EVENTS AND JOBS
+  crm.after("interaction.logged")   complaint follow-up (same transaction)
+  crm.after("order.created")        thank-you call after the first order
+  crm.on("churn.warning")           win-back call
+  job "followups.vip_checkin"       daily:
+         kith schedule.create name=vip-checkin cron="0 8 * * *" job=followups.vip_checkin
+  job "followups.at_risk_weekly"    every Monday at 09:00:
+         kith schedule.create name=at-risk-weekly cron="0 9 * * 1" job=followups.at_risk_weekly
+
+KNOBS (below)
+  owners, due times, VIP_CHECKIN_DAYS, THANK_YOU_MAX_AGE_DAYS, the note prefixes.
+]]
+
+local SUPPORT_OWNER          = "support"  -- complaints of customers without an owner
+local SALES_OWNER            = "sales"    -- everything else without an owner
+local COMPLAINT_DUE          = "1d"
+local THANK_YOU_DUE          = "3d"
+local THANK_YOU_MAX_AGE_DAYS = 14
+local WIN_BACK_DUE           = "1d"
+local VIP_CHECKIN_DAYS       = 30
+local VIP_CHECKIN_DUE        = "1d"
+local AT_RISK_DUE            = "1d"
+
+local NOTE_COMPLAINT = "Complaint follow-up: "
+local NOTE_THANK_YOU = "Thank-you call: "
+local NOTE_WIN_BACK  = "Win-back call: "
+local NOTE_VIP       = "VIP check-in: "
+local NOTE_AT_RISK   = "At risk: "
+
+-------------------------------------------------------------------------------
+
+local DAY = crm.DAY or 86400000
+
+-- A time as ms (records from crm.call carry ms; accept ISO strings too).
+local function to_ms(t)
+  if type(t) == "number" then return t end
+  if type(t) == "string" and crm.time then
+    local ok, ms = pcall(crm.time, t)
+    if ok and type(ms) == "number" then return ms end
+  end
+  return nil
+end
+
+local function owner_of(c, fallback)
+  local o = c and c.owner
+  if type(o) == "string" and o ~= "" then return o end
+  return fallback
+end
+
+local function short(text, n)
+  if type(text) ~= "string" then return "" end
+  text = text:gsub("%s+", " ")
+  if #text > n then text = text:sub(1, n - 3) .. "..." end
+  return text
+end
+
+-- Whether the customer has an open task (whose note starts with prefix, when given).
+local function has_open_task(customer_id, prefix)
+  local cursor
+  repeat
+    local page = crm.call("task.list", { customer_id = customer_id, status = "open", limit = 200, cursor = cursor })
+    for _, t in ipairs(page.items or {}) do
+      if prefix == nil then return true end
+      if type(t.note) == "string" and t.note:sub(1, #prefix) == prefix then return true end
+    end
+    cursor = page.next_cursor
+    if cursor == crm.null then cursor = nil end
+  until cursor == nil
+  return false
+end
+
+-- Calls fn(customer) for every customer of a segment, a page at a time.
+local function each_member(segment, fn)
+  local cursor
+  repeat
+    local page = crm.call("segment.members", { name = segment, limit = 500, cursor = cursor })
+    for _, c in ipairs(page.items or {}) do fn(c) end
+    cursor = page.next_cursor
+    if cursor == crm.null then cursor = nil end
+  until cursor == nil
+end
+
+crm.after("interaction.logged", function(ev)
+  local i = ev.interaction
+  if not i or i.type ~= "complaint" then return end
+  local c = ev.customer or (i.customer_id and crm.customer.get(i.customer_id))
+  if not c then return end
+  crm.remind {
+    customer = c.id,
+    owner = owner_of(c, SUPPORT_OWNER),
+    due = COMPLAINT_DUE,
+    note = NOTE_COMPLAINT .. (c.name or "customer") .. ": " .. short(i.summary, 120),
+  }
+end)
+
+crm.after("order.created", function(ev)
+  local o = ev.order
+  local c = ev.customer or (o and o.customer_id and crm.customer.get(o.customer_id))
+  if not o or not c then return end
+  local s = crm.stats(c.id)
+  if not s or s.orders ~= 1 then return end
+  local at = to_ms(o.at)
+  if at and (crm.now() - at) > THANK_YOU_MAX_AGE_DAYS * DAY then return end
+  crm.remind {
+    customer = c.id,
+    owner = owner_of(c, SALES_OWNER),
+    due = THANK_YOU_DUE,
+    note = NOTE_THANK_YOU .. (c.name or "customer") .. " placed their first order",
+  }
+end)
+
+crm.on("churn.warning", function(ev)
+  local c = ev.customer
+  if not c or not c.id then return end
+  c = crm.customer.get(c.id)            -- as it stands now (the warning came after commit)
+  if not c or has_open_task(c.id, NOTE_WIN_BACK) then return end
+  local why = ""
+  if type(ev.reasons) == "table" and #ev.reasons > 0 then why = " (" .. table.concat(ev.reasons, ", ") .. ")" end
+  crm.remind {
+    customer = c.id,
+    owner = owner_of(c, SALES_OWNER),
+    due = WIN_BACK_DUE,
+    note = NOTE_WIN_BACK .. string.format("%s, churn risk %.2f%s", c.name or "customer", tonumber(ev.risk) or 0, why),
+  }
+end)
+
+crm.job("followups.vip_checkin", function(ctx)
+  local now = (ctx and ctx.now) or crm.now()
+  local limit = now - VIP_CHECKIN_DAYS * DAY
+  local reminded = 0
+  each_member("vip", function(c)
+    local s = crm.stats(c.id)
+    local last = to_ms(s and s.last_interaction_at) or to_ms(c.created_at)
+    if last and last > limit then return end                       -- in touch recently
+    if has_open_task(c.id) then return end                         -- someone is on it
+    crm.remind {
+      customer = c.id,
+      owner = owner_of(c, SALES_OWNER),
+      due = VIP_CHECKIN_DUE,
+      note = NOTE_VIP .. (c.name or "customer") .. string.format(", no contact for %d+ days", VIP_CHECKIN_DAYS),
+    }
+    reminded = reminded + 1
+  end)
+  crm.log("info", string.format("followups.vip_checkin: %d reminders", reminded))
+  return { reminded = reminded }
+end)
+
+crm.job("followups.at_risk_weekly", function(ctx)
+  -- at_risk depends on the time since the last order: bring it up to date first
+  local ok, err = pcall(crm.call, "segment.refresh", { name = "at_risk" })
+  if not ok then crm.log("warn", "followups.at_risk_weekly: segment.refresh failed: " .. tostring(err)) end
+  local reminded = 0
+  each_member("at_risk", function(c)
+    if has_open_task(c.id, NOTE_AT_RISK) then return end
+    crm.remind {
+      customer = c.id,
+      owner = owner_of(c, SALES_OWNER),
+      due = AT_RISK_DUE,
+      note = NOTE_AT_RISK .. (c.name or "customer") .. ", get in touch before they drift away",
+    }
+    reminded = reminded + 1
+  end)
+  crm.log("info", string.format("followups.at_risk_weekly: %d reminders", reminded))
+  return { reminded = reminded }
+end)
