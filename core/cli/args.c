@@ -250,6 +250,24 @@ fail:
     return rc;
 }
 
+int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name,
+                         const char **value, char *err, size_t errlen)
+{
+    const char *word = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(word, name, n) != 0 || (word[n] != '\0' && word[n] != '=')) return 0;
+    if (word[n] == '=') {
+        *value = word + n + 1;
+        return 1;
+    }
+    if (*i + 1 >= argc) {
+        set_err(err, errlen, "%s needs a value", name);
+        return KITH_EPARAMS;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
 /* ---- shell-like word splitting ---- */
 
 void kith_cli_words_init(kith_cli_words *w)

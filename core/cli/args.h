@@ -39,6 +39,14 @@ int kith_cli_args_value(const char *text, cJSON **out);
  * KITH_ENOMEM.  Borrows argv. */
 int kith_cli_args_parse(int argc, char *const *argv, cJSON **params, char *err, size_t errlen);
 
+/* Matches the word argv[*i] against the option `name` (like "--since"),
+ * which takes a value.  Returns 0 when it is another word; 1 when it
+ * matches, with *value set from "--name=VALUE" or the next word (*i is then
+ * advanced past it); KITH_EPARAMS, with a message in err, when the value is
+ * missing.  Borrows argv; *value points into it. */
+int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name,
+                         const char **value, char *err, size_t errlen);
+
 /* A line split into words; argv[argc] is NULL.  Caller-owned: _init before
  * use, _release when done (release also makes it reusable). */
 typedef struct kith_cli_words {

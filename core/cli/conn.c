@@ -6,6 +6,10 @@
  * with a null id carrying an error: the server sends that when it could not
  * read the request well enough to learn its id (-32700), and since this
  * client has only one request in flight, that error is about it.
+ *
+ * A subscriber waits with poll() on the socket and a wake-up descriptor
+ * rather than in recv(): a signal handler that writes to a pipe ends the
+ * wait without the race of checking a flag just before blocking.
  */
 #include "cli/conn.h"
 #include "util/error.h"
@@ -14,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,8 @@ void kith_cli_conn_init(kith_cli_conn *c)
     c->fd = -1;
     c->next_id = 1;
     kith_buf_init(&c->in);
+    c->held = NULL;
+    c->hold_notifications = 0;
     c->err[0] = '\0';
 }
 
@@ -44,6 +51,13 @@ void kith_cli_conn_close(kith_cli_conn *c)
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
     kith_buf_clear(&c->in);
+    kith_cli_conn_drop_held(c);
+}
+
+void kith_cli_conn_drop_held(kith_cli_conn *c)
+{
+    cJSON_Delete(c->held);
+    c->held = NULL;
 }
 
 /* Nobody listening is the usual reason a connect fails; saying so saves
@@ -141,10 +155,27 @@ static int send_all(kith_cli_conn *c, const char *p, size_t n)
     return 0;
 }
 
-/* Reads the next non-blank line and parses it.  Returns 0 with *msg owned
- * by the caller, or KITH_EIO / KITH_ENOMEM. */
-static int read_message(kith_cli_conn *c, cJSON **msg)
+/* Waits until the socket or wake_fd is readable.  Returns 1 when wake_fd
+ * is, 0 when the socket is (or may be: errors show in the recv() that
+ * follows). */
+static int wait_readable(int fd, int wake_fd)
 {
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+    for (;;) {
+        int n = poll(p, 2, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return 0;
+        if (p[1].revents) return 1;
+        if (p[0].revents) return 0;
+    }
+}
+
+/* Reads the next non-blank line and parses it.  Returns 0 with *msg owned
+ * by the caller (NULL when wake_fd, if not negative, became readable first),
+ * or KITH_EIO / KITH_ENOMEM. */
+static int read_message(kith_cli_conn *c, int wake_fd, cJSON **msg)
+{
+    *msg = NULL;
     /* Bytes already searched for a newline, counted from the head (which
      * compaction moves, but never past unconsumed bytes): a reply of many
      * megabytes is then scanned once, not once per recv(). */
@@ -169,6 +200,7 @@ static int read_message(kith_cli_conn *c, cJSON **msg)
             return 0;
         }
         if (c->fd < 0) return broken(c, "not connected");
+        if (wake_fd >= 0 && wait_readable(c->fd, wake_fd)) return 0;
         if (kith_buf_reserve(&c->in, READ_CHUNK) < 0) return KITH_ENOMEM;
         ssize_t k = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
         if (k < 0) {
@@ -223,6 +255,12 @@ static int is_our_reply(const cJSON *msg, long long id)
     return cJSON_IsNull(mid) && cJSON_GetObjectItemCaseSensitive(msg, "error") != NULL;
 }
 
+static int is_notification(const cJSON *msg)
+{
+    return cJSON_IsObject(msg) && cJSON_HasObjectItem(msg, "method") &&
+           !cJSON_HasObjectItem(msg, "id");
+}
+
 int kith_cli_conn_call(kith_cli_conn *c, const char *method, cJSON *params, cJSON **reply)
 {
     *reply = NULL;
@@ -240,13 +278,32 @@ int kith_cli_conn_call(kith_cli_conn *c, const char *method, cJSON *params, cJSO
 
     for (;;) {
         cJSON *msg;
-        if ((rc = read_message(c, &msg)) < 0) return rc;
+        if ((rc = read_message(c, -1, &msg)) < 0) return rc;
         /* Only an object with our id is our reply; anything else is a
-         * notification (an event for a subscriber) and not ours to show. */
+         * notification (an event for a subscriber), kept only when asked. */
         if (cJSON_IsObject(msg) && is_our_reply(msg, id)) {
             *reply = msg;
             return 0;
         }
+        if (c->hold_notifications && is_notification(msg)) {
+            if (!c->held && !(c->held = cJSON_CreateArray())) {
+                /* A subscriber must not miss an event silently. */
+                cJSON_Delete(msg);
+                kith_cli_conn_close(c);
+                return KITH_ENOMEM;
+            }
+            cJSON_AddItemToArray(c->held, msg);
+            continue;
+        }
         cJSON_Delete(msg);
     }
+}
+
+int kith_cli_conn_next(kith_cli_conn *c, int wake_fd, cJSON **msg)
+{
+    if (c->held && c->held->child) {
+        *msg = cJSON_DetachItemViaPointer(c->held, c->held->child);
+        return 0;
+    }
+    return read_message(c, wake_fd, msg);
 }

@@ -5,8 +5,10 @@
  * Requests go out as compact JSON plus "\n"; the server writes every reply
  * and notification as one compact JSON value plus "\n", so replies are read
  * line by line.  Notifications that arrive while a reply is awaited (events
- * for a subscriber) are dropped.  What a reply means, and how it is shown,
- * is left to session.c and render.c.
+ * for a subscriber) are dropped, unless `hold_notifications` is set: then
+ * they are kept, in order, for kith_cli_conn_next(), so a subscriber loses
+ * nothing that arrives around the subscribe reply.  What a reply means, and
+ * how it is shown, is left to session.c and render.c.
  */
 #ifndef KITH_CLI_CONN_H
 #define KITH_CLI_CONN_H
@@ -19,6 +21,8 @@ typedef struct kith_cli_conn {
     int fd;            /* -1 while closed */
     long long next_id; /* request ids count up from 1 */
     kith_buf in;       /* received bytes not yet parsed */
+    cJSON *held;       /* notifications kept for kith_cli_conn_next(); owned, or NULL */
+    int hold_notifications; /* keep notifications that arrive during a call */
     char err[320];     /* why the last open or call failed, for the user */
 } kith_cli_conn;
 
@@ -33,7 +37,8 @@ int kith_cli_conn_open_tcp(kith_cli_conn *c, const char *host, const char *port)
 /* Connects to the Unix socket at `path`.  Returns 0 or KITH_EIO with the
  * reason in c->err. */
 int kith_cli_conn_open_unix(kith_cli_conn *c, const char *path);
-/* Closes the socket; buffered input is dropped.  Safe when closed. */
+/* Closes the socket; buffered input and held notifications are dropped.
+ * Safe when closed. */
 void kith_cli_conn_close(kith_cli_conn *c);
 
 /* Sends one request and waits for its reply.  Takes ownership of `params`
@@ -43,5 +48,16 @@ void kith_cli_conn_close(kith_cli_conn *c);
  * JSON-RPC message (reason in c->err; the connection is closed then), or
  * KITH_ENOMEM. */
 int kith_cli_conn_call(kith_cli_conn *c, const char *method, cJSON *params, cJSON **reply);
+
+/* Returns the next message: a held notification first, else the next one
+ * read from the socket.  While waiting it also watches `wake_fd` (ignored
+ * when negative): once that is readable it returns 0 with *msg NULL, so a
+ * signal handler that writes to a pipe can end the wait.  Otherwise returns
+ * 0 with *msg owned by the caller, KITH_EIO when the connection failed or
+ * closed (reason in c->err), or KITH_ENOMEM. */
+int kith_cli_conn_next(kith_cli_conn *c, int wake_fd, cJSON **msg);
+
+/* Drops the held notifications. */
+void kith_cli_conn_drop_held(kith_cli_conn *c);
 
 #endif

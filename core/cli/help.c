@@ -13,6 +13,53 @@
 /* Names longer than this do not widen the name column for everyone. */
 #define NAME_COLUMN_MAX 28
 
+/* The client's own commands: built on subscribe and task.list, with
+ * options and output of their own, so the server cannot describe them. */
+static const struct client_command {
+    const char *name, *synopsis, *summary, *details;
+} client_commands[] = {
+    {"subscribe", "subscribe PATTERN... [--since SEQ] [--json]",
+     "print events as they happen, until Ctrl-C",
+     "PATTERN is a channel name or a glob: customer.*, order.created, reminder.due.alice.\n"
+     "Each event is one line: seq, local time, channel and a short summary.\n"
+     "The seq it starts at goes to stderr; on Ctrl-C it says where to resume.\n"
+     "\n"
+     "  --since SEQ   first replay every retained event after SEQ, in order\n"
+     "  --json        print each event as one compact JSON line\n"
+     "                ({channel, seq, at, data}), for scripts and jq\n"
+     "\n"
+     "Exits 0 when interrupted (Ctrl-C, SIGTERM), 2 when the server goes away.\n"},
+    {"tasks", "tasks [--owner NAME | --all] [--status STATUS] [--limit N] [--json]",
+     "open follow-up tasks, soonest due first",
+     "Shows when each task is due (\"in 2h\", \"3d overdue\") with its customer and note.\n"
+     "With KITH_TOKEN set, only the token's own tasks are shown unless told otherwise.\n"
+     "\n"
+     "  --owner NAME    only NAME's tasks\n"
+     "  --all           every owner's tasks\n"
+     "  --status S      open (default), done or cancelled\n"
+     "  --limit N       at most N tasks (default 50, at most 1000)\n"
+     "  --json          the task.list result as compact JSON\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+int kith_cli_help_client(FILE *out, const char *name)
+{
+    const struct client_command *c;
+    if (!name) {
+        fputs("\nclient commands:\n", out);
+        for (c = client_commands; c->name; c++)
+            fprintf(out, "  %-10s  %s\n", c->name, c->summary);
+        fputs("'kith help subscribe' and 'kith help tasks' describe their options.\n", out);
+        return 0;
+    }
+    for (c = client_commands; c->name; c++) {
+        if (strcmp(c->name, name) != 0) continue;
+        fprintf(out, "usage: %s\n%s: %s\n\n%s", c->synopsis, c->name, c->summary, c->details);
+        return 0;
+    }
+    return KITH_ENOMETHOD;
+}
+
 static const char *str_field(const cJSON *obj, const char *key, const char *fallback)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

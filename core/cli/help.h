@@ -4,7 +4,8 @@
  * description, schema.type} and the extension `x-kith-role`).
  *
  * The client carries no method list of its own, so help always matches the
- * server it talks to, plugins included.  Fetching the document is left to
+ * server it talks to, plugins included.  Only the client's own commands
+ * (subscribe, tasks) are described from text kept here.  Fetching the document is left to
  * session.c.
  */
 #ifndef KITH_CLI_HELP_H
@@ -22,6 +23,12 @@ int kith_cli_help_list(FILE *out, const cJSON *doc);
  * Borrows `doc`.  Returns 0, or KITH_ENOMETHOD when the document has no
  * method called `name`. */
 int kith_cli_help_method(FILE *out, const cJSON *doc, const char *name);
+
+/* Prints the client's own commands (subscribe, tasks), which are not server
+ * methods: with `name` NULL a short list of them, else the full help of
+ * that one.  Returns 0, or KITH_ENOMETHOD when no client command is called
+ * `name`. */
+int kith_cli_help_client(FILE *out, const char *name);
 
 /* Returns the method object called `name` in `doc` (borrowed from it), or
  * NULL. */

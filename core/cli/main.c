@@ -41,15 +41,24 @@ static void usage(FILE *out)
 {
     fputs("usage: kith [options] [METHOD [key=value ...]]\n"
           "       kith [options] call METHOD ['<json params>']\n"
-          "       kith [options] help [METHOD]\n"
+          "       kith [options] help [METHOD | subscribe | tasks]\n"
+          "       kith [options] subscribe PATTERN... [--since SEQ]\n"
+          "       kith [options] tasks [--owner NAME | --all] [--status STATUS] [--limit N]\n"
           "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
           "tab completes method and param names).\n"
+          "\n"
+          "subscribe prints events as they happen (seq, time, channel, summary) until\n"
+          "Ctrl-C; PATTERN is a channel or a glob (customer.*, reminder.due.alice);\n"
+          "--since SEQ replays the retained events after SEQ first.\n"
+          "tasks shows open follow-up tasks, soonest due first: the KITH_TOKEN holder's\n"
+          "own by default, --all for everyone's, --status done|cancelled for closed ones.\n"
           "\n"
           "options:\n"
           "  --host HOST    server host (default 127.0.0.1)\n"
           "  --port PORT    server TCP port (default 7411)\n"
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
-          "  --json         print results as compact JSON, one line each\n"
+          "  --json         print results as compact JSON, one line each (subscribe:\n"
+          "                 each event's {channel, seq, at, data})\n"
           "  -h, --help     show this help\n"
           "  --version      print kith's version\n"
           "\n"
@@ -83,11 +92,14 @@ static const char *flag_value(const char *flag, const char *eq, int argc, char *
 }
 
 /* Parses flags out of argv, moving the command's words to the front of
- * argv.  Returns the number of command words, or -1 after printing why (or
- * -2 when the run is over: --help, --version). */
+ * argv.  Options kith does not know stay among the words when the command
+ * is one of the client's own (subscribe --since 5), which parses them.
+ * Returns the number of command words, or -1 after printing why (or -2 when
+ * the run is over: --help, --version). */
 static int parse_flags(int argc, char **argv, struct options *o)
 {
     int words = 0, flags_done = 0;
+    const char *unknown = NULL;
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
         if (flags_done || arg[0] != '-' || arg[1] == '\0') {
@@ -121,9 +133,13 @@ static int parse_flags(int argc, char **argv, struct options *o)
                 return -1;
             }
         } else {
-            fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", arg);
-            return -1;
+            if (!unknown) unknown = arg;
+            argv[words++] = arg;
         }
+    }
+    if (unknown && !(words > 0 && argv[0] != unknown && kith_cli_session_is_local(argv[0]))) {
+        fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", unknown);
+        return -1;
     }
     return words;
 }

@@ -8,9 +8,11 @@
  */
 #include "cli/render.h"
 #include "util/error.h"
+#include "util/timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *ellipsis = "...";
 static size_t ellipsis_width = 3;
@@ -47,17 +49,14 @@ char *kith_cli_render_value(const cJSON *v)
     return cJSON_PrintUnformatted(v);
 }
 
-/* Makes owned text fit a cell: control characters become spaces and text
- * longer than KITH_CLI_CELL_MAX is cut to end in the ellipsis.  Takes `s`;
- * returns the (possibly new) text, or NULL when out of memory. */
-static char *fit_cell(char *s)
+char *kith_cli_render_clip(char *s, size_t width)
 {
     if (!s) return NULL;
     for (char *p = s; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
-    if (text_width(s) <= KITH_CLI_CELL_MAX) return s;
+    if (text_width(s) <= width) return s;
 
-    size_t keep = offset_of(s, KITH_CLI_CELL_MAX - ellipsis_width);
+    size_t keep = offset_of(s, width > ellipsis_width ? width - ellipsis_width : 0);
     size_t elen = strlen(ellipsis);
     char *cut = malloc(keep + elen + 1);
     if (cut) {
@@ -66,6 +65,22 @@ static char *fit_cell(char *s)
     }
     free(s);
     return cut;
+}
+
+static char *fit_cell(char *s)
+{
+    return kith_cli_render_clip(s, KITH_CLI_CELL_MAX);
+}
+
+int kith_cli_render_time(const char *iso, int seconds, char *out, size_t size)
+{
+    int64_t ms;
+    struct tm tm;
+    if (!iso || kith_time_parse_iso(iso, &ms) < 0) return KITH_EPARAMS;
+    /* Floor division: a time before 1970 still rounds down to its second. */
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    if (!localtime_r(&secs, &tm) || strftime(out, size, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm) == 0) return KITH_EPARAMS;
+    return 0;
 }
 
 static void print_padded(FILE *out, const char *s, size_t width, int right)

@@ -12,6 +12,7 @@
 
 #include <cJSON.h>
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Table cells longer than this many characters are cut, ending in an
@@ -35,6 +36,18 @@ int kith_cli_render_table(FILE *out, const cJSON *rows);
  * `param: NAME` when data.param is set and `script: FILE:LINE` when
  * data.script is.  Borrows `error`. */
 void kith_cli_render_error(FILE *out, const cJSON *error);
+
+/* Makes owned text fit `width` columns (code points): control characters
+ * become spaces, and longer text is cut to end in the ellipsis.  Takes `s`
+ * (NULL passes through); returns the possibly new text (owned, free()), or
+ * NULL when out of memory. */
+char *kith_cli_render_clip(char *s, size_t width);
+
+/* Writes the ISO 8601 time `iso` as the user's local time into out:
+ * "2026-11-23 15:31", with ":57" added when `seconds` is non-zero.  Returns
+ * 0, or KITH_EPARAMS when `iso` is NULL or not a time, or the text does not
+ * fit (out is then unspecified). */
+int kith_cli_render_time(const char *iso, int seconds, char *out, size_t size);
 
 /* Returns how a value reads after `key: ` or in a cell: a string as is,
  * anything else as compact JSON.  Returns owned text (free()) or NULL when

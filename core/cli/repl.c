@@ -31,7 +31,7 @@ static const cJSON *completion_doc;    /* rpc.discover, or NULL */
 static const cJSON *completion_method; /* whose params are being completed */
 static int completion_builtins;        /* offer help/call/quit/exit too */
 
-static const char *const builtins[] = {"help", "call", "quit", "exit", NULL};
+static const char *const builtins[] = {"help", "call", "subscribe", "tasks", "quit", "exit", NULL};
 
 static int is_space(char c)
 {
@@ -245,6 +245,7 @@ static int run_interactive(kith_cli_session *s)
 
 int kith_cli_repl_run(kith_cli_session *s)
 {
+    s->prompt = 1;
     if (!isatty(STDIN_FILENO)) return run_plain(s);
     return run_interactive(s);
 }

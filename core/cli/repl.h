@@ -1,6 +1,8 @@
 /*
  * kith's interactive prompt: each line is a command as on the command line
- * (`METHOD key=value ...`, `call`, `help`), split with shell quoting.
+ * (`METHOD key=value ...`, `call`, `help`, `subscribe`, `tasks`), split
+ * with shell quoting.  `subscribe` runs until Ctrl-C, then the prompt
+ * returns.
  *
  * On a terminal it uses libedit: history kept in ~/.kith_history, tab
  * completion of method names and of a method's param names, both taken
@@ -13,7 +15,8 @@
 
 #include "cli/session.h"
 
-/* Reads and runs lines until `quit`, `exit` or end of input.  Borrows `s`,
+/* Reads and runs lines until `quit`, `exit` or end of input; sets
+ * s->prompt, since more commands follow each one.  Borrows `s`,
  * whose connection must be open.  Returns 0; KITH_EIO when the connection
  * was lost (reported already); when input is not a terminal, the code of
  * the last command that failed, so a script's exit status tells. */

@@ -11,15 +11,20 @@
 #include "cli/args.h"
 #include "cli/help.h"
 #include "cli/render.h"
+#include "cli/subscribe.h"
+#include "cli/tasks.h"
 #include "util/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void kith_cli_session_init(kith_cli_session *s)
 {
     kith_cli_conn_init(&s->conn);
     s->json_output = 0;
+    s->prompt = 0;
+    s->auth_name = NULL;
     s->discover = NULL;
 }
 
@@ -28,6 +33,8 @@ void kith_cli_session_release(kith_cli_session *s)
     kith_cli_conn_release(&s->conn);
     cJSON_Delete(s->discover);
     s->discover = NULL;
+    free(s->auth_name);
+    s->auth_name = NULL;
 }
 
 static int code_from_rpc(int rpc)
@@ -75,6 +82,11 @@ int kith_cli_session_auth(kith_cli_session *s, const char *token)
         return report(KITH_ENOMEM, kith_strerror(KITH_ENOMEM));
     }
     int rc = kith_cli_session_call(s, "auth", params, &result);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(result, "name");
+    if (rc == 0 && cJSON_IsString(name)) {
+        free(s->auth_name);
+        if (!(s->auth_name = strdup(name->valuestring))) rc = report(KITH_ENOMEM, "out of memory");
+    }
     cJSON_Delete(result);
     return rc;
 }
@@ -92,12 +104,16 @@ int kith_cli_session_discover(kith_cli_session *s, const cJSON **doc)
 static int run_help(kith_cli_session *s, int argc, char *const *argv)
 {
     if (argc > 2) return report(KITH_EPARAMS, "usage: help [METHOD]");
+    /* The client's own commands need no server to explain them. */
+    if (argc == 2 && kith_cli_session_is_local(argv[1]))
+        return kith_cli_help_client(stdout, argv[1]);
     const cJSON *doc;
     int rc = kith_cli_session_discover(s, &doc);
     if (rc < 0) return rc;
     if (argc == 1) {
         if (s->json_output) return kith_cli_render_result(stdout, doc, 1);
-        return kith_cli_help_list(stdout, doc);
+        kith_cli_help_list(stdout, doc);
+        return kith_cli_help_client(stdout, NULL);
     }
     const cJSON *method = kith_cli_help_find(doc, argv[1]);
     if (!method) {
@@ -136,11 +152,18 @@ static int run_call(kith_cli_session *s, int argc, char *const *argv)
     return call_and_print(s, argv[1], params);
 }
 
+int kith_cli_session_is_local(const char *word)
+{
+    return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0;
+}
+
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
 {
     if (argc < 1) return report(KITH_EPARAMS, "no method given");
     if (strcmp(argv[0], "help") == 0) return run_help(s, argc, argv);
     if (strcmp(argv[0], "call") == 0) return run_call(s, argc, argv);
+    if (strcmp(argv[0], "subscribe") == 0) return kith_cli_subscribe_run(s, argc, argv);
+    if (strcmp(argv[0], "tasks") == 0) return kith_cli_tasks_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

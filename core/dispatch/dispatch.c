@@ -193,7 +193,12 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     uint64_t t0 = mono_usec();
     cJSON *args = NULL;
     int owned = 0;
-    int rc = check_role(d, session, cmd, err);
+    int rc = kith_store_pass_begin(d->store);
+    if (rc < 0) {
+        fail(err, rc, "cannot start a transaction", "");
+        return rc;
+    }
+    rc = check_role(d, session, cmd, err);
     if (!rc) rc = kith_params_check(cmd->params, params, &args, &owned, err);
     if (!rc) {
         kith_ctx ctx = {.cmd = cmd,

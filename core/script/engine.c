@@ -47,6 +47,7 @@ kith_script *kith_script_new(const kith_script_options *opt)
     if (sc->opt.mem_limit == 0) sc->opt.mem_limit = 64u << 20;
     if (sc->opt.max_hook_depth <= 0) sc->opt.max_hook_depth = 8;
     sc->next_id = 1;
+    sc->on_cursor = -1;
     return sc;
 }
 

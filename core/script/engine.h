@@ -129,6 +129,7 @@ struct kith_script {
     int refresh_pending;
     int64_t refresh_cursor;
     char refresh_segments[1024]; /* names joined by '\n'; "" = all */
+    int64_t on_cursor; /* crm.on handlers have seen every event up to here; -1: not loaded */
     int sweep_churn;
     int64_t churn_cursor;
     int64_t next_churn_sweep;

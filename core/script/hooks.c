@@ -14,6 +14,7 @@
  *   4. Touched customers are collected per outermost request and settled
  *      once at its end, in rounds until nothing new is touched.
  */
+#include "pubsub/pubsub.h"
 #include "script/convert.h"
 #include "script/engine.h"
 #include "store/customer.h"
@@ -199,23 +200,9 @@ struct after_args {
     int rc;
 };
 
-static int glob_match(const char *pat, const char *s)
-{
-    for (; *pat; pat++, s++) {
-        if (*pat == '*') {
-            for (const char *t = s;; t++) {
-                if (glob_match(pat + 1, t)) return 1;
-                if (!*t) return 0;
-            }
-        }
-        if (*pat != *s) return 0;
-    }
-    return *s == '\0';
-}
-
 static int hook_matches(const kith_hook *h, int kind, const char *type)
 {
-    return h->kind == kind && (kind == KITH_HOOK_ON ? glob_match(h->event, type)
+    return h->kind == kind && (kind == KITH_HOOK_ON ? kith_glob_match(h->event, type)
                                                     : strcmp(h->event, type) == 0);
 }
 

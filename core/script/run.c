@@ -5,6 +5,7 @@
  * script.eval.
  */
 #include "script/convert.h"
+#include "pubsub/pubsub.h"
 #include "script/engine.h"
 #include "store/event.h"
 #include "store/rules.h"
@@ -23,19 +24,25 @@ static int any_on_hooks(kith_generation *g)
     return 0;
 }
 
-/* Runs one event's on-handlers in their own request. */
-static int handle_event(kith_script *sc, kith_ctx *ctx, const cJSON *ev)
+static int wants(kith_generation *g, const char *type)
+{
+    for (size_t i = 0; i < g->nhooks; i++)
+        if (g->hooks[i].kind == KITH_HOOK_ON && kith_glob_match(g->hooks[i].event, type)) return 1;
+    return 0;
+}
+
+/* Runs one event's on-handlers in their own request; the cursor is stored
+ * in that same transaction, so a handled event is never handled again. */
+static void handle_event(kith_script *sc, kith_ctx *ctx, const cJSON *ev)
 {
     const char *type = kith_json_get_str(ev, "type");
     int64_t seq = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "seq"));
     int64_t saved_now = ctx->now;
     ctx->now = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "at"));
-    int rc = kith_store_request_begin(ctx->store);
-    if (rc < 0) return rc;
-    const cJSON *data = cJSON_GetObjectItem(ev, "data");
-    cJSON *payload = cJSON_Duplicate(data, 1);
+    if (kith_store_request_begin(ctx->store) < 0) return;
+    cJSON *payload = cJSON_Duplicate(cJSON_GetObjectItem(ev, "data"), 1);
     cJSON_AddNumberToObject(payload, "seq", (double)seq);
-    rc = kith_script_run_hooks_on(ctx, type, payload);
+    int rc = kith_script_run_hooks_on(ctx, type, payload);
     if (!rc) rc = kith_script_settle(ctx);
     if (!rc) rc = kith_store_meta_set(ctx->store, "on_seq", seq);
     kith_store_request_end(ctx->store, rc == 0);
@@ -57,34 +64,55 @@ static int handle_event(kith_script *sc, kith_ctx *ctx, const cJSON *ev)
         cJSON_Delete(err);
     }
     ctx->now = saved_now;
-    return 0;
 }
 
 int kith_script_run_on(kith_ctx *ctx, int max_events)
 {
     kith_script *sc = ctx->env->script;
-    int64_t cursor, last = 0;
+    if (!sc) return 0;
+    int64_t last = 0;
     if (kith_store_event_last_seq(ctx->store, &last) < 0) return 0;
-    if (kith_store_meta_get(ctx->store, "on_seq", &cursor, -1) < 0) return 0;
-    if (cursor < 0 || !sc || !sc->gen || !any_on_hooks(sc->gen)) {
-        /* No handlers: nothing is owed for these events. */
-        if (cursor != last && kith_store_request_begin(ctx->store) == 0) {
-            int rc = kith_store_meta_set(ctx->store, "on_seq", last);
-            kith_store_request_end(ctx->store, rc == 0);
-        }
+    if (sc->on_cursor < 0) {
+        /* First pass since start: resume where handlers last stopped; a
+         * store that never had handlers starts at the present. */
+        if (kith_store_meta_get(ctx->store, "on_seq", &sc->on_cursor, last) < 0) return 0;
+    }
+    if (sc->on_cursor >= last) return 0;
+    if (!sc->gen || !any_on_hooks(sc->gen)) {
+        /* Nothing listens: nothing is owed for these events.  The cursor
+         * moves in memory; upkeep stores it now and then. */
+        sc->on_cursor = last;
         return 0;
     }
-    if (cursor >= last) return 0;
     cJSON *events = cJSON_CreateArray();
-    int64_t upto = cursor;
-    if (kith_store_event_range(ctx->store, cursor, max_events, events, &upto) < 0) {
+    int64_t upto = sc->on_cursor;
+    if (kith_store_event_range(ctx->store, sc->on_cursor, max_events, events, &upto) < 0) {
         cJSON_Delete(events);
         return 0;
     }
     const cJSON *ev;
-    cJSON_ArrayForEach(ev, events) handle_event(sc, ctx, ev);
+    cJSON_ArrayForEach(ev, events)
+    {
+        const char *type = kith_json_get_str(ev, "type");
+        if (type && wants(sc->gen, type)) handle_event(sc, ctx, ev);
+    }
     cJSON_Delete(events);
+    sc->on_cursor = upto;
     return upto < last;
+}
+
+int kith_script_save_cursor(kith_ctx *ctx)
+{
+    kith_script *sc = ctx->env->script;
+    if (!sc || sc->on_cursor < 0) return 0;
+    int64_t stored = -1;
+    kith_store_meta_get(ctx->store, "on_seq", &stored, -1);
+    if (stored >= sc->on_cursor) return 0;
+    int rc = kith_store_request_begin(ctx->store);
+    if (rc < 0) return rc;
+    rc = kith_store_meta_set(ctx->store, "on_seq", sc->on_cursor);
+    kith_store_request_end(ctx->store, rc == 0);
+    return rc;
 }
 
 /* ---- jobs, methods, eval ---- */

@@ -94,6 +94,10 @@ void kith_script_abandon(kith_script *sc);
  * own request; stops after `max_events`.  Returns 1 when more remain.  The
  * caller commits afterwards. */
 int kith_script_run_on(kith_ctx *ctx, int max_events);
+/* Stores how far crm.on handlers got (events no handler wanted move the
+ * cursor in memory only).  Called now and then and at shutdown, so a restart
+ * re-scans at most the events since.  The caller commits. */
+int kith_script_save_cursor(kith_ctx *ctx);
 /* Does up to `budget_us` of background work (segment refreshes, the daily
  * churn sweep) in one request.  Returns 1 when more remains. */
 int kith_script_background(kith_ctx *ctx, int64_t budget_us);

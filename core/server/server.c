@@ -207,6 +207,7 @@ static void upkeep(struct kith_server *srv)
         if (rc < 0) kith_script_abandon(srv->script);
         kith_store_request_end(srv->store, rc == 0);
     }
+    kith_script_save_cursor(&ctx);
     cJSON_Delete(err.data);
     int64_t last = 0, handled = 0;
     kith_store_event_last_seq(srv->store, &last);
@@ -272,8 +273,8 @@ static void want_more(struct kith_server *srv, int more)
 static void after_io(uv_check_t *h)
 {
     struct kith_server *srv = h->data;
-    int wrote = kith_store_in_txn(srv->store);
-    if (wrote && kith_store_commit(srv->store) < 0) {
+    int wrote = kith_store_txn_wrote(srv->store);
+    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
         kith_error("server: commit failed; closing the connections whose writes were lost");
         for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
             if (c->session.wrote) kith_conn_close(c);
@@ -546,7 +547,13 @@ int kith_server_run(kith_server *srv)
     kith_info("server: kithd %s serving %s (tcp=%s unix=%s)", KITH_VERSION, srv->cfg->data,
               srv->tcp_name, srv->unix_name[0] ? srv->unix_name : "none");
     uv_run(&srv->loop, UV_RUN_DEFAULT);
-    /* Writes from clients that left in the last pass are still owed a commit. */
+    /* Writes from clients that left in the last pass are still owed a commit,
+     * and the handlers' cursor is worth keeping. */
+    kith_ctx ctx;
+    kith_call_error err;
+    system_ctx(srv, &ctx, &err);
+    kith_script_save_cursor(&ctx);
+    cJSON_Delete(err.data);
     int rc = kith_store_commit(srv->store);
     kith_info("server: stopped");
     return rc;

@@ -200,7 +200,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
         nattrs++;
     }
     rc |= kith_buf_appends(&sql, " ORDER BY c.id LIMIT ?6");
-    sqlite3_stmt *st = rc ? NULL : kith_store_stmt(s, kith_buf_head(&sql));
+    sqlite3_stmt *st = rc ? NULL : kith_store_stmt_text(s, kith_buf_head(&sql));
     if (!st) {
         kith_buf_release(&sql);
         kith_buf_release(&like);

@@ -41,6 +41,10 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out);
  * statements and closes the database. */
 void kith_store_close(kith_store *s);
 
+/* Opens the pass's transaction if it is not open yet.  Reads run inside it
+ * too: one transaction per loop pass takes SQLite's locks once per pass
+ * rather than once per statement.  Returns 0 or KITH_EIO. */
+int kith_store_pass_begin(kith_store *s);
 /* Opens the pass's transaction if needed, then a savepoint for one request.
  * Requests nest: a rule's call inside a request gets an inner savepoint.
  * Returns 0 or KITH_EIO. */
@@ -51,6 +55,8 @@ int kith_store_request_end(kith_store *s, int ok);
 int kith_store_in_request(const kith_store *s);
 /* 1 while the pass has an uncommitted transaction. */
 int kith_store_in_txn(const kith_store *s);
+/* 1 when that transaction holds a request's writes (not only reads). */
+int kith_store_txn_wrote(const kith_store *s);
 /* Commits the pass's transaction, if any.  Returns 0, or KITH_EIO after
  * rolling everything back (see note 4). */
 int kith_store_commit(kith_store *s);
@@ -62,10 +68,12 @@ void kith_store_get_counters(const kith_store *s, kith_store_counters *out);
 
 /* ---- for the store's own files only ---- */
 
-/* Returns a cached prepared statement for `sql`, reset and with bindings
- * cleared, or NULL (logged) when it fails to prepare.  The statement is
- * borrowed: do not finalize it. */
+/* Returns a cached prepared statement for `sql`, a string literal (it is
+ * found again by its address), reset and with bindings cleared, or NULL
+ * (logged) when it fails to prepare.  Borrowed: do not finalize it. */
 kith_stmt *kith_store_stmt(kith_store *s, const char *sql);
+/* The same for SQL built at run time (found by its text). */
+kith_stmt *kith_store_stmt_text(kith_store *s, const char *sql);
 /* Runs `sql` (no results expected); returns 0 or KITH_EIO (logged). */
 int kith_store_exec(kith_store *s, const char *sql);
 /* Maps the last SQLite error to a KITH_E* code, logging it unless it is an

@@ -134,7 +134,7 @@ int kith_store_task_list(kith_store *s, const kith_task_filter *f, int limit,
     if (f->due_before != KITH_TIME_NONE) rc |= kith_buf_appends(&sql, " AND due_at < ?5");
     if (after) rc |= kith_buf_appends(&sql, " AND (due_at > ?6 OR (due_at = ?6 AND id > ?7))");
     rc |= kith_buf_appends(&sql, " ORDER BY due_at, id LIMIT ?8");
-    sqlite3_stmt *st = rc ? NULL : kith_store_stmt(s, kith_buf_head(&sql));
+    sqlite3_stmt *st = rc ? NULL : kith_store_stmt_text(s, kith_buf_head(&sql));
     kith_buf_release(&sql);
     if (rc) return KITH_ENOMEM;
     if (!st) return KITH_EIO;

@@ -40,15 +40,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define MINUTE 60
-#define HOUR 3600
-#define DAY 86400
+#define MINUTE    60
+#define HOUR      3600
+#define DAY       86400
 #define ALL_HOURS 0xffffffu
 /* Years 0 to 9999, in ms: keeps every intermediate sum far from overflow. */
 #define MAX_MS 253402300800000LL
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
+                                                         ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
@@ -70,8 +70,8 @@ struct field {
     const char *const *names; /* names[i] is the value lo + i; NULL if none */
 };
 
-static const char *const month_names[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", NULL};
+static const char *const month_names[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL",
+                                          "AUG", "SEP", "OCT", "NOV", "DEC", NULL};
 static const char *const weekday_names[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", NULL};
 
 enum { F_MINUTE, F_HOUR, F_DOM, F_MONTH, F_DOW };
@@ -87,8 +87,8 @@ static const struct field fields[5] = {
 static const struct {
     const char *name, *expr;
 } macros[] = {
-    {"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
-    {"@weekly", "0 0 * * 0"},  {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
+    {"@hourly", "0 * * * *"},   {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+    {"@weekly", "0 0 * * 0"},   {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
     {"@annually", "0 0 1 1 *"},
 };
 
@@ -220,13 +220,16 @@ int kith_cron_parse(const char *expr, kith_cron *out, char *err, size_t errlen)
                 const char *rest = expr + n;
                 while (isspace((unsigned char)*rest))
                     rest++;
-                if (*rest) break;
+                if (*rest) {
+                    seterr(err, errlen, "%s must stand alone", macros[i].name);
+                    return KITH_EPARAMS;
+                }
                 return kith_cron_parse(macros[i].expr, out, err, errlen);
             }
         }
         seterr(err, errlen,
                "unknown macro \"%.*s\" (expected @hourly, @daily, @weekly, @monthly, @yearly or "
-               "@annually, alone)",
+               "@annually)",
                (int)(n > 16 ? 16 : n), expr);
         return KITH_EPARAMS;
     }

@@ -25,15 +25,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DAY 86400
+#define DAY  86400
 #define HOUR 3600
 /* No real offset reaches 26 hours; anything beyond marks a corrupt file. */
 #define MAX_OFFSET (26 * HOUR)
 /* local_to_utc looks this far either side: wider than any offset. */
 #define WINDOW (MAX_OFFSET + HOUR)
 /* Rule evaluation clamps instants to +-2^40 s (about year 36,800). */
-#define SPAN ((int64_t)1 << 40)
-#define MAX_FILE (1 << 20)
+#define SPAN          ((int64_t)1 << 40)
+#define MAX_FILE      (1 << 20)
 #define DEFAULT_TZDIR "/usr/share/zoneinfo"
 
 /* One end of daylight time in a POSIX rule: a day of the year and a local
@@ -63,8 +63,8 @@ struct kith_tz {
     kith_tz *cache_next;
 };
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
+                                                         ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
@@ -433,8 +433,10 @@ static int read_file(const char *path, unsigned char **out, size_t *outlen)
     while (rc == 0 && len < (size_t)st.st_size) {
         ssize_t got = read(fd, buf + len, (size_t)st.st_size - len);
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) rc = got < 0 ? errno : EIO;
-        else len += (size_t)got;
+        if (got <= 0)
+            rc = got < 0 ? errno : EIO;
+        else
+            len += (size_t)got;
     }
     close(fd);
     if (rc) {
@@ -518,8 +520,10 @@ int kith_tz_offset(const kith_tz *tz, int64_t t)
     size_t lo = 0, hi = n; /* the answer is the last i with trans_at[i] <= t */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (tz->trans_at[mid] <= t) lo = mid;
-        else hi = mid;
+        if (tz->trans_at[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
     }
     return tz->trans_off[lo];
 }
@@ -530,8 +534,10 @@ int kith_tz_next_transition(const kith_tz *tz, int64_t t, int64_t *at)
     size_t n = tz->ntrans, lo = 0, hi = n;
     while (lo < hi) { /* first i with trans_at[i] > t */
         size_t mid = lo + (hi - lo) / 2;
-        if (tz->trans_at[mid] <= t) lo = mid + 1;
-        else hi = mid;
+        if (tz->trans_at[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     int32_t prev = kith_tz_offset(tz, t);
     for (size_t i = lo; i < n; i++) {
@@ -562,8 +568,10 @@ int kith_tz_local_to_utc(const kith_tz *tz, int64_t local, int64_t out[2])
         int more = kith_tz_next_transition(tz, from, &end) && end <= to;
         int64_t u = local - off;
         if (u >= from && (!more || u < end)) {
-            if (n < 2) out[n++] = u;
-            else out[1] = u; /* never seen in real zones: keep the first and last */
+            if (n < 2)
+                out[n++] = u;
+            else
+                out[1] = u; /* never seen in real zones: keep the first and last */
         }
         if (!more) break;
         int32_t next_off = kith_tz_offset(tz, end);
