@@ -15,11 +15,13 @@ WHAT IT DOES
                  contacted and a customer for that long) and no open task at
                  all gets a check-in task due VIP_CHECKIN_DUE.
   at risk        job "followups.at_risk_weekly": refreshes the at_risk segment
-                 and gives each member a follow-up due AT_RISK_DUE, for their
-                 owner, unless one from an earlier week is still open.
+                 (REFRESH_AT_RISK_FIRST) and gives each member a follow-up due
+                 AT_RISK_DUE, for their owner (SALES_OWNER when none), unless
+                 one from an earlier week is still open.
 
   Each task's note starts with a fixed prefix (NOTE_* below), which is how the
-  open-task checks recognise their own tasks.
+  open-task checks recognise their own tasks.  The jobs work through the
+  segment a slice at a time (args.batch: customers per slice).
 
 EVENTS AND JOBS
   crm.after("interaction.logged")   complaint follow-up (same transaction)
@@ -28,10 +30,11 @@ EVENTS AND JOBS
   job "followups.vip_checkin"       daily:
          kith schedule.create name=vip-checkin cron="0 8 * * *" job=followups.vip_checkin
   job "followups.at_risk_weekly"    every Monday at 09:00:
-         kith schedule.create name=at-risk-weekly cron="0 9 * * 1" job=followups.at_risk_weekly
+         kith schedule.create name=at-risk-weekly cron="0 9 * * 1" tz=Europe/London job=followups.at_risk_weekly
 
 KNOBS (below)
-  owners, due times, VIP_CHECKIN_DAYS, THANK_YOU_MAX_AGE_DAYS, the note prefixes.
+  owners, due times, VIP_CHECKIN_DAYS, THANK_YOU_MAX_AGE_DAYS,
+  REFRESH_AT_RISK_FIRST, the note prefixes.
 ]]
 
 local SUPPORT_OWNER          = "support"  -- complaints of customers without an owner
@@ -43,6 +46,7 @@ local WIN_BACK_DUE           = "1d"
 local VIP_CHECKIN_DAYS       = 30
 local VIP_CHECKIN_DUE        = "1d"
 local AT_RISK_DUE            = "1d"
+local REFRESH_AT_RISK_FIRST  = true   -- bring at_risk up to date before the weekly run
 
 local NOTE_COMPLAINT = "Complaint follow-up: "
 local NOTE_THANK_YOU = "Thank-you call: "
@@ -92,15 +96,26 @@ local function has_open_task(customer_id, prefix)
   return false
 end
 
--- Calls fn(customer) for every customer of a segment, a page at a time.
-local function each_member(segment, fn)
-  local cursor
+-- Jobs work in slices: each call handles customers for about SLICE_SECONDS
+-- (or args.batch customers), then returns {more = true, state} and the
+-- scheduler calls it again, each slice in its own transaction.
+local SLICE_SECONDS = 0.03
+
+-- Calls fn(customer) for the members of a segment, one slice's worth,
+-- resuming at st.cursor.  Returns true when members remain.
+local function walk_members(segment, st, batch, fn)
+  local t0 = os.clock()
   repeat
-    local page = crm.call("segment.members", { name = segment, limit = 500, cursor = cursor })
+    local page = crm.call("segment.members", { name = segment, limit = batch or 200, cursor = st.cursor })
     for _, c in ipairs(page.items or {}) do fn(c) end
-    cursor = page.next_cursor
-    if cursor == crm.null then cursor = nil end
-  until cursor == nil
+    st.cursor = page.next_cursor
+    if st.cursor == crm.null then st.cursor = nil end
+  until st.cursor == nil or batch or os.clock() - t0 > SLICE_SECONDS
+  return st.cursor ~= nil
+end
+
+local function batch_of(ctx)
+  return math.tointeger(ctx and ctx.args and ctx.args.batch)
 end
 
 crm.after("interaction.logged", function(ev)
@@ -138,7 +153,7 @@ crm.on("churn.warning", function(ev)
   c = crm.customer.get(c.id)            -- as it stands now (the warning came after commit)
   if not c or has_open_task(c.id, NOTE_WIN_BACK) then return end
   local why = ""
-  if type(ev.reasons) == "table" and #ev.reasons > 0 then why = " (" .. table.concat(ev.reasons, ", ") .. ")" end
+  if type(ev.reasons) == "table" and #ev.reasons > 0 then why = ": " .. table.concat(ev.reasons, "; ") end
   crm.remind {
     customer = c.id,
     owner = owner_of(c, SALES_OWNER),
@@ -148,13 +163,12 @@ crm.on("churn.warning", function(ev)
 end)
 
 crm.job("followups.vip_checkin", function(ctx)
-  local now = (ctx and ctx.now) or crm.now()
-  local limit = now - VIP_CHECKIN_DAYS * DAY
-  local reminded = 0
-  each_member("vip", function(c)
+  local now = ctx.now or crm.now()
+  local st = ctx.state or { since = now - VIP_CHECKIN_DAYS * DAY, reminded = 0 }
+  local more = walk_members("vip", st, batch_of(ctx), function(c)
     local s = crm.stats(c.id)
     local last = to_ms(s and s.last_interaction_at) or to_ms(c.created_at)
-    if last and last > limit then return end                       -- in touch recently
+    if last and last > st.since then return end                    -- in touch recently
     if has_open_task(c.id) then return end                         -- someone is on it
     crm.remind {
       customer = c.id,
@@ -162,18 +176,25 @@ crm.job("followups.vip_checkin", function(ctx)
       due = VIP_CHECKIN_DUE,
       note = NOTE_VIP .. (c.name or "customer") .. string.format(", no contact for %d+ days", VIP_CHECKIN_DAYS),
     }
-    reminded = reminded + 1
+    st.reminded = st.reminded + 1
   end)
-  crm.log("info", string.format("followups.vip_checkin: %d reminders", reminded))
-  return { reminded = reminded }
+  if more then return { more = true, state = st } end
+  crm.log("info", string.format("followups.vip_checkin: %d reminders", st.reminded))
+  return { reminded = st.reminded }
 end)
 
 crm.job("followups.at_risk_weekly", function(ctx)
-  -- at_risk depends on the time since the last order: bring it up to date first
-  local ok, err = pcall(crm.call, "segment.refresh", { name = "at_risk" })
-  if not ok then crm.log("warn", "followups.at_risk_weekly: segment.refresh failed: " .. tostring(err)) end
-  local reminded = 0
-  each_member("at_risk", function(c)
+  local st = ctx.state
+  if not st then
+    st = { reminded = 0 }
+    if REFRESH_AT_RISK_FIRST then
+      -- at_risk depends on the time since the last order: bring it up to
+      -- date first, in a slice of its own
+      crm.call("segment.refresh", { name = "at_risk" })
+      return { more = true, state = st }
+    end
+  end
+  local more = walk_members("at_risk", st, batch_of(ctx), function(c)
     if has_open_task(c.id, NOTE_AT_RISK) then return end
     crm.remind {
       customer = c.id,
@@ -181,8 +202,9 @@ crm.job("followups.at_risk_weekly", function(ctx)
       due = AT_RISK_DUE,
       note = NOTE_AT_RISK .. (c.name or "customer") .. ", get in touch before they drift away",
     }
-    reminded = reminded + 1
+    st.reminded = st.reminded + 1
   end)
-  crm.log("info", string.format("followups.at_risk_weekly: %d reminders", reminded))
-  return { reminded = reminded }
+  if more then return { more = true, state = st } end
+  crm.log("info", string.format("followups.at_risk_weekly: %d reminders", st.reminded))
+  return { reminded = st.reminded }
 end)

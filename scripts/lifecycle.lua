@@ -31,9 +31,10 @@ EVENTS AND JOBS
                                churned if they are overdue
   crm.on("churn.cleared")      the warning is gone: back to their order stage
                                (unless silent for CHURNED_AFTER_DAYS)
-  job "lifecycle.refresh"      re-evaluates every customer who has ordered
-                               (catches CHURNED_AFTER_DAYS as time passes and
-                               repairs stages edited by hand).  Schedule it:
+  job "lifecycle.refresh"      re-evaluates every customer who has ordered, a
+                               slice at a time (catches CHURNED_AFTER_DAYS as
+                               time passes and repairs stages edited by hand;
+                               args.batch: customers per slice).  Schedule it:
          kith schedule.create name=lifecycle-daily cron="30 3 * * *" job=lifecycle.refresh
 
 KNOBS (below)
@@ -134,30 +135,42 @@ local function churn_signal_of(id)
   return nil
 end
 
+-- The job works in slices: each call handles customers for about
+-- SLICE_SECONDS (or args.batch customers), then returns {more = true, state}
+-- and the scheduler calls it again, each slice in its own transaction.
+local SLICE_SECONDS = 0.03
+
+-- Prospects have no orders (their stage cannot go stale), so only the
+-- stages of customers who have ordered are walked.
+local WALKED = { "first_purchase", "repeat", "loyal", "churned" }
+
 crm.job("lifecycle.refresh", function(ctx)
-  local now = (ctx and ctx.now) or crm.now()
-  local seen, changed = 0, 0
-  -- Prospects have no orders (their stage cannot go stale), so only the
-  -- stages of customers who have ordered are walked.
-  for _, stage in ipairs({ "first_purchase", "repeat", "loyal", "churned" }) do
-    local cursor
-    repeat
-      local page = crm.call("customer.list", { filter = { stage = stage }, limit = 500, cursor = cursor })
-      for _, c in ipairs(page.items or {}) do
-        seen = seen + 1
-        local s = crm.stats(c.id)
-        if s then
-          local want = target_stage(c.stage, s, now, function() return churn_signal_of(c.id) end)
-          if want ~= c.stage then
-            crm.customer.update(c.id, { stage = want })
-            changed = changed + 1
-          end
+  local now = ctx.now or crm.now()
+  local st = ctx.state or { stage = 1, checked = 0, changed = 0 }
+  local batch = math.tointeger(ctx.args and ctx.args.batch)
+  local t0 = os.clock()
+  while WALKED[st.stage] do
+    local page = crm.call("customer.list",
+      { filter = { stage = WALKED[st.stage] }, limit = batch or 200, cursor = st.cursor })
+    for _, c in ipairs(page.items or {}) do
+      st.checked = st.checked + 1
+      local s = crm.stats(c.id)
+      if s then
+        local want = target_stage(c.stage, s, now, function() return churn_signal_of(c.id) end)
+        if want ~= c.stage then
+          crm.customer.update(c.id, { stage = want })
+          st.changed = st.changed + 1
         end
       end
-      cursor = page.next_cursor
-      if cursor == crm.null then cursor = nil end
-    until cursor == nil
+    end
+    st.cursor = page.next_cursor
+    if st.cursor == crm.null then st.cursor = nil end
+    if st.cursor == nil then st.stage = st.stage + 1 end
+    if WALKED[st.stage] and (batch or os.clock() - t0 > SLICE_SECONDS) then
+      return { more = true, state = st }
+    end
   end
-  crm.log("info", string.format("lifecycle.refresh: %d customers checked, %d stages changed", seen, changed))
-  return { checked = seen, changed = changed }
+  crm.log("info", string.format("lifecycle.refresh: %d customers checked, %d stages changed",
+    st.checked, st.changed))
+  return { checked = st.checked, changed = st.changed }
 end)

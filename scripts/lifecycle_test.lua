@@ -16,8 +16,11 @@ local function order(id, amount, days_ago)
   return crm.call("order.create", p)
 end
 
+-- Fails the test at the caller's line unless got == want.
 local function eq(got, want, what)
-  assert(got == want, string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)))
+  if got ~= want then
+    error(string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)), 2)
+  end
 end
 
 -- Runs a schedule now: schedule.run makes it due, the scheduler runs it once
@@ -129,6 +132,23 @@ test("the lifecycle.refresh job repairs stale stages", function()
   run_now("lifecycle-test")
   eq(get(c.id).stage, "churned", "stage after lifecycle.refresh")
   eq(get(p.id).stage, "prospect", "stage of a customer without orders after lifecycle.refresh")
+end)
+
+test("the lifecycle.refresh job works through many customers in slices", function()
+  local ids = {}
+  for i = 1, 6 do
+    local c = new_customer({ name = "Slice " .. i })
+    order(c.id, 20, 400)                                             -- churned
+    crm.call("customer.update", { id = c.id, stage = (i % 2 == 0) and "repeat" or "loyal" })
+    ids[i] = c.id
+  end
+  local fine = new_customer({ name = "Fine Fred" })
+  order(fine.id, 20)
+  crm.call("schedule.create", { name = "lifecycle-sliced", every = "1d", job = "lifecycle.refresh",
+    args = { batch = 1 } })
+  run_now("lifecycle-sliced")
+  for i = 1, 6 do eq(get(ids[i]).stage, "churned", "stage of customer " .. i .. " after the sliced run") end
+  eq(get(fine.id).stage, "first_purchase", "stage of a customer who just ordered")
 end)
 
 test("a stage set by hand outside the five is left alone", function()

@@ -25,7 +25,9 @@ WHAT IT DOES
 EVENTS AND JOBS
   crm.tiers{...}
   crm.after("order.created")       points for the order (+ birthday bonus)
-  job "loyalty.birthday_bonus"     run it daily, shortly after midnight:
+  job "loyalty.birthday_bonus"     run it daily, shortly after midnight (it walks
+                                   every customer, a slice at a time; args.batch:
+                                   customers per slice):
          kith schedule.create name=birthdays cron="5 0 * * *" job=loyalty.birthday_bonus
 
 KNOBS (below)
@@ -92,7 +94,7 @@ end
 
 local function order_points(amount, tier)
   local mult = TIER_MULTIPLIER[tier or ""] or 1.0
-  -- the small epsilon keeps 19.99 * 100 from rounding down to 1998
+  -- the epsilon absorbs float error: 0.29 * 100 is 28.999999999999996
   return math.floor(amount * POINTS_PER_UNIT * mult + 1e-6)
 end
 
@@ -126,20 +128,33 @@ crm.after("order.created", function(ev)
   end
 end)
 
+-- The job works in slices: each call handles customers for about
+-- SLICE_SECONDS (or args.batch customers), then returns {more = true, state}
+-- and the scheduler calls it again, each slice in its own transaction.
+local SLICE_SECONDS = 0.03
+
 crm.job("loyalty.birthday_bonus", function(ctx)
-  local now = (ctx and ctx.now) or crm.now()
-  local y, m, d = day_of(now)
-  local awarded, cursor = 0, nil
+  local st = ctx.state or {}
+  if not st.year then                   -- first slice: the day of this run
+    st.year, st.month, st.day = day_of(ctx.now or crm.now())
+    st.awarded = 0
+  end
+  local batch = math.tointeger(ctx.args and ctx.args.batch)
+  local t0, cursor = os.clock(), st.cursor
   repeat
-    local page = crm.call("customer.list", { limit = 500, cursor = cursor })
+    local page = crm.call("customer.list", { limit = batch or 500, cursor = cursor })
     for _, c in ipairs(page.items or {}) do
-      if c.attrs and c.attrs.birthday ~= nil and is_birthday(c.attrs.birthday, y, m, d) then
-        if award_birthday(c, y) then awarded = awarded + 1 end
+      if c.attrs and c.attrs.birthday ~= nil and is_birthday(c.attrs.birthday, st.year, st.month, st.day) then
+        if award_birthday(c, st.year) then st.awarded = st.awarded + 1 end
       end
     end
     cursor = page.next_cursor
     if cursor == crm.null then cursor = nil end
-  until cursor == nil
-  crm.log("info", string.format("loyalty.birthday_bonus: %d bonuses awarded", awarded))
-  return { awarded = awarded }
+  until cursor == nil or batch or os.clock() - t0 > SLICE_SECONDS
+  if cursor then
+    st.cursor = cursor
+    return { more = true, state = st }
+  end
+  crm.log("info", string.format("loyalty.birthday_bonus: %d bonuses awarded", st.awarded))
+  return { awarded = st.awarded }
 end)

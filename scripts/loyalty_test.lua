@@ -30,8 +30,11 @@ local function count_reason(id, prefix)
   return n
 end
 
+-- Fails the test at the caller's line unless got == want.
 local function eq(got, want, what)
-  assert(got == want, string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)))
+  if got ~= want then
+    error(string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)), 2)
+  end
 end
 
 local function mmdd(ms)
@@ -160,6 +163,28 @@ test("the birthday bonus comes again the next year", function()
   end
   local n = count_reason(c.id, "birthday bonus")
   assert(n == 2, "expected 2 birthday bonuses a year later, got " .. n)
+end)
+
+test("the birthday job works through many customers in slices", function()
+  local now = crm.now()
+  local born, others = {}, {}
+  for i = 1, 7 do
+    born[i] = new_customer({ name = "Party " .. i, attrs = { birthday = mmdd(now) } })
+    others[i] = new_customer({ name = "Other " .. i, attrs = { birthday = mmdd(now + 100 * DAY) } })
+  end
+  crm.call("schedule.create", { name = "birthdays-sliced", every = "1d", job = "loyalty.birthday_bonus",
+    args = { batch = 2 } })
+  run_now("birthdays-sliced")
+  for i = 1, 7 do
+    eq(balance(born[i].id).points, 250, "points of birthday customer " .. i)
+    eq(balance(others[i].id).points, 0, "points of other customer " .. i)
+  end
+  local found
+  for _, sc in ipairs(crm.call("schedule.list", {}).items or crm.call("schedule.list", {})) do
+    if sc.name == "birthdays-sliced" then found = sc end
+  end
+  assert(found, "schedule birthdays-sliced not listed")
+  eq(found.last_status, "ok", "last_status of the sliced run")
 end)
 
 test("orders of zero earn nothing", function()

@@ -23,7 +23,8 @@ WHAT IT DOES
 
 EVENTS AND JOBS
   crm.segment for each segment above.
-  job "segments.refresh"   refreshes every segment (args.name: only that one).
+  job "segments.refresh"   refreshes every segment, one per slice (args.name:
+                           only that one).
          kith schedule.create name=segments-daily cron="15 3 * * *" job=segments.refresh
 
 KNOBS (below)
@@ -95,10 +96,24 @@ crm.segment("key_accounts",
     return type(cls) == "string" and KEY[string.lower(cls)] == true
   end)
 
+-- One segment per slice: the scheduler calls again while {more = true}.
 crm.job("segments.refresh", function(ctx)
-  local name = ctx and ctx.args and ctx.args.name
-  local r = crm.call("segment.refresh", name and { name = name } or {})
-  crm.log("info", string.format("segments.refresh: evaluated %s, entered %s, left %s",
-    tostring(r and r.evaluated), tostring(r and r.entered), tostring(r and r.left)))
-  return r
+  local only = ctx.args and ctx.args.name
+  if only then return crm.call("segment.refresh", { name = only }) end
+  local st = ctx.state
+  if not st then
+    st = { names = {}, next = 1, entered = 0, left = 0 }
+    for _, seg in ipairs(crm.call("segment.list", {})) do st.names[#st.names + 1] = seg.name end
+  end
+  local name = st.names[st.next]
+  if name then
+    local r = crm.call("segment.refresh", { name = name })
+    st.entered = st.entered + ((r and r.entered) or 0)
+    st.left = st.left + ((r and r.left) or 0)
+    st.next = st.next + 1
+    if st.names[st.next] then return { more = true, state = st } end
+  end
+  crm.log("info", string.format("segments.refresh: %d segments, %d entered, %d left",
+    #st.names, st.entered, st.left))
+  return { segments = #st.names, entered = st.entered, left = st.left }
 end)

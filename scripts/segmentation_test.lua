@@ -20,8 +20,9 @@ end
 
 local function is_in(id, segment, want, what)
   local got = segments_of(id)[segment] == true
-  assert(got == want, string.format("%s: expected %s segment %s", what,
-    want and "to be in" or "not to be in", segment))
+  if got ~= want then
+    error(string.format("%s: expected %s segment %s", what, want and "to be in" or "not to be in", segment), 2)
+  end
 end
 
 local function refresh()

@@ -450,7 +450,9 @@ int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, 
     int rc = kith_store_request_begin(ctx->store);
     if (!rc) {
         rc = sync_segments(sc, ctx);
+        /* A first look at everyone under the new rules, then daily. */
         if (!rc && g->churn_ref != LUA_NOREF) sc->sweep_churn = 1;
+        if (!sc->next_churn_sweep) sc->next_churn_sweep = ctx->now + 86400000LL;
         cJSON *data = cJSON_CreateObject();
         kith_json_add_int(data, "generation", g->id);
         kith_json_add_int(data, "files", (int64_t)g->nfiles);

@@ -366,12 +366,15 @@ int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err)
     lua_pushcfunction(L, traceback);
     lua_insert(L, base);
     b->error_code = 0;
-    if (b->depth++ == 0) {
-        b->exceeded = KITH_BUDGET_OK;
-        b->deadline_ns = mono_ns() + b->limit_ms * 1000000;
-    }
+    /* Each entry gets its own budget, never more than what is left of the
+     * call it is nested in. */
+    int64_t outer = b->deadline_ns;
+    int64_t mine = mono_ns() + b->limit_ms * 1000000;
+    if (b->depth++ == 0) b->exceeded = KITH_BUDGET_OK;
+    b->deadline_ns = outer && outer < mine ? outer : mine;
     int status = lua_pcall(L, nargs, nresults, base);
     int spent = b->exceeded;
+    b->deadline_ns = outer;
     if (--b->depth == 0) {
         b->deadline_ns = 0;
         b->exceeded = KITH_BUDGET_OK;

@@ -268,8 +268,11 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us)
 {
     kith_script *sc = ctx->env->script;
     if (!sc || !sc->gen) return 0;
-    if (!sc->sweep_churn && sc->gen->churn_ref != LUA_NOREF && ctx->now >= sc->next_churn_sweep &&
-        sc->next_churn_sweep) {
+    /* Time alone moves customers between segments (new customers age, the
+     * silent become at risk) and raises churn risk: everyone is evaluated
+     * again once a day. */
+    if (!sc->sweep_churn && (sc->gen->churn_ref != LUA_NOREF || sc->gen->nsegs) &&
+        ctx->now >= sc->next_churn_sweep && sc->next_churn_sweep) {
         sc->sweep_churn = 1;
     }
     if (!sc->refresh_pending && !sc->sweep_churn) return 0;
@@ -288,7 +291,7 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us)
             kith_info("script: segment refresh done");
         }
     } else {
-        more = slice(ctx, sc, &sc->churn_cursor, NULL, 0, 1, deadline, &rc);
+        more = slice(ctx, sc, &sc->churn_cursor, NULL, 1, 1, deadline, &rc);
         if (!more) {
             sc->churn_cursor = 0;
             sc->sweep_churn = 0;

@@ -44,17 +44,21 @@
 #define HOUR      3600
 #define DAY       86400
 #define ALL_HOURS 0xffffffu
-/* Years 0 to 9999, in ms: keeps every intermediate sum far from overflow. */
-#define MAX_MS 253402300800000LL
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+static int in_range(int64_t ms)
+{
+    return ms >= -KITH_CRON_MAX_MS && ms <= KITH_CRON_MAX_MS;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -364,7 +368,7 @@ static int next_slot(const kith_cron *c, int64_t after, int64_t limit, int64_t *
 
 int kith_cron_next(const kith_cron *c, const kith_tz *tz, int64_t after_ms, int64_t *next_ms)
 {
-    if (!c || !next_ms || after_ms < -MAX_MS || after_ms > MAX_MS) return KITH_EPARAMS;
+    if (!c || !next_ms || !in_range(after_ms)) return KITH_EPARAMS;
     int64_t after = floor_div(after_ms, 1000);
     int wall_clock = (c->hours & ALL_HOURS) != ALL_HOURS; /* note 1 vs note 2 */
 
@@ -406,17 +410,16 @@ int kith_cron_next(const kith_cron *c, const kith_tz *tz, int64_t after_ms, int6
 
 int kith_every_next(int64_t anchor_ms, int64_t period_ms, int64_t after_ms, int64_t *next_ms)
 {
-    if (!next_ms || period_ms <= 0 || anchor_ms < -MAX_MS || anchor_ms > MAX_MS ||
-        after_ms < -MAX_MS || after_ms > MAX_MS)
+    if (!next_ms || period_ms <= 0 || !in_range(anchor_ms) || !in_range(after_ms))
         return KITH_EPARAMS;
     if (after_ms < anchor_ms) {
         *next_ms = anchor_ms;
         return 0;
     }
-    /* Both times are within +-MAX_MS, so the difference cannot overflow; the
-     * step to the next multiple is at most one period. */
+    /* Both times are in range, so the difference cannot overflow; the step to
+     * the next multiple is at most one period. */
     int64_t ahead = period_ms - (after_ms - anchor_ms) % period_ms;
-    if (ahead > MAX_MS) return KITH_EPARAMS;
+    if (ahead > KITH_CRON_MAX_MS) return KITH_EPARAMS;
     *next_ms = after_ms + ahead;
     return 0;
 }

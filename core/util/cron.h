@@ -48,6 +48,10 @@ typedef struct kith_cron {
  * leap year (2096-02-29 to 2104-02-29). */
 #define KITH_CRON_HORIZON_DAYS (9 * 366)
 
+/* The largest |time| accepted, in ms: the end of year 9999.  Keeps every
+ * intermediate sum far from overflow. */
+#define KITH_CRON_MAX_MS 253402300800000LL
+
 /* Parses `expr` into *out.  Returns 0, or KITH_EPARAMS with a message in err
  * (errlen bytes, may be 0) naming the field and the problem, e.g.
  * "minute: value 60 is out of range 0-59".  No allocation. */
@@ -66,13 +70,14 @@ int kith_cron_parse(const char *expr, kith_cron *out, char *err, size_t errlen);
  *    readings inside a gap, which no instant has, do not.
  * Returns 0 and sets *next_ms (a whole second, usually a whole minute), or
  * KITH_ENOTFOUND when nothing fires within KITH_CRON_HORIZON_DAYS (e.g.
- * "0 0 30 2 *"), or KITH_EPARAMS when after_ms lies outside years 0-9999. */
+ * "0 0 30 2 *"), or KITH_EPARAMS when |after_ms| passes KITH_CRON_MAX_MS. */
 int kith_cron_next(const kith_cron *c, const kith_tz *tz, int64_t after_ms, int64_t *next_ms);
 
 /* The `every` schedule: sets *next_ms to the first anchor_ms + k * period_ms
  * (k >= 0) strictly after after_ms, so the anchor itself is the first run.
- * Returns 0, or KITH_EPARAMS when period_ms <= 0 or a time lies outside
- * years 0-9999. */
+ * Returns 0, or KITH_EPARAMS when period_ms <= 0, when |anchor_ms| or
+ * |after_ms| passes KITH_CRON_MAX_MS, or when the answer would lie more than
+ * KITH_CRON_MAX_MS after after_ms. */
 int kith_every_next(int64_t anchor_ms, int64_t period_ms, int64_t after_ms, int64_t *next_ms);
 
 #endif

@@ -8,7 +8,7 @@
  *
  * Leap-second ("right/") zones are refused: their clock is not UTC, and a
  * scheduler has no use for them.  Every instant passed to the rule is
- * clamped to about +-34,000 years so that the calendar arithmetic cannot
+ * clamped to about 35,000 years either side of 1970 so that the calendar arithmetic cannot
  * overflow on hostile input.
  */
 #include "util/tz.h"
@@ -16,14 +16,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define DAY  86400
 #define HOUR 3600
@@ -31,7 +29,7 @@
 #define MAX_OFFSET (26 * HOUR)
 /* local_to_utc looks this far either side: wider than any offset. */
 #define WINDOW (MAX_OFFSET + HOUR)
-/* Rule evaluation clamps instants to +-2^40 s (about year 36,800). */
+/* Rule evaluation clamps instants to +-2^40 s. */
 #define SPAN          ((int64_t)1 << 40)
 #define MAX_FILE      (1 << 20)
 #define DEFAULT_TZDIR "/usr/share/zoneinfo"
@@ -63,8 +61,9 @@ struct kith_tz {
     kith_tz *cache_next;
 };
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0) return;
     va_list ap;
@@ -120,31 +119,7 @@ static int parse_abbr(const char **p)
     return 0;
 }
 
-/* [+-]hh[:mm[:ss]] with hh <= max_hours, into signed seconds. */
-static int parse_hms(const char **p, int max_hours, int32_t *out)
-{
-    const char *s = *p;
-    int sign = 1;
-    if (*s == '+' || *s == '-') sign = *s++ == '-' ? -1 : 1;
-    if (!isdigit((unsigned char)*s)) return -1;
-    int h = 0;
-    for (int n = 0; isdigit((unsigned char)*s); n++, s++) {
-        if (n == 3) return -1;
-        h = h * 10 + (*s - '0');
-    }
-    if (h > max_hours) return -1;
-    int part[2] = {0, 0};
-    for (int i = 0; i < 2 && *s == ':'; i++) {
-        if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2])) return -1;
-        part[i] = (s[1] - '0') * 10 + (s[2] - '0');
-        if (part[i] > 59) return -1;
-        s += 3;
-    }
-    *out = sign * (h * HOUR + part[0] * 60 + part[1]);
-    *p = s;
-    return 0;
-}
-
+/* A decimal number in [lo, hi]. */
 static int parse_num(const char **p, int lo, int hi, int *out)
 {
     const char *s = *p;
@@ -156,6 +131,26 @@ static int parse_num(const char **p, int lo, int hi, int *out)
     }
     if (v < lo) return -1;
     *out = v;
+    *p = s;
+    return 0;
+}
+
+/* [+-]hh[:mm[:ss]] with hh <= max_hours, into signed seconds. */
+static int parse_hms(const char **p, int max_hours, int32_t *out)
+{
+    const char *s = *p;
+    int sign = 1;
+    if (*s == '+' || *s == '-') sign = *s++ == '-' ? -1 : 1;
+    int h;
+    if (parse_num(&s, 0, max_hours, &h) < 0) return -1;
+    int part[2] = {0, 0};
+    for (int i = 0; i < 2 && *s == ':'; i++) {
+        if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2])) return -1;
+        part[i] = (s[1] - '0') * 10 + (s[2] - '0');
+        if (part[i] > 59) return -1;
+        s += 3;
+    }
+    *out = sign * (h * HOUR + part[0] * 60 + part[1]);
     *p = s;
     return 0;
 }
@@ -331,8 +326,7 @@ static kith_tz *parse_tzif(const char *name, const unsigned char *buf, size_t le
         return NULL;
     }
     size_t timesz = 4, at = 44;
-    const char *footer = NULL;
-    size_t footer_len = 0;
+    char spec[256] = ""; /* the footer's POSIX rule; real ones are under 64 bytes */
     if (buf[4] >= '2') {
         /* Skip the 32-bit block; the 64-bit one follows with its own header. */
         at += block_size(&h, 4);
@@ -341,10 +335,11 @@ static kith_tz *parse_tzif(const char *name, const unsigned char *buf, size_t le
         timesz = 8;
         size_t end = at + block_size(&h, 8);
         if (end >= len || buf[end] != '\n') goto corrupt;
-        footer = (const char *)buf + end + 1;
+        const char *footer = (const char *)buf + end + 1;
         const char *nl = memchr(footer, '\n', len - end - 1);
-        if (!nl) goto corrupt;
-        footer_len = (size_t)(nl - footer);
+        if (!nl || (size_t)(nl - footer) >= sizeof spec) goto corrupt;
+        memcpy(spec, footer, (size_t)(nl - footer));
+        spec[nl - footer] = '\0';
     }
     if (block_size(&h, timesz) > len - at || h.type == 0) goto corrupt;
     if (h.leap > 0) {
@@ -380,11 +375,7 @@ static kith_tz *parse_tzif(const char *name, const unsigned char *buf, size_t le
         }
         tz->trans_off[i] = (int32_t)be32(types + 6 * idx[i]);
     }
-    if (footer_len > 0) {
-        char spec[256];
-        if (footer_len >= sizeof spec) footer_len = sizeof spec - 1;
-        memcpy(spec, footer, footer_len);
-        spec[footer_len] = '\0';
+    if (spec[0]) {
         if (parse_rule(spec, &tz->rule) < 0) {
             seterr(err, errlen, "\"%s\": unsupported TZ rule \"%s\"", name, spec);
             kith_tz_free(tz);
@@ -418,34 +409,22 @@ static int valid_name(const char *name)
 /* Reads a regular file of at most MAX_FILE bytes.  Returns 0, or an errno. */
 static int read_file(const char *path, unsigned char **out, size_t *outlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
+    FILE *f = fopen(path, "rbe"); /* "e" (glibc): close-on-exec, so no child inherits it */
+    if (!f) return errno;
     struct stat st;
-    int rc = 0;
     unsigned char *buf = NULL;
-    size_t len = 0;
-    if (fstat(fd, &st) < 0)
-        rc = errno;
-    else if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
-        rc = EINVAL;
-    else if (!(buf = malloc((size_t)st.st_size + 1)))
-        rc = ENOMEM;
-    while (rc == 0 && len < (size_t)st.st_size) {
-        ssize_t got = read(fd, buf + len, (size_t)st.st_size - len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0)
-            rc = got < 0 ? errno : EIO;
-        else
-            len += (size_t)got;
-    }
-    close(fd);
+    int rc = fstat(fileno(f), &st) < 0 ? errno : 0;
+    if (rc == 0 && (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE)) rc = EINVAL;
+    if (rc == 0 && !(buf = malloc((size_t)st.st_size + 1))) rc = ENOMEM;
+    if (rc == 0 && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) rc = EIO;
+    fclose(f);
     if (rc) {
         free(buf);
-        return rc;
+        buf = NULL;
     }
     *out = buf;
-    *outlen = len;
-    return 0;
+    *outlen = rc ? 0 : (size_t)st.st_size;
+    return rc;
 }
 
 kith_tz *kith_tz_load(const char *name, char *err, size_t errlen)
@@ -469,7 +448,12 @@ kith_tz *kith_tz_load(const char *name, char *err, size_t errlen)
         free(buf);
         return tz;
     }
-    if (strcmp(name, "UTC") == 0) return kith_tz_from_posix("UTC0", err, errlen);
+    if (strcmp(name, "UTC") == 0) {
+        /* The one zone a server must have even on a system without tzdata. */
+        kith_tz *utc = kith_tz_from_posix("UTC0", err, errlen);
+        if (utc) snprintf(utc->name, sizeof utc->name, "UTC");
+        return utc;
+    }
     if (rc == ENOENT || rc == ENOTDIR || rc == EINVAL)
         seterr(err, errlen, "unknown time zone \"%s\"", name);
     else
@@ -510,37 +494,36 @@ const char *kith_tz_name(const kith_tz *tz)
 
 /* ---- Queries ------------------------------------------------------------------------------- */
 
-int kith_tz_offset(const kith_tz *tz, int64_t t)
+/* The number of listed transitions at or before t. */
+static size_t count_until(const kith_tz *tz, int64_t t)
 {
-    if (!tz) return 0;
-    size_t n = tz->ntrans;
-    if (n == 0) return tz->has_rule ? rule_offset(&tz->rule, t) : tz->initial_off;
-    if (t < tz->trans_at[0]) return tz->initial_off;
-    if (t > tz->trans_at[n - 1] && tz->has_rule) return rule_offset(&tz->rule, t);
-    size_t lo = 0, hi = n; /* the answer is the last i with trans_at[i] <= t */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (tz->trans_at[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return tz->trans_off[lo];
-}
-
-int kith_tz_next_transition(const kith_tz *tz, int64_t t, int64_t *at)
-{
-    if (!tz) return 0;
-    size_t n = tz->ntrans, lo = 0, hi = n;
-    while (lo < hi) { /* first i with trans_at[i] > t */
+    size_t lo = 0, hi = tz->ntrans;
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (tz->trans_at[mid] <= t)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+int kith_tz_offset(const kith_tz *tz, int64_t t)
+{
+    if (!tz) return 0;
+    size_t n = tz->ntrans;
+    if (n == 0) return tz->has_rule ? rule_offset(&tz->rule, t) : tz->initial_off;
+    if (t > tz->trans_at[n - 1] && tz->has_rule) return rule_offset(&tz->rule, t);
+    size_t i = count_until(tz, t);
+    return i == 0 ? tz->initial_off : tz->trans_off[i - 1];
+}
+
+int kith_tz_next_transition(const kith_tz *tz, int64_t t, int64_t *at)
+{
+    if (!tz) return 0;
+    size_t n = tz->ntrans;
     int32_t prev = kith_tz_offset(tz, t);
-    for (size_t i = lo; i < n; i++) {
+    for (size_t i = count_until(tz, t); i < n; i++) {
         if (tz->trans_off[i] != prev) {
             *at = tz->trans_at[i];
             return 1;

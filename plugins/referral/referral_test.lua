@@ -30,8 +30,11 @@ local function referral_entries(id)
   return out
 end
 
+-- Fails the test at the caller's line unless got == want.
 local function eq(got, want, what)
-  assert(got == want, string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)))
+  if got ~= want then
+    error(string.format("%s: expected %s, got %s", what, tostring(want), tostring(got)), 2)
+  end
 end
 
 test("every new customer gets a unique referral code", function()
