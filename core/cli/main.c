@@ -10,6 +10,7 @@
  * 2 the server could not be reached or the connection broke.  Commands and
  * their output are left to session.c, the prompt to repl.c.
  */
+#include "cli/help.h"
 #include "cli/render.h"
 #include "cli/repl.h"
 #include "cli/session.h"
@@ -163,6 +164,10 @@ int main(int argc, char **argv)
     kith_cli_render_set_utf8(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
     /* A closed stdout (kith ... | head) ends output quietly, not by signal. */
     signal(SIGPIPE, SIG_IGN);
+
+    /* The client's own commands are described without a server. */
+    if (words == 2 && strcmp(argv[0], "help") == 0 && kith_cli_session_is_local(argv[1]))
+        return kith_cli_help_client(stdout, argv[1]) == 0 ? 0 : EXIT_FAILED;
 
     kith_cli_session s;
     kith_cli_session_init(&s);

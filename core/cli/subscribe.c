@@ -385,14 +385,17 @@ static int follow(kith_cli_session *s, int as_json, long long *last)
         const cJSON *params = msg ? event_params(msg) : NULL;
         char *line = params ? event_line(params, as_json) : NULL;
         const cJSON *seq = params ? num_of(params, "seq") : NULL;
-        if (seq) *last = (long long)seq->valuedouble;
+        long long at = seq ? (long long)seq->valuedouble : *last;
         cJSON_Delete(msg);
         if (params && !line) return report(KITH_ENOMEM, "out of memory");
         if (!line) continue;
         /* One flush per line: a pipe's reader sees each event at once. */
         int failed = fputs(line, stdout) < 0 || fputc('\n', stdout) < 0 || fflush(stdout) != 0;
         free(line);
-        if (!failed) continue;
+        if (!failed) {
+            *last = at; /* only what the reader got counts as seen */
+            continue;
+        }
         /* A reader that left (kith subscribe ... | head) ends the run. */
         if (stopping || errno == EPIPE) return 0;
         fprintf(stderr, "kith: cannot write the output: %s\n", strerror(errno));

@@ -107,7 +107,7 @@ int kith_dispatch_register(kith_dispatch *d, const kith_command *table)
     }
     for (const kith_command *c = table; c->name; c++)
         d->v[d->n++] = (struct entry){.cmd = c};
-    qsort(d->v, d->n, sizeof(*d->v), by_name);
+    if (d->n) qsort(d->v, d->n, sizeof(*d->v), by_name);
     return 0;
 }
 

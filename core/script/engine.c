@@ -160,7 +160,7 @@ static int list_dir(const char *dir, int (*want)(const char *dir, const char *na
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), by_string);
+    if (n) qsort(names, n, sizeof(char *), by_string);
     *out = names;
     return (int)n;
 }
@@ -341,7 +341,7 @@ static kith_generation *gen_build(kith_script *sc, char *err, size_t errlen)
         gen_free(g);
         return NULL;
     }
-    qsort(g->hooks, g->nhooks, sizeof(*g->hooks), cmp_hooks);
+    if (g->nhooks) qsort(g->hooks, g->nhooks, sizeof(*g->hooks), cmp_hooks);
     g->loaded_at = kith_time_now_ms();
     return g;
 }

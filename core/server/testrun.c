@@ -264,7 +264,7 @@ int kith_testrun(const kith_config *cfg, char **files, int nfiles)
             add_tests_in(dir, &found, &n, &cap);
         }
         if (d) closedir(d);
-        qsort(found, (size_t)n, sizeof(char *), by_path);
+        if (n) qsort(found, (size_t)n, sizeof(char *), by_path);
         files = found;
         nfiles = n;
     }
