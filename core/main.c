@@ -13,6 +13,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "test-scripts") == 0) return test_scripts(argc, argv);
     kith_config cfg;
     if (load_config(&cfg, argc, argv, 1) < 0) return 2;
+    /* A client that vanishes while we write to it must cost only its own
+     * connection: the write fails with EPIPE instead of killing us. */
+    signal(SIGPIPE, SIG_IGN);
     kith_server *srv = NULL;
     int rc = kith_server_new(&cfg, &srv);
     if (rc == 0) rc = kith_server_run(srv);

@@ -45,6 +45,7 @@ static int subscribe(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!ctx->session->sub && !(ctx->session->sub = kith_sub_new()))
         return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     kith_sub *sub = ctx->session->sub;
+    int replaying = sub->npatterns > 0 && sub->delivered < now_seq;
     const cJSON *c;
     cJSON_ArrayForEach(c, channels)
     {
@@ -56,9 +57,14 @@ static int subscribe(kith_ctx *ctx, const cJSON *params, cJSON **result)
         if (rc < 0) return kith_ctx_fail(ctx, rc, "channels", "at most %d patterns per connection",
                                          KITH_SUB_MAX_PATTERNS);
     }
-    /* From now on this connection has seen everything up to `since` (and
-     * is replayed from there) or up to the present (and goes live). */
-    sub->delivered = cJSON_IsNumber(since) ? (int64_t)since->valuedouble : now_seq;
+    /* From now on this connection has seen everything up to `since` (and is
+     * replayed from there, for all its patterns) or up to the present (and
+     * goes live).  Adding channels without `since` while a replay is under
+     * way leaves the replay alone: it would otherwise skip events. */
+    if (cJSON_IsNumber(since))
+        sub->delivered = (int64_t)since->valuedouble;
+    else if (!replaying)
+        sub->delivered = now_seq;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "channels", kith_sub_patterns(sub));
     kith_json_add_int(o, "seq", now_seq);

@@ -55,7 +55,10 @@ void kith_sched_arm(kith_sched *s, kith_store *store, int64_t now)
     if (s->armed_for == at && uv_is_active((uv_handle_t *)&s->timer)) return;
     s->armed_for = at;
     uv_update_time(s->loop);
-    uv_timer_start(&s->timer, on_timer, at > now ? (uint64_t)(at - now) : 0, 0);
+    /* Never 0: libuv 1.44 runs a zero-delay timer started from its own
+     * callback again in the same pass, which would run the slices of a job
+     * back to back without serving anyone in between. */
+    uv_timer_start(&s->timer, on_timer, at > now + 1 ? (uint64_t)(at - now) : 1, 0);
 }
 
 int kith_sched_next_run(const char *kind, const char *spec, const char *tz_name, int64_t anchor,
@@ -146,6 +149,7 @@ static int run_one(kith_ctx *ctx, const char *name)
         char why[256];
         if (kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, started, &next, why, sizeof(why)) < 0)
             next = KITH_TIME_NONE;
+        cJSON_Delete(ctx->err->data);
         memset(ctx->err, 0, sizeof(*ctx->err));
         if (kith_store_request_begin(ctx->store) == 0) {
             int rr = kith_store_schedule_finish(ctx->store, r.name, started, rc ? "error" : "ok",

@@ -50,7 +50,8 @@ static void on_live_event(void *ud, int64_t seq, const char *type, int64_t custo
 struct replay_round {
     kith_conn *c;
     int64_t upto;
-    kith_buf *enc;
+    size_t cap; /* stop adding once this much output is unsent */
+    int full;
 };
 
 static void on_replay_event(void *ud, int64_t seq, const char *type, int64_t customer_id,
@@ -59,7 +60,13 @@ static void on_replay_event(void *ud, int64_t seq, const char *type, int64_t cus
     (void)customer_id;
     struct replay_round *r = ud;
     kith_sub *sub = r->c->session.sub;
-    if (seq > r->upto || seq <= sub->delivered) return;
+    if (r->full || seq > r->upto || seq <= sub->delivered) return;
+    /* Replay at the pace the client reads: what is not sent now is read from
+     * the log again on a later pass (delivered stays behind it). */
+    if (kith_buf_size(&r->c->out) + r->c->inflight >= r->cap) {
+        r->full = 1;
+        return;
+    }
     char owner[128];
     kith_pubsub_owner(type, data, owner, sizeof(owner));
     if (kith_sub_matches(sub, type, owner)) kith_pubsub_encode(&r->c->out, type, seq, at, data, len);
@@ -83,17 +90,21 @@ int kith_server_publish(struct kith_server *srv)
     srv->published_seq = r.last;
 
     int more = 0;
+    /* A quarter of the output limit leaves room for live events and replies
+     * while a replay is paused waiting for the client to read. */
+    size_t cap = (size_t)srv->cfg->max_output_bytes / 4;
+    if (cap > REPLAY_OUTPUT_CAP) cap = REPLAY_OUTPUT_CAP;
     for (kith_conn *c = srv->conns; c; c = c->next) {
         kith_sub *sub = c->session.sub;
         if (!sub || c->closing || sub->delivered >= srv->published_seq) continue;
-        if (kith_buf_size(&c->out) + c->inflight > REPLAY_OUTPUT_CAP) {
+        if (kith_buf_size(&c->out) + c->inflight >= cap) {
             more = 1; /* resume once the client has read some */
             continue;
         }
-        struct replay_round rr = {c, srv->published_seq, &r.enc};
+        struct replay_round rr = {c, srv->published_seq, cap, 0};
         int64_t before = sub->delivered;
         int n = kith_store_event_scan(srv->store, sub->delivered, REPLAY_CHUNK, on_replay_event, &rr);
-        if (n < REPLAY_CHUNK && sub->delivered < srv->published_seq) {
+        if (!rr.full && n < REPLAY_CHUNK && sub->delivered < srv->published_seq) {
             /* Nothing further in the log below published_seq: trimmed or
              * never matched; the replay is complete. */
             sub->delivered = srv->published_seq;
