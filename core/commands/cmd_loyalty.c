@@ -70,7 +70,16 @@ static int update_tier(kith_ctx *ctx, int64_t customer_id, const cJSON *customer
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "loyalty account");
     const char *tier = kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, acct.lifetime);
     const char *old = acct.tier[0] ? acct.tier : NULL;
-    if (tier ? old && strcmp(tier, old) == 0 : !old) return 0;
+    /* A customer never stored with a tier was in the entry tier (min 0)
+     * all along, as customer.get reports: staying there is no change. */
+    const char *shown = old ? old : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, 0);
+    if (tier && shown && strcmp(tier, shown) == 0) {
+        if (!old && (rc = kith_store_loyalty_set_tier(ctx->store, customer_id, tier)) < 0)
+            return kith_cmd_store_fail(ctx, rc, "tier");
+        return 0;
+    }
+    if (!tier && !shown) return 0;
+    old = shown;
     if ((rc = kith_store_loyalty_set_tier(ctx->store, customer_id, tier)) < 0)
         return kith_cmd_store_fail(ctx, rc, "tier");
     cJSON *data = cJSON_CreateObject();

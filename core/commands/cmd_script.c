@@ -3,6 +3,7 @@
  * plugin.list.  The engine does the work; these only shape the replies.
  */
 #include "commands/commands.h"
+#include "script/sandbox.h"
 #include "script/script.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -29,7 +30,13 @@ static int script_reload(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int rc = kith_script_reload(ctx->env->script, ctx, 1, &changed, err, sizeof(err));
     if (rc < 0) {
         kith_ctx_fail(ctx, KITH_ESCRIPT, NULL, "%s", err);
+        kith_lua_error e;
+        kith_lua_error_set(&e, KITH_ESCRIPT, err);
         ctx->err->data = cJSON_CreateObject();
+        if (e.script[0]) {
+            cJSON_AddStringToObject(ctx->err->data, "script", e.script);
+            kith_json_add_int(ctx->err->data, "line", e.line);
+        }
         kith_json_add_int(ctx->err->data, "generation", kith_script_generation(ctx->env->script));
         return KITH_ESCRIPT;
     }

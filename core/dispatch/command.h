@@ -85,7 +85,7 @@ typedef struct kith_dispatch kith_dispatch;
 /* What went wrong in a call: filled by kith_ctx_fail, read by proto/. */
 typedef struct kith_call_error {
     int code;
-    char message[256];
+    char message[512];
     char param[64]; /* "" when the error is not about one parameter */
     cJSON *data;    /* extra members for error.data (owned), or NULL */
 } kith_call_error;

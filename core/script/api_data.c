@@ -49,7 +49,11 @@ static int raise_call_error(lua_State *L, const char *method, const kith_call_er
     lua_setfield(L, -2, "kith_code");
     lua_pushstring(L, kith_error_kind(e->code));
     lua_setfield(L, -2, "kind");
-    lua_pushfstring(L, "%s: %s", method, e->message);
+    /* Where the rule made the call, so the error names the line that
+     * matters rather than only the hook's first line. */
+    luaL_where(L, 1);
+    lua_pushfstring(L, "%s%s: %s", lua_tostring(L, -1), method, e->message);
+    lua_remove(L, -2);
     lua_setfield(L, -2, "message");
     lua_createtable(L, 0, 1);
     luaL_loadstring(L, "return (...).message");

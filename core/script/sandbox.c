@@ -47,7 +47,9 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && b->used + (nsize - old) > b->limit) {
-        b->exceeded = KITH_BUDGET_MEM;
+        /* Lua collects garbage and retries before it gives up, so this is
+         * not yet an error: only a LUA_ERRMEM that reaches a protected call
+         * is (see safe_pcall and kith_lua_pcall). */
         return NULL;
     }
     void *p = realloc(ptr, nsize);
@@ -68,7 +70,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     kith_lua_budget *b = kith_sandbox_budget(L);
     if (b->exceeded == KITH_BUDGET_MEM) luaL_error(L, MEM_MSG);
-    if (b->deadline_ns && mono_ns() > b->deadline_ns) {
+    if (b->exceeded == KITH_BUDGET_CPU || (b->deadline_ns && mono_ns() > b->deadline_ns)) {
         b->exceeded = KITH_BUDGET_CPU;
         luaL_error(L, "%s (%d ms)", CPU_MSG, (int)b->limit_ms);
     }
@@ -85,20 +87,37 @@ static int safe_pcall(lua_State *L)
 {
     luaL_checkany(L, 1);
     int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status == LUA_ERRMEM) kith_sandbox_budget(L)->exceeded = KITH_BUDGET_MEM;
     if (status != LUA_OK) reraise_if_spent(L);
     lua_pushboolean(L, status == LUA_OK);
     lua_insert(L, 1);
     return lua_gettop(L);
 }
 
+/* The user's message handler, wrapped: once a budget is spent the handler
+ * is skipped, since Lua runs it where the count hook cannot interrupt it
+ * (a handler that loops would otherwise hold the server forever). */
+static int guarded_handler(lua_State *L)
+{
+    if (kith_sandbox_budget(L)->exceeded) return 1; /* the error as it is */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int safe_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
     lua_pushvalue(L, 1); /* f */
     lua_copy(L, 2, 1);   /* handler moves to 1 */
     lua_replace(L, 2);   /* f at 2 */
     int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    if (status == LUA_ERRMEM) kith_sandbox_budget(L)->exceeded = KITH_BUDGET_MEM;
     if (status != LUA_OK) reraise_if_spent(L);
     lua_pushboolean(L, status == LUA_OK);
     lua_replace(L, 1); /* the handler's slot becomes the status */
@@ -126,6 +145,24 @@ static int safe_load(lua_State *L)
     if (!has_env) kith_sandbox_push_env(L);
     else lua_pushvalue(L, 4);
     if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    return 1;
+}
+
+/* setmetatable without finalizers: Lua runs __gc where no budget can stop
+ * it, and __close during error unwinding; neither is worth that risk. */
+static int safe_setmetatable(lua_State *L)
+{
+    if (lua_istable(L, 2)) {
+        if (lua_getfield(L, 2, "__gc") != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc finalizers are not allowed in rules");
+        if (lua_getfield(L, 2, "__close") != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __close is not allowed in rules");
+        lua_pop(L, 2);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
     return 1;
 }
 
@@ -232,8 +269,7 @@ static int build_base(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
     static const char *const base_fns[] = {"assert", "error",   "ipairs",   "next",     "pairs",
                                            "rawequal", "rawget", "rawlen",  "select",   "tonumber",
-                                           "tostring", "type",   "getmetatable", "setmetatable",
-                                           "_VERSION", NULL};
+                                           "tostring", "type",   "getmetatable", "_VERSION", NULL};
     for (int i = 0; base_fns[i]; i++) {
         lua_getglobal(L, base_fns[i]);
         lua_setfield(L, -2, base_fns[i]);
@@ -246,6 +282,9 @@ static int build_base(lua_State *L)
     lua_setfield(L, -2, "load");
     lua_pushcfunction(L, print_to_log);
     lua_setfield(L, -2, "print");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
     lua_pop(L, 1);
     add_library_without(L, "string", "dump");
     add_library_without(L, "table", NULL);
@@ -259,8 +298,10 @@ static int build_base(lua_State *L)
     lua_getmetatable(L, -1);
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_getglobal(L, "string");
-    kith_sandbox_push_readonly(L, -1);
+    /* Methods on strings ("x"):rep() reach the sandbox's string library,
+     * the one without dump. */
+    lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
+    lua_getfield(L, -1, "string");
     lua_setfield(L, -3, "__index");
     lua_pop(L, 3);
     return 0;
@@ -319,19 +360,23 @@ void kith_lua_error_set(kith_lua_error *err, int code, const char *message)
     err->script[0] = '\0';
     err->line = 0;
     /* Lua places errors as "chunkname:line: text"; chunk names are the
-     * script's path, so the first such prefix names the file and line. */
+     * script's path.  An error that travelled up through crm.call carries
+     * one such place per level ("a.lua:6: customer.update: b.lua:5: no"):
+     * the last one is where it started, the rule that raised it. */
     const char *colon = strchr(err->message, ':');
     while (colon) {
         char *end;
         long line = strtol(colon + 1, &end, 10);
         if (end != colon + 1 && *end == ':' && line > 0) {
-            size_t n = (size_t)(colon - err->message);
-            if (n < sizeof(err->script)) {
-                memcpy(err->script, err->message, n);
+            const char *start = colon;
+            while (start > err->message && start[-1] != ' ')
+                start--;
+            size_t n = (size_t)(colon - start);
+            if (n > 0 && n < sizeof(err->script)) {
+                memcpy(err->script, start, n);
                 err->script[n] = '\0';
                 err->line = (int)line;
             }
-            break;
         }
         colon = strchr(colon + 1, ':');
     }
@@ -373,6 +418,7 @@ int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err)
     if (b->depth++ == 0) b->exceeded = KITH_BUDGET_OK;
     b->deadline_ns = outer && outer < mine ? outer : mine;
     int status = lua_pcall(L, nargs, nresults, base);
+    if (status == LUA_ERRMEM) b->exceeded = KITH_BUDGET_MEM;
     int spent = b->exceeded;
     b->deadline_ns = outer;
     if (--b->depth == 0) {

@@ -127,6 +127,7 @@ static int rules_work(struct kith_server *srv)
     system_ctx(srv, &ctx, &err);
     int more = kith_script_run_on(&ctx, 256);
     commit_background(srv, "rule handlers");
+    cJSON_Delete(err.data);
     system_ctx(srv, &ctx, &err);
     more |= kith_script_background(&ctx, 3000);
     commit_background(srv, "background rules work");

@@ -272,9 +272,12 @@ class Server:
     """A kithd process on 127.0.0.1:0 and TMP/kith.sock, with TMP as its data
     folder.  start() waits for the ready line; stop() asserts exit code 0."""
 
-    def __init__(self, *extra, tmp=None):
+    def __init__(self, *extra, tmp=None, config=None):
         self.extra = list(extra)
         self.tmp = tmp or short_tmpdir("kith-it-")
+        self.config = config or CONFIG
+        self.scripts_dir = os.path.join(self.tmp, "scripts")
+        self.plugins_dir = os.path.join(self.tmp, "plugins")
         self.data_dir = self.tmp
         self.unix_path = os.path.join(self.tmp, "kith.sock")
         self.stderr_path = os.path.join(self.tmp, "kithd.stderr")
@@ -288,10 +291,10 @@ class Server:
     # -- lifecycle ---------------------------------------------------------
 
     def argv(self):
-        return [KITHD, "--config", CONFIG, "--data", self.data_dir,
+        return [KITHD, "--config", self.config, "--data", self.data_dir,
                 "--listen", "127.0.0.1:0", "--unix", self.unix_path,
-                "--scripts", os.path.join(self.tmp, "scripts"),
-                "--plugins", os.path.join(self.tmp, "plugins")] + self.extra
+                "--scripts", self.scripts_dir,
+                "--plugins", self.plugins_dir] + self.extra
 
     def start(self):
         if not os.access(KITHD, os.X_OK):
@@ -399,6 +402,15 @@ class Server:
 
     # -- helpers -----------------------------------------------------------
 
+    def write_files(self, files):
+        """Writes {relative path: text} under the server's folder (e.g.
+        "scripts/a.lua", "plugins/p/plugin.lua"), creating folders."""
+        for rel, text in files.items():
+            path = os.path.join(self.tmp, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w" if isinstance(text, str) else "wb") as f:
+                f.write(text)
+
     def stderr_text(self):
         try:
             with open(self.stderr_path, "rb") as f:
@@ -452,9 +464,13 @@ class KithTestCase(unittest.TestCase):
             sys.stderr.flush()
         return out
 
-    def start_server(self, *extra, tokens=()):
+    def start_server(self, *extra, tokens=(), files=None, config_text=None):
         """Starts a kithd; tokens is [(role, name)] created before start, and
-        their tokens are returned in server.tokens[name]."""
+        their tokens are returned in server.tokens[name].  files is
+        {relative path: text} written into the server's folder before start
+        (its scripts folder is "scripts/", its plugins folder "plugins/");
+        config_text, when given, becomes the server's config file instead of
+        config/kith.conf."""
         server = Server(*extra)
 
         def cleanup():
@@ -465,6 +481,11 @@ class KithTestCase(unittest.TestCase):
                 server.destroy()
 
         self.addCleanup(cleanup)
+        if files:
+            server.write_files(files)
+        if config_text is not None:
+            server.config = os.path.join(server.tmp, "kith.conf")
+            server.write_files({"kith.conf": config_text})
         server.tokens = {}
         for role, name in tokens:
             server.tokens[name] = server.create_token(role, name)

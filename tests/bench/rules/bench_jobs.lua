@@ -8,13 +8,14 @@ This is the shape of a real automation ("a follow-up for each member of a
 segment"), stretched over every customer.
 ]]
 
-local SLICE_MS = 0.5
+local SLICE_MS = 0.3
+local PAGE = 4
 
 crm.job("bench.followup_all", function(ctx)
   local started = os.clock()
   local cursor = ctx.state
   repeat
-    local page = crm.call("customer.list", { limit = 20, cursor = cursor })
+    local page = crm.call("customer.list", { limit = PAGE, cursor = cursor })
     for _, c in ipairs(page.items) do
       crm.remind{ customer = c.id, owner = c.owner or "bench", due = "7d",
                   note = "bench follow-up for " .. c.name }
