@@ -65,13 +65,7 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
         rc = kith_store_stats_put(ctx->store, cid, &st);
     }
     if (rc < 0 && !ctx->err->code) rc = kith_cmd_store_fail(ctx, rc, "interaction");
-    if (!rc) {
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(data, "interaction", in);
-        cJSON_AddItemReferenceToObject(data, "customer", customer);
-        rc = kith_cmd_emit(ctx, "interaction.logged", cid, data);
-        cJSON_Delete(data);
-    }
+    if (!rc) rc = kith_cmd_emit_record(ctx, "interaction.logged", cid, "interaction", in, customer);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(in);
@@ -92,10 +86,7 @@ static int interaction_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!rc && type) rc = check_type(ctx, type);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
-    cJSON *customer = NULL;
-    if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
-        return kith_cmd_store_fail(ctx, rc, "customer");
-    cJSON_Delete(customer);
+    if ((rc = kith_cmd_customer_exists(ctx, cid))) return rc;
     cJSON *items = cJSON_CreateArray();
     rc = kith_store_interaction_list(ctx->store, cid, type, limit, after, items, &more, &next);
     if (rc < 0) {

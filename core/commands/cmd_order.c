@@ -73,13 +73,7 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
         rc = kith_store_stats_put(ctx->store, cid, &st);
     }
     if (rc < 0 && !ctx->err->code) rc = kith_cmd_store_fail(ctx, rc, "order");
-    if (!rc) {
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddItemReferenceToObject(data, "order", order);
-        cJSON_AddItemReferenceToObject(data, "customer", customer);
-        rc = kith_cmd_emit(ctx, "order.created", cid, data);
-        cJSON_Delete(data);
-    }
+    if (!rc) rc = kith_cmd_emit_record(ctx, "order.created", cid, "order", order, customer);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(order);
@@ -98,10 +92,7 @@ static int order_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
-    cJSON *customer = NULL;
-    if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
-        return kith_cmd_store_fail(ctx, rc, "customer");
-    cJSON_Delete(customer);
+    if ((rc = kith_cmd_customer_exists(ctx, cid))) return rc;
     cJSON *items = cJSON_CreateArray();
     rc = kith_store_order_list(ctx->store, cid, limit, after, items, &more, &next);
     if (rc < 0) {

@@ -48,12 +48,7 @@ static int segment_members(kith_ctx *ctx, const cJSON *params, cJSON **result)
 static int check_customer(kith_ctx *ctx, const cJSON *params, int64_t *id)
 {
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", id);
-    if (rc) return rc;
-    cJSON *c = NULL;
-    if ((rc = kith_store_customer_get(ctx->store, *id, &c)) < 0)
-        return kith_cmd_store_fail(ctx, rc, "customer");
-    cJSON_Delete(c);
-    return 0;
+    return rc ? rc : kith_cmd_customer_exists(ctx, *id);
 }
 
 static int segment_of(kith_ctx *ctx, const cJSON *params, cJSON **result)

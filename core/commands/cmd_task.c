@@ -65,17 +65,9 @@ static int task_customer(kith_ctx *ctx, const cJSON *task, cJSON **customer)
 /* Emits {task, customer?} on `channel`; customer may be NULL. */
 static int emit_task(kith_ctx *ctx, const char *channel, const cJSON *task, const cJSON *customer)
 {
-    cJSON *data = cJSON_CreateObject();
-    if (!data || !cJSON_AddItemReferenceToObject(data, "task", (cJSON *)task) ||
-        (customer && !cJSON_AddItemReferenceToObject(data, "customer", (cJSON *)customer))) {
-        cJSON_Delete(data);
-        return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
-    }
     int64_t cid =
         (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(task, "customer_id"));
-    int rc = kith_cmd_emit(ctx, channel, customer ? cid : 0, data);
-    cJSON_Delete(data);
-    return rc;
+    return kith_cmd_emit_record(ctx, channel, customer ? cid : 0, "task", task, customer);
 }
 
 int kith_task_create(kith_ctx *ctx, const cJSON *fields, const char *created_by, cJSON **task)

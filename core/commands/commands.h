@@ -55,6 +55,12 @@ int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJ
  * failure in ctx (a veto is -32010); *rec stays owned by the caller. */
 int kith_cmd_before(kith_ctx *ctx, const char *type, const char *kind, cJSON **rec,
                     const cJSON *context);
+/* Emits `type` with data {kind: record, customer: customer} (both borrowed;
+ * customer may be NULL).  Returns 0 or a failure in ctx. */
+int kith_cmd_emit_record(kith_ctx *ctx, const char *type, int64_t customer_id, const char *kind,
+                         const cJSON *record, const cJSON *customer);
+/* Fails with -32004 unless customer `id` exists.  Returns 0 or the failure. */
+int kith_cmd_customer_exists(kith_ctx *ctx, int64_t id);
 /* Checks that an optional string param is at most `max` bytes and, when
  * `nonempty`, not blank.  Returns 0 or a failure in ctx. */
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,

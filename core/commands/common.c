@@ -4,6 +4,7 @@
  */
 #include "commands/commands.h"
 #include "script/script.h"
+#include "store/customer.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/timefmt.h"
@@ -113,4 +114,24 @@ int kith_cmd_before(kith_ctx *ctx, const char *type, const char *kind, cJSON **r
     cJSON_Delete(ev);
     if (!*rec) *rec = cJSON_CreateObject();
     return rc;
+}
+
+int kith_cmd_emit_record(kith_ctx *ctx, const char *type, int64_t customer_id, const char *kind,
+                         const cJSON *record, const cJSON *customer)
+{
+    cJSON *data = cJSON_CreateObject();
+    if (!data) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
+    cJSON_AddItemReferenceToObject(data, kind, (cJSON *)record);
+    if (customer) cJSON_AddItemReferenceToObject(data, "customer", (cJSON *)customer);
+    int rc = kith_cmd_emit(ctx, type, customer_id, data);
+    cJSON_Delete(data);
+    return rc;
+}
+
+int kith_cmd_customer_exists(kith_ctx *ctx, int64_t id)
+{
+    cJSON *c = NULL;
+    int rc = kith_store_customer_get(ctx->store, id, &c);
+    cJSON_Delete(c);
+    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "customer") : 0;
 }
