@@ -66,6 +66,30 @@ static void handle_event(kith_script *sc, kith_ctx *ctx, const cJSON *ev)
     ctx->now = saved_now;
 }
 
+struct wanted_events {
+    kith_generation *gen;
+    cJSON *events;
+    int64_t upto;
+};
+
+/* Keeps only the events some handler wants, parsing just those: most
+ * events have no crm.on handler, and parsing every one showed in profiles. */
+static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id,
+                           int64_t at, const char *data, size_t len)
+{
+    struct wanted_events *w = ud;
+    w->upto = seq;
+    if (!wants(w->gen, type)) return;
+    cJSON *e = cJSON_CreateObject();
+    kith_json_add_int(e, "seq", seq);
+    cJSON_AddStringToObject(e, "type", type);
+    kith_json_add_int(e, "customer_id", customer_id);
+    kith_json_add_int(e, "at", at);
+    cJSON *d = cJSON_ParseWithLength(data, len);
+    cJSON_AddItemToObject(e, "data", d ? d : cJSON_CreateObject());
+    cJSON_AddItemToArray(w->events, e);
+}
+
 int kith_script_run_on(kith_ctx *ctx, int max_events)
 {
     kith_script *sc = ctx->env->script;
@@ -84,21 +108,16 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
         sc->on_cursor = last;
         return 0;
     }
-    cJSON *events = cJSON_CreateArray();
-    int64_t upto = sc->on_cursor;
-    if (kith_store_event_range(ctx->store, sc->on_cursor, max_events, events, &upto) < 0) {
-        cJSON_Delete(events);
+    struct wanted_events w = {sc->gen, cJSON_CreateArray(), sc->on_cursor};
+    if (kith_store_event_scan(ctx->store, sc->on_cursor, max_events, collect_wanted, &w) < 0) {
+        cJSON_Delete(w.events);
         return 0;
     }
     const cJSON *ev;
-    cJSON_ArrayForEach(ev, events)
-    {
-        const char *type = kith_json_get_str(ev, "type");
-        if (type && wants(sc->gen, type)) handle_event(sc, ctx, ev);
-    }
-    cJSON_Delete(events);
-    sc->on_cursor = upto;
-    return upto < last;
+    cJSON_ArrayForEach(ev, w.events) handle_event(sc, ctx, ev);
+    cJSON_Delete(w.events);
+    sc->on_cursor = w.upto;
+    return w.upto < last;
 }
 
 int kith_script_save_cursor(kith_ctx *ctx)

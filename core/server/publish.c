@@ -78,6 +78,11 @@ int kith_server_publish(struct kith_server *srv)
     int64_t last = 0;
     if (kith_store_in_txn(srv->store) || kith_store_event_last_seq(srv->store, &last) < 0) return 0;
     struct live_round r = {.srv = srv, .live_mark = srv->published_seq, .last = srv->published_seq};
+    int any_live = 0;
+    for (kith_conn *c = srv->conns; c && !any_live; c = c->next)
+        any_live = is_live(c, srv->published_seq);
+    /* Nobody listening live: nothing to read from the log. */
+    if (!any_live) r.last = last;
     kith_buf_init(&r.enc);
     while (r.last < last) {
         int64_t before = r.last;

@@ -189,7 +189,7 @@ static void due_work(struct kith_server *srv)
         commit_background(srv, "reminders");
     } while (n == 256);
     system_ctx(srv, &ctx, &err);
-    srv->sched_more = kith_sched_run_due(&ctx);
+    kith_sched_run_due(&ctx);
     cJSON_Delete(err.data);
     commit_background(srv, "schedules");
 }
@@ -233,7 +233,9 @@ static void on_due(void *ud)
     more |= rules_work(srv);
     more |= kith_server_publish(srv);
     flush_dirty(srv);
-    want_more(srv, more || srv->sched_more);
+    want_more(srv, more);
+    /* A sliced job still running is due again at once: the timer's minimum
+     * delay (1 ms) leaves the loop to clients between slices. */
     kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms() + srv->env.clock_offset_ms);
 }
 
@@ -284,10 +286,9 @@ static void after_io(uv_check_t *h)
     flush_dirty(srv);
     /* Replies are out; now what the rules do after commit, and its events. */
     more |= rules_work(srv);
-    if (srv->sched_more) due_work(srv);
     more |= kith_server_publish(srv);
     flush_dirty(srv);
-    want_more(srv, more || srv->sched_more);
+    want_more(srv, more);
     /* A write may have added or moved the nearest due time. */
     if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
 }

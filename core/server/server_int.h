@@ -38,7 +38,6 @@ struct kith_server {
     kith_session system_session; /* who background work acts as */
     int64_t published_seq;       /* events up to here went to live subscribers */
     kith_sched sched;
-    int sched_more;              /* a sliced schedule run wants another pass */
     uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
     kith_conn *conns; /* every open connection */
     kith_conn *dirty; /* connections to flush after this pass's commit */

@@ -28,7 +28,7 @@ echo "during the automation: customer.get at $RATE/s until it finishes"
     s=$($B/kith --unix $tmp/kith.sock --json schedule.list | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["status"])')
     [ "$s" = done ] && break; sleep 0.2; done; date +%s.%N > $tmp/done ) &
 poll=$!
-$B/kith-bench -s $tmp/kith.sock -c 10 -t get --rate $RATE -d 15
+$B/kith-bench -s $tmp/kith.sock -c 10 -t get --rate $RATE -d 20
 wait $poll
 t1=$(cat $tmp/done)
 echo "automation over $N customers took $(python3 -c "print(round($t1 - $t0, 1))") s"
