@@ -1,0 +1,48 @@
+"""A functional smoke of kith-bench against a real kithd with the shipped
+rules: every workload runs for a moment and every request succeeds.  This
+checks that the tool works, not how fast anything is."""
+
+import json
+import os
+import subprocess
+
+from kithtest import KithTestCase, main
+
+BIN = os.environ.get("KITH_BIN_DIR", "build")
+BENCH = os.path.join(BIN, "kith-bench")
+SOURCE = os.environ.get("KITH_SOURCE_DIR", ".")
+
+
+class BenchSmokeTest(KithTestCase):
+    def setUp(self):
+        if not os.access(BENCH, os.X_OK):
+            self.fail("kith-bench not found at %s" % BENCH)
+        scripts = os.path.join(SOURCE, "scripts")
+        self.server = self.start_server("--scripts", scripts, "--watch-scripts", "0")
+
+    def bench(self, *args):
+        p = subprocess.run([BENCH, "-p", str(self.server.port), "--json", "--fail-on-error"]
+                           + list(args), stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120)
+        out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, "kith-bench %s\nstdout:\n%s\nstderr:\n%s"
+                         % (" ".join(args), out, err))
+        return json.loads(out.strip().splitlines()[-1])
+
+    def test_every_workload_runs_without_errors(self):
+        first = self.bench("-t", "ping", "-c", "4", "-n", "500", "--preload", "200")
+        self.assertEqual(first.get("errors"), 0, first)
+        for workload, extra in [("ping", ["-P", "8"]), ("get", []), ("create", []),
+                                ("order", []), ("mixed", [])]:
+            with self.subTest(workload=workload):
+                r = self.bench("-t", workload, "-c", "4", "-n", "400", *extra)
+                self.assertEqual(r.get("errors"), 0, r)
+                self.assertGreaterEqual(r.get("requests", 0), 400, r)
+
+    def test_open_loop_rate(self):
+        r = self.bench("-t", "get", "-c", "2", "--rate", "500", "-d", "1", "--preload", "50")
+        self.assertEqual(r.get("errors"), 0, r)
+
+
+if __name__ == "__main__":
+    main()
