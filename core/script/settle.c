@@ -63,9 +63,22 @@ static int emit_about(kith_ctx *ctx, const char *type, int64_t id, cJSON *data)
     return rc;
 }
 
+static int in_names(const cJSON *names, const char *name)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names) if (strcmp(n->valuestring, name) == 0) return 1;
+    return 0;
+}
+
 static int eval_segments(lua_State *L, struct eval_args *a, int cust, int stats)
 {
     kith_generation *g = a->g;
+    /* The customer's memberships, read once rather than per segment. */
+    cJSON *current = cJSON_CreateArray();
+    if (!current || kith_store_segment_of(a->ctx->store, a->id, current) < 0) {
+        cJSON_Delete(current);
+        return a->rc = kith_ctx_fail(a->ctx, KITH_EIO, NULL, "cannot read segment membership");
+    }
     for (size_t i = 0; i < g->nsegs && !a->rc; i++) {
         kith_segdef *s = &g->segs[i];
         if (!wanted(a->only, s->name)) continue;
@@ -76,12 +89,7 @@ static int eval_segments(lua_State *L, struct eval_args *a, int cust, int stats)
         if ((a->rc = kith_call_ref(g, a->ctx, s->ref, 2, 1, s->file, s->line, what))) break;
         int member = lua_toboolean(L, -1);
         lua_pop(L, 1);
-        int has = kith_store_segment_has(a->ctx->store, s->name, a->id);
-        if (has < 0) {
-            a->rc = kith_ctx_fail(a->ctx, has, NULL, "cannot read segment membership");
-            break;
-        }
-        if (member == has) continue;
+        if (member == in_names(current, s->name)) continue;
         int rc = member ? kith_store_segment_add(a->ctx->store, s->name, a->id, a->ctx->now)
                         : kith_store_segment_remove(a->ctx->store, s->name, a->id);
         if (rc < 0) {
@@ -96,6 +104,7 @@ static int eval_segments(lua_State *L, struct eval_args *a, int cust, int stats)
         else
             a->left++;
     }
+    cJSON_Delete(current);
     return a->rc;
 }
 

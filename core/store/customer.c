@@ -93,7 +93,8 @@ int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int
     return write_tags(s, *id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 0);
 }
 
-int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now)
+int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now,
+                               int tags_changed)
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "UPDATE customers SET name = ?, email = ?, phone = ?, company = ?, external_id = ?, "
@@ -104,6 +105,7 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int6
     sqlite3_bind_int64(st, 11, id);
     if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "update customer");
     if (sqlite3_changes(kith_store_db(s)) == 0) return KITH_ENOTFOUND;
+    if (!tags_changed) return 0;
     return write_tags(s, id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 1);
 }
 

@@ -41,6 +41,15 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
 void kith_time_format(int64_t ms, char out[KITH_TIME_BUFSZ])
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -50,8 +59,29 @@ void kith_time_format(int64_t ms, char out[KITH_TIME_BUFSZ])
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, KITH_TIME_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-             sod / 3600, sod / 60 % 60, sod % 60, milli);
+    if (y < 0 || y > 9999) {
+        /* Outside four-digit years: rare enough for snprintf. */
+        snprintf(out, KITH_TIME_BUFSZ, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+                 sod / 3600, sod / 60 % 60, sod % 60, milli);
+        return;
+    }
+    /* By hand: times are formatted for every record and event, and
+     * snprintf showed in profiles. */
+    char *p = put_digits(out, (unsigned)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod % 60), 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)milli, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 /* Reads exactly `n` digits; returns -1 when they are not all digits. */
