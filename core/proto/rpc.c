@@ -5,6 +5,7 @@
 #include "proto/rpc.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 
 #include <math.h>
@@ -99,18 +100,17 @@ static int handle_one(kith_dispatch *d, kith_session *s, const cJSON *req, kith_
         cJSON_Delete(err.data);
         return 1;
     }
-    char *text = cJSON_PrintUnformatted(result);
-    cJSON_Delete(result);
-    if (!text) {
-        error_value(out, id, KITH_ENOMEM, "out of memory while encoding the result", NULL, NULL);
-        return 1;
-    }
+    size_t start = kith_buf_size(out);
     kith_buf_appends(out, "{\"jsonrpc\":\"2.0\",\"id\":");
     write_id(out, id);
     kith_buf_appends(out, ",\"result\":");
-    kith_buf_appends(out, text);
-    kith_buf_appends(out, "}");
-    cJSON_free(text);
+    int wrc = kith_json_write(out, result);
+    if (!wrc) wrc = kith_buf_appends(out, "}");
+    cJSON_Delete(result);
+    if (wrc < 0) {
+        kith_buf_truncate(out, start);
+        error_value(out, id, KITH_ENOMEM, "out of memory while encoding the result", NULL, NULL);
+    }
     return 1;
 }
 

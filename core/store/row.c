@@ -4,6 +4,7 @@
 #include "store/row.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 
 #include <stdlib.h>
 
@@ -15,9 +16,14 @@ int kith_row_bind_str(sqlite3_stmt *st, int idx, const char *s)
 int kith_row_bind_json(sqlite3_stmt *st, int idx, const cJSON *v, const char *fallback)
 {
     if (!v) return sqlite3_bind_text(st, idx, fallback, -1, SQLITE_STATIC);
-    char *text = cJSON_PrintUnformatted(v);
-    if (!text) return SQLITE_NOMEM;
-    return sqlite3_bind_text(st, idx, text, -1, free);
+    kith_buf text;
+    kith_buf_init(&text);
+    if (kith_json_write(&text, v) < 0) {
+        kith_buf_release(&text);
+        return SQLITE_NOMEM;
+    }
+    /* The buffer's storage passes to SQLite, which frees it. */
+    return sqlite3_bind_text(st, idx, text.data, (int)kith_buf_size(&text), free);
 }
 
 int kith_row_add_str(cJSON *obj, const char *key, sqlite3_stmt *st, int col)
