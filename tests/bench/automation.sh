@@ -24,12 +24,14 @@ $B/kith-bench -s $tmp/kith.sock -c 10 -t get --rate $RATE -d 10
 $B/kith --unix $tmp/kith.sock --json schedule.create name=bench at=1s job=bench.followup_all > /dev/null
 t0=$(date +%s.%N)
 echo "during the automation: customer.get at $RATE/s until it finishes"
-( while :; do
-    s=$($B/kith --unix $tmp/kith.sock --json schedule.list | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["status"])')
-    [ "$s" = done ] && break; sleep 0.2; done; date +%s.%N > $tmp/done ) &
-poll=$!
-$B/kith-bench -s $tmp/kith.sock -c 10 -t get --rate $RATE -d 20
-wait $poll
-t1=$(cat $tmp/done)
+$B/kith-bench -s $tmp/kith.sock -c 10 -t get --rate $RATE -d 3600 > $tmp/during 2>&1 &
+bench=$!
+while :; do
+  s=$($B/kith --unix $tmp/kith.sock --json schedule.list | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["status"])')
+  [ "$s" = done ] && break; sleep 0.2
+done
+t1=$(date +%s.%N)
+kill -INT $bench; wait $bench || true   # kith-bench reports what it measured on SIGINT
+cat $tmp/during
 echo "automation over $N customers took $(python3 -c "print(round($t1 - $t0, 1))") s"
 $B/kith --unix $tmp/kith.sock --json schedule.list
