@@ -6,6 +6,11 @@
  * each reply is matched to the front entry.  Latencies go into log-linear
  * histograms (util/histogram.h) in microseconds.
  *
+ * Two protocols: JSON-RPC lines to kithd (the default), or RESP2 to a Redis
+ * server (--redis), so that both servers of tests/bench/race.sh are driven
+ * by the same client and measured the same way.  In RESP replies carry no
+ * id: a reply answers the front slot of the FIFO by its position alone.
+ *
  * Two ways to drive load:
  *   - closed loop (default): a connection sends its next request as soon as a
  *     reply frees a pipeline slot; latency is reply time minus send time.
@@ -15,23 +20,28 @@
  *     coordinated omission).  Service time (from the actual send) is kept too.
  *
  * The files: bench_main.c (flags), bench_conn.c (one connection's socket,
- * framing and FIFO), bench_run.c (phases, timers, bookkeeping), bench_pace.c
+ * framing and FIFO), bench_run.c (the measured phase, events, the run),
+ * bench_setup.c (the set-up phases: preload and discovery), bench_pace.c
  * (the open-loop schedule and its clock), bench_workload.c (what each
- * workload sends), bench_report.c (text and JSON results).
+ * workload sends, in either protocol), bench_resp.c (the RESP2 wire format),
+ * bench_report.c (text and JSON results).
  *
  * DESIGN NOTES
  *   1. A run goes through phases, each started by kith_bench_next_phase():
  *      CONNECT (every connection connects and, with a token, authenticates)
- *      -> PRELOAD (--preload N: N customer.create over all connections)
- *      -> DISCOVER (workloads that need ids but had no preload: page through
- *      customer.list on connection 0) -> MEASURE -> DONE.  PRELOAD and
- *      DISCOVER are skipped when not needed.
+ *      -> PRELOAD (--preload N: N customer.create over all connections; in
+ *      RESP one INCRBY next:customer N on connection 0 reserves the ids,
+ *      then N HSET customer:<id>) -> DISCOVER (workloads that need ids but
+ *      had no preload: page through customer.list, or SCAN customer:*, on
+ *      connection 0) -> MEASURE -> DONE.  PRELOAD and DISCOVER are skipped
+ *      when not needed.
  *   2. A phase ends only when every request it sent has been answered: the
  *      sum of the connections' `inflight` is zero.  Nothing of an earlier
  *      phase is in flight when MEASURE starts, so no reply is misattributed.
  *   3. Every request in flight has a slot in its connection's FIFO, holding
- *      the id sent, its kind and its send and intended times.  A reply whose
- *      id is not the front slot's is a protocol failure of that connection.
+ *      the id sent, its kind and its send and intended times.  A JSON-RPC
+ *      reply whose id is not the front slot's is a protocol failure of that
+ *      connection; a RESP reply always answers the front slot.
  *   4. A connection that fails before MEASURE aborts the run (the workload
  *      would be incomplete); one that fails during MEASURE is closed, its
  *      in-flight requests are counted as lost, and the others carry on.  Any
@@ -63,6 +73,7 @@ enum kith_bench_kind {
     KITH_BENCH_AUTH = KITH_BENCH_OPS,
     KITH_BENCH_PRELOAD,
     KITH_BENCH_LIST,
+    KITH_BENCH_RESERVE, /* RESP: INCRBY next:customer N before the preload */
 };
 
 enum kith_bench_phase {
@@ -78,6 +89,7 @@ enum kith_bench_phase {
 typedef struct kith_bench_workload {
     const char *name;
     const char *help;
+    const char *redis_help;            /* what it sends with --redis */
     unsigned char mix[KITH_BENCH_OPS]; /* percent of each kind, summing to 100 */
 } kith_bench_workload;
 
@@ -96,6 +108,7 @@ typedef struct kith_bench_config {
     int json;
     int quiet;
     int fail_on_error;
+    int redis; /* speak RESP2 to a Redis server instead of JSON-RPC */
 } kith_bench_config;
 
 /* One request in flight. */
@@ -123,7 +136,7 @@ typedef struct kith_bench_conn {
     int ready;       /* connected (and authenticated) */
     int failed;
     int writing;  /* write_req is in flight with `out_writing` */
-    kith_buf in;  /* received bytes not yet split into lines */
+    kith_buf in;  /* received bytes not yet split into replies */
     kith_buf out; /* requests queued while a write is in flight */
     kith_buf out_writing;
     kith_bench_slot *fifo; /* ring of `fifo_cap` slots */
@@ -154,6 +167,7 @@ struct kith_bench {
     uint64_t create_seq; /* the <n> in bench-<n>, unique per run */
 
     uint64_t preload_sent, preload_errors;
+    int64_t preload_first; /* RESP: the first id INCRBY reserved */
 
     int stop_issuing;
     uint64_t start_ns, last_reply_ns;
@@ -178,21 +192,35 @@ int kith_bench_run(kith_bench *b);
 /* Sends what every connection has room for in the measured phase, flushes,
  * and finishes the run if nothing more is to come. */
 void kith_bench_pump(kith_bench *b);
-/* Moves to the next phase of DESIGN NOTES 1 and starts its requests. */
-void kith_bench_next_phase(kith_bench *b);
+/* Starts the measured phase: resets the histograms, arms the timers and
+ * sends the first requests. */
+void kith_bench_measure_start(kith_bench *b);
 /* Called by a connection once it is connected and authenticated. */
 void kith_bench_on_ready(kith_bench *b, kith_bench_conn *c);
-/* Called for every reply: `line` (NUL-terminated, borrowed) answers `slot`;
- * `is_error` says it has an "error" member. */
+/* Called for every reply: `line` (borrowed; `len` bytes, NUL-terminated in
+ * JSON-RPC, not in RESP) answers `slot`; `is_error` says it has an "error"
+ * member or is a RESP error. */
 void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
                          const char *line, size_t len, int is_error);
 /* Called once when a connection fails, after it started closing; `lost`
  * requests were in flight on it. */
 void kith_bench_on_failed(kith_bench *b, kith_bench_conn *c, const char *why, unsigned lost);
-/* Keeps the first error text for the report (truncated). */
+/* Keeps the first error text for the report (truncated, without a trailing
+ * line end). */
 void kith_bench_note_error(kith_bench *b, const char *text, size_t len);
+/* Prints "kith-bench: msg" on stderr unless --quiet. */
+void kith_bench_say(const kith_bench *b, const char *msg);
 /* Stops everything and lets uv_run() return; sets the exit status if nonzero. */
 void kith_bench_finish(kith_bench *b, int exit_code);
+
+/* bench_setup.c */
+
+/* Moves to the next phase of DESIGN NOTES 1 and starts its requests. */
+void kith_bench_next_phase(kith_bench *b);
+/* Handles the reply to a set-up request (KITH_BENCH_PRELOAD, _LIST or
+ * _RESERVE), as kith_bench_on_reply() receives it. */
+void kith_bench_setup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                            const char *line, size_t len, int is_error);
 
 /* bench_conn.c */
 
@@ -203,6 +231,10 @@ int kith_bench_conn_open(kith_bench *b, int index);
  * go out at the next kith_bench_conn_flush().  Returns 0 or KITH_ENOMEM. */
 int kith_bench_conn_request(kith_bench_conn *c, int kind, uint64_t sent_ns, uint64_t intended_ns,
                             const char *method, const char *params);
+/* Queues one RESP command of `argc` NUL-terminated arguments (borrowed),
+ * like kith_bench_conn_request().  Returns 0 or KITH_ENOMEM. */
+int kith_bench_conn_command(kith_bench_conn *c, int kind, uint64_t sent_ns, uint64_t intended_ns,
+                            int argc, const char *const *argv);
 /* Starts writing the queued requests unless a write is already in flight
  * (its callback flushes again). */
 void kith_bench_conn_flush(kith_bench_conn *c);
@@ -248,12 +280,43 @@ int kith_bench_pick_kind(kith_bench *b);
  * Returns 0 or KITH_ENOMEM. */
 int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
                     uint64_t intended_ns);
-/* Queues the customer.list page after `cursor` (NULL for the first). */
+/* Queues the customer.list page after `cursor` (NULL for the first); in
+ * RESP the SCAN of customer:* keys from `cursor` ("0" for NULL). */
 int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor);
-/* Queues `auth` with b->cfg.token. */
+/* Queues `auth` (RESP: AUTH) with b->cfg.token. */
 int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c);
+/* RESP: queues INCRBY next:customer <preload>, which reserves the ids of the
+ * customers the preload creates. */
+int kith_bench_send_reserve(kith_bench *b, kith_bench_conn *c);
 /* A uniformly distributed 64-bit number (xorshift64*). */
 uint64_t kith_bench_random(kith_bench *b);
+
+/* bench_resp.c: reading RESP2 replies.  A reader walks one reply's
+ * elements in order without copying; nested arrays are flattened (an array
+ * element gives its count, then its elements follow). */
+
+typedef struct kith_bench_resp_reader {
+    const char *p, *end;
+} kith_bench_resp_reader;
+
+typedef struct kith_bench_resp_value {
+    char type;        /* '+' simple, '-' error, ':' integer, '$' bulk, '*' array */
+    int64_t n;        /* integer value, or bulk/array length (-1 for null) */
+    const char *text; /* '+', '-', '$': the bytes (not NUL-terminated) */
+    size_t len;       /* their length */
+} kith_bench_resp_value;
+
+/* Encodes a command of `argc` NUL-terminated arguments (borrowed) as a RESP
+ * array of bulk strings, appended to out.  Returns 0 or KITH_ENOMEM. */
+int kith_bench_resp_append(kith_buf *out, int argc, const char *const *argv);
+/* Reads the next element at r->p into *v and advances past it (past only
+ * the header of an array).  Returns 1 on success, 0 when the bytes end
+ * first, -1 when they are not RESP2. */
+int kith_bench_resp_next(kith_bench_resp_reader *r, kith_bench_resp_value *v);
+/* Finds the end of the one reply at the start of p[0..len), arrays and
+ * their elements included.  Returns 1 and its length in *size, 0 when it
+ * is incomplete, -1 when the bytes are not RESP2. */
+int kith_bench_resp_frame(const char *p, size_t len, size_t *size);
 
 /* bench_report.c */
 

@@ -1,13 +1,14 @@
 /*
  * One kith-bench connection: connecting over TCP or a Unix socket, queueing
- * requests behind at most one write in flight, splitting replies on the
- * newline the server puts after each one, and matching each reply to the
- * front of the connection's FIFO of requests in flight (bench.h, note 3).
+ * requests behind at most one write in flight, splitting replies (on the
+ * newline kithd puts after each one, or where bench_resp.c says a RESP reply
+ * ends), and matching each reply to the front of the connection's FIFO of
+ * requests in flight (bench.h, note 3).
  *
  * A reply is not parsed into a tree here: a small scanner reads only the
- * top-level members that matter ("id", "error", "method"), which keeps the
- * client's cost per reply far below the server's.  What a reply means is
- * left to bench_run.c.
+ * top-level members that matter ("id", "error", "method"), or only the
+ * first byte of a RESP reply, which keeps the client's cost per reply far
+ * below the server's.  What a reply means is left to bench_run.c.
  */
 #include "bench/bench.h"
 #include "util/error.h"
@@ -142,6 +143,17 @@ static void fail_uv(kith_bench_conn *c, const char *what, int status)
     kith_bench_conn_fail(c, why);
 }
 
+/* Takes the front slot of the FIFO for the reply at hand and hands both to
+ * the run. */
+static void answer_front(kith_bench_conn *c, const char *reply, size_t len, int is_error)
+{
+    kith_bench_slot slot = c->fifo[c->fifo_head];
+    c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
+    c->inflight--;
+    c->bench->inflight--;
+    kith_bench_on_reply(c->bench, c, &slot, reply, len, is_error);
+}
+
 static void handle_line(kith_bench_conn *c, const char *line, size_t len)
 {
     struct reply_info info;
@@ -155,21 +167,56 @@ static void handle_line(kith_bench_conn *c, const char *line, size_t len)
         kith_bench_conn_fail(c, "reply without a request in flight");
         return;
     }
-    kith_bench_slot slot = c->fifo[c->fifo_head];
+    uint64_t front_id = c->fifo[c->fifo_head].id;
     /* A null id is the server saying it could not read the request; with
      * replies in order it can only be the front one. */
-    if (!info.null_id && (!info.has_id || info.id != slot.id)) {
+    if (!info.null_id && (!info.has_id || info.id != front_id)) {
         char why[96];
         snprintf(why, sizeof(why), "reply id does not match request %" PRIu64 " in flight",
-                 slot.id);
+                 front_id);
         kith_bench_note_error(c->bench, line, len);
         kith_bench_conn_fail(c, why);
         return;
     }
-    c->fifo_head = (c->fifo_head + 1) % c->fifo_cap;
-    c->inflight--;
-    c->bench->inflight--;
-    kith_bench_on_reply(c->bench, c, &slot, line, len, info.has_error || info.null_id);
+    answer_front(c, line, len, info.has_error || info.null_id);
+}
+
+/* Splits off the newline-terminated JSON-RPC replies in c->in. */
+static void read_lines(kith_bench_conn *c)
+{
+    char *nl;
+    /* The run may finish (and close every connection) from inside a reply;
+     * the buffer stays valid until the close callback, but nothing more is
+     * read from it. */
+    while (c->handle_open && (nl = memchr(kith_buf_head(&c->in), '\n', kith_buf_size(&c->in)))) {
+        char *line = kith_buf_head(&c->in);
+        size_t len = (size_t)(nl - line);
+        *nl = '\0'; /* callers get a C string; the newline is consumed anyway */
+        if (len > 0) handle_line(c, line, len);
+        kith_buf_consume(&c->in, len + 1);
+    }
+}
+
+/* Splits off the complete RESP replies in c->in; each answers the front of
+ * the FIFO, as Redis replies in order and carries no id. */
+static void read_resp(kith_bench_conn *c)
+{
+    size_t len;
+    int rc = 0;
+    while (c->handle_open &&
+           (rc = kith_bench_resp_frame(kith_buf_head(&c->in), kith_buf_size(&c->in), &len)) > 0) {
+        const char *reply = kith_buf_head(&c->in);
+        if (c->inflight == 0) {
+            kith_bench_conn_fail(c, "reply without a request in flight");
+            return;
+        }
+        answer_front(c, reply, len, reply[0] == '-');
+        kith_buf_consume(&c->in, len);
+    }
+    if (rc < 0 && c->handle_open) {
+        kith_bench_note_error(c->bench, kith_buf_head(&c->in), kith_buf_size(&c->in));
+        kith_bench_conn_fail(c, "reply is not RESP2");
+    }
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
@@ -195,17 +242,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     c->in.len += (size_t)nread;
     c->in.data[c->in.len] = '\0';
-    char *nl;
-    /* The run may finish (and close every connection) from inside a reply;
-     * the buffer stays valid until the close callback, but nothing more is
-     * read from it. */
-    while (c->handle_open && (nl = memchr(kith_buf_head(&c->in), '\n', kith_buf_size(&c->in)))) {
-        char *line = kith_buf_head(&c->in);
-        size_t len = (size_t)(nl - line);
-        *nl = '\0'; /* callers get a C string; the newline is consumed anyway */
-        if (len > 0) handle_line(c, line, len);
-        kith_buf_consume(&c->in, len + 1);
-    }
+    if (c->bench->cfg.redis)
+        read_resp(c);
+    else
+        read_lines(c);
     if (c->handle_open && kith_buf_size(&c->in) > MAX_REPLY_BYTES)
         kith_bench_conn_fail(c, "reply too large");
     kith_bench_conn_flush(c);
@@ -244,6 +284,19 @@ void kith_bench_conn_flush(kith_bench_conn *c)
     c->writing = 1;
 }
 
+/* Takes the next FIFO slot for a request just queued with `id`. */
+static void push_slot(kith_bench_conn *c, uint64_t id, int kind, uint64_t sent_ns,
+                      uint64_t intended_ns)
+{
+    kith_bench_slot *s = &c->fifo[(c->fifo_head + c->inflight) % c->fifo_cap];
+    s->id = id;
+    s->kind = kind;
+    s->sent_ns = sent_ns;
+    s->intended_ns = intended_ns;
+    c->inflight++;
+    c->bench->inflight++;
+}
+
 int kith_bench_conn_request(kith_bench_conn *c, int kind, uint64_t sent_ns, uint64_t intended_ns,
                             const char *method, const char *params)
 {
@@ -253,13 +306,18 @@ int kith_bench_conn_request(kith_bench_conn *c, int kind, uint64_t sent_ns, uint
                               "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\"%s%s}\n",
                               id, method, params ? ",\"params\":" : "", params ? params : "");
     if (rc < 0) return rc;
-    kith_bench_slot *s = &c->fifo[(c->fifo_head + c->inflight) % c->fifo_cap];
-    s->id = id;
-    s->kind = kind;
-    s->sent_ns = sent_ns;
-    s->intended_ns = intended_ns;
-    c->inflight++;
-    c->bench->inflight++;
+    push_slot(c, id, kind, sent_ns, intended_ns);
+    return 0;
+}
+
+int kith_bench_conn_command(kith_bench_conn *c, int kind, uint64_t sent_ns, uint64_t intended_ns,
+                            int argc, const char *const *argv)
+{
+    kith_assert(c->inflight < c->fifo_cap);
+    int rc = kith_bench_resp_append(&c->out, argc, argv);
+    if (rc < 0) return rc;
+    /* RESP carries no id; the slot's is kept only to number the requests. */
+    push_slot(c, ++c->next_id, kind, sent_ns, intended_ns);
     return 0;
 }
 

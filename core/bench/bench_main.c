@@ -18,6 +18,8 @@
 #define EXIT_USAGE      2
 #define MAX_CONNECTIONS 10000
 #define MAX_PIPELINE    10000
+#define KITH_PORT       7411
+#define REDIS_PORT      6379
 
 enum long_only_option {
     OPT_RATE = 256,
@@ -27,6 +29,7 @@ enum long_only_option {
     OPT_FAIL_ON_ERROR,
     OPT_HELP,
     OPT_VERSION,
+    OPT_REDIS,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +49,7 @@ static const struct option long_options[] = {
     {"fail-on-error", no_argument, NULL, OPT_FAIL_ON_ERROR},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"redis", no_argument, NULL, OPT_REDIS},
     {NULL, 0, NULL, 0},
 };
 
@@ -54,10 +58,12 @@ static void usage(FILE *out)
     fprintf(out, "usage: kith-bench [options]\n"
                  "\n"
                  "Load generator for kithd: sends JSON-RPC requests over many connections\n"
-                 "and reports throughput and latency percentiles.\n"
+                 "and reports throughput and latency percentiles.  With --redis it speaks\n"
+                 "RESP2 to a Redis server instead, doing the same work through the function\n"
+                 "library tests/bench/redis/kith_race.lua (FUNCTION LOAD it first).\n"
                  "\n"
                  "  -h, --host HOST         server host (default 127.0.0.1)\n"
-                 "  -p, --port PORT         server port (default 7411)\n"
+                 "  -p, --port PORT         server port (default 7411; 6379 with --redis)\n"
                  "  -s, --socket PATH       connect to a Unix socket instead of TCP\n"
                  "  -c, --connections N     connections (default 50)\n"
                  "  -P, --pipeline N        requests in flight per connection (default 1)\n"
@@ -65,19 +71,22 @@ static void usage(FILE *out)
                  "  -d, --duration SECONDS  run for a time instead of a request count\n"
                  "  -t, --workload NAME     what to send (default ping):\n");
     kith_bench_workload_print(out);
-    fprintf(out, "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
-                 "                          latency counts from each request's intended send time\n"
-                 "      --preload N         create N customers first (not measured); get and\n"
-                 "                          order then use them; without it they use the\n"
-                 "                          customers customer.list finds\n"
-                 "      --token T           authenticate each connection (default: $KITH_TOKEN)\n"
-                 "      --json              print the result as one JSON object\n"
-                 "  -q, --quiet             print one line: requests per second and p50\n"
-                 "      --fail-on-error     exit 1 if any request got an error reply\n"
-                 "      --help, --version\n"
-                 "\n"
-                 "Exit status: 0 ok; 1 a connection failed, set-up failed, or errors occurred\n"
-                 "with --fail-on-error; 2 bad usage.\n");
+    fprintf(out,
+            "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
+            "                          latency counts from each request's intended send time\n"
+            "      --preload N         create N customers first (not measured); get and\n"
+            "                          order then use them; without it they use the\n"
+            "                          customers customer.list (--redis: SCAN) finds\n"
+            "      --redis             speak RESP2 to Redis: same workloads, same measurement\n"
+            "      --token T           authenticate each connection (default: $KITH_TOKEN;\n"
+            "                          with --redis: AUTH T)\n"
+            "      --json              print the result as one JSON object\n"
+            "  -q, --quiet             print one line: requests per second and p50\n"
+            "      --fail-on-error     exit 1 if any request got an error reply\n"
+            "      --help, --version\n"
+            "\n"
+            "Exit status: 0 ok; 1 a connection failed, set-up failed, or errors occurred\n"
+            "with --fail-on-error; 2 bad usage.\n");
 }
 
 /* Parses a whole decimal integer within [min, max]; returns 0 or -1. */
@@ -114,7 +123,7 @@ static int bad_value(const char *flag, const char *value)
 static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
 {
     const char *workload = "ping";
-    int requests_given = 0;
+    int requests_given = 0, port_given = 0;
     uint64_t v;
     int opt;
     while ((opt = getopt_long(argc, argv, "h:p:s:c:P:n:d:t:q", long_options, NULL)) != -1) {
@@ -125,6 +134,7 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         case 'p':
             if (parse_uint(optarg, 1, 65535, &v) < 0) return bad_value("-p", optarg);
             cfg->port = (int)v;
+            port_given = 1;
             break;
         case 's':
             cfg->unix_path = optarg;
@@ -170,6 +180,9 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         case OPT_HELP:
             usage(stdout);
             return 1;
+        case OPT_REDIS:
+            cfg->redis = 1;
+            break;
         case OPT_VERSION:
             printf("kith-bench %s\n", KITH_VERSION);
             return 1;
@@ -188,6 +201,7 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         kith_bench_workload_print(stderr);
         return -1;
     }
+    if (!port_given) cfg->port = cfg->redis ? REDIS_PORT : KITH_PORT;
     /* A duration alone means no request limit; both together stop at
      * whichever comes first. */
     if (cfg->duration_s > 0 && !requests_given) cfg->requests = 0;
@@ -235,7 +249,6 @@ int main(int argc, char **argv)
     static kith_bench bench;
     kith_bench *b = &bench;
     b->cfg.host = "127.0.0.1";
-    b->cfg.port = 7411;
     b->cfg.connections = 50;
     b->cfg.pipeline = 1;
     b->cfg.requests = 100000;

@@ -41,10 +41,11 @@ static double throughput(const kith_bench *b)
 
 static void target_text(const kith_bench *b, char *out, size_t size)
 {
+    const char *proto = b->cfg.redis ? " (redis)" : "";
     if (b->cfg.unix_path)
-        snprintf(out, size, "unix %s", b->cfg.unix_path);
+        snprintf(out, size, "unix %s%s", b->cfg.unix_path, proto);
     else
-        snprintf(out, size, "tcp %s:%d", b->cfg.host, b->cfg.port);
+        snprintf(out, size, "tcp %s:%d%s", b->cfg.host, b->cfg.port, proto);
 }
 
 static void print_summary(const char *label, const kith_histogram *h)
@@ -138,6 +139,7 @@ static void report_json(const kith_bench *b, const kith_histogram *all)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "workload", b->cfg.workload->name);
     cJSON_AddStringToObject(o, "target", target);
+    cJSON_AddStringToObject(o, "protocol", b->cfg.redis ? "resp" : "jsonrpc");
     cJSON_AddNumberToObject(o, "connections", b->cfg.connections);
     cJSON_AddNumberToObject(o, "pipeline", b->cfg.pipeline);
     cJSON_AddStringToObject(o, "mode", b->cfg.rate > 0 ? "open" : "closed");

@@ -1,15 +1,15 @@
 /*
- * A kith-bench run: the phases of bench.h's DESIGN NOTES, which connection
- * sends what and when (closed loop, or open loop as bench_pace.c's schedule
- * releases requests), the timers, and the bookkeeping each reply feeds.
- * Sockets are bench_conn.c's, request bodies bench_workload.c's and the
- * output bench_report.c's.
+ * A kith-bench run: the measured phase of bench.h's DESIGN NOTES (which
+ * connection sends what and when, in closed loop or in open loop as
+ * bench_pace.c's schedule releases requests), the timers, the bookkeeping
+ * each reply feeds, and the events of the connections.  The set-up phases
+ * before it are bench_setup.c's, sockets bench_conn.c's, request bodies
+ * bench_workload.c's and the output bench_report.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
 #include "util/log.h"
 
-#include <cJSON.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* customer.list pages are 1000 ids; a million is plenty to pick from. */
-#define MAX_DISCOVERED_IDS 1000000u
 /* How many connection failures are described one by one. */
 #define MAX_FAILURES_SHOWN 3
 /* Exit status for a run stopped by a second SIGINT, as shells report it. */
@@ -29,7 +27,7 @@ static int open_loop(const kith_bench *b)
     return b->cfg.rate > 0;
 }
 
-static void say(const kith_bench *b, const char *msg)
+void kith_bench_say(const kith_bench *b, const char *msg)
 {
     if (!b->cfg.quiet) fprintf(stderr, "kith-bench: %s\n", msg);
 }
@@ -37,6 +35,8 @@ static void say(const kith_bench *b, const char *msg)
 void kith_bench_note_error(kith_bench *b, const char *text, size_t len)
 {
     if (b->first_error[0]) return;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
     if (len >= sizeof(b->first_error)) len = sizeof(b->first_error) - 1;
     memcpy(b->first_error, text, len);
     b->first_error[len] = '\0';
@@ -122,7 +122,7 @@ static void on_progress(uv_timer_t *t)
     kith_bench_progress(t->data);
 }
 
-static void start_measure(kith_bench *b)
+void kith_bench_measure_start(kith_bench *b)
 {
     b->phase = KITH_BENCH_MEASURE;
     for (int i = 0; i < KITH_BENCH_OPS; i++)
@@ -163,135 +163,6 @@ static void on_measured_reply(kith_bench *b, kith_bench_conn *c, const kith_benc
     check_done(b);
 }
 
-/* ---- set-up phases ---------------------------------------------------- */
-
-static void pump_preload(kith_bench *b, kith_bench_conn *c)
-{
-    /* Preload pipelines up to the FIFO's size (at least 16) whatever -P is:
-     * it is set-up, not measurement, and deep pipelines make it quick. */
-    unsigned room = kith_bench_conn_room(c, c->fifo_cap);
-    uint64_t now = uv_hrtime();
-    for (; room > 0 && b->preload_sent < b->cfg.preload; room--) {
-        if (kith_bench_send(b, c, KITH_BENCH_PRELOAD, now, now) < 0) {
-            kith_bench_conn_fail(c, "out of memory");
-            return;
-        }
-        b->preload_sent++;
-    }
-}
-
-static int add_id(kith_bench *b, int64_t id)
-{
-    if (b->nids == b->ids_cap) {
-        size_t cap = b->ids_cap ? b->ids_cap * 2 : 1024;
-        int64_t *ids = realloc(b->ids, cap * sizeof(*ids));
-        if (!ids) return KITH_ENOMEM;
-        b->ids = ids;
-        b->ids_cap = cap;
-    }
-    b->ids[b->nids++] = id;
-    return 0;
-}
-
-/* Stops a set-up phase that went wrong: says why and ends the run. */
-static void setup_failed(kith_bench *b, const char *what)
-{
-    fprintf(stderr, "kith-bench: %s\n", what);
-    if (b->first_error[0]) fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
-    kith_bench_finish(b, 1);
-}
-
-static void on_preload_reply(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
-{
-    cJSON *reply = is_error ? NULL : cJSON_Parse(line);
-    cJSON *id =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "result"), "id");
-    if (!cJSON_IsNumber(id) || add_id(b, (int64_t)id->valuedouble) < 0) {
-        b->preload_errors++;
-        kith_bench_note_error(b, line, strlen(line));
-    }
-    cJSON_Delete(reply);
-    if (b->preload_sent < b->cfg.preload) {
-        pump_preload(b, c);
-        return;
-    }
-    if (b->inflight > 0) return;
-    if (b->preload_errors > 0) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "preload: %" PRIu64 " of %" PRIu64 " creates failed",
-                 b->preload_errors, b->cfg.preload);
-        setup_failed(b, msg);
-        return;
-    }
-    kith_bench_next_phase(b);
-}
-
-static void on_list_reply(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
-{
-    cJSON *reply = is_error ? NULL : cJSON_Parse(line);
-    cJSON *result = cJSON_GetObjectItemCaseSensitive(reply, "result");
-    cJSON *items = cJSON_GetObjectItemCaseSensitive(result, "items");
-    if (!cJSON_IsArray(items)) {
-        cJSON_Delete(reply);
-        kith_bench_note_error(b, line, strlen(line));
-        setup_failed(b, "customer.list failed; cannot find customers to use");
-        return;
-    }
-    cJSON *item;
-    cJSON_ArrayForEach(item, items)
-    {
-        cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-        if (cJSON_IsNumber(id) && b->nids < MAX_DISCOVERED_IDS &&
-            add_id(b, (int64_t)id->valuedouble) < 0) {
-            cJSON_Delete(reply);
-            setup_failed(b, "out of memory");
-            return;
-        }
-    }
-    cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "next_cursor");
-    if (cJSON_IsString(next) && b->nids < MAX_DISCOVERED_IDS) {
-        int rc = kith_bench_send_list(b, c, next->valuestring);
-        cJSON_Delete(reply);
-        if (rc < 0) kith_bench_conn_fail(c, "out of memory");
-        return;
-    }
-    cJSON_Delete(reply);
-    if (b->nids > 0) {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "using %zu existing customers", b->nids);
-        say(b, msg);
-    }
-    kith_bench_next_phase(b);
-}
-
-void kith_bench_next_phase(kith_bench *b)
-{
-    int needs_ids = kith_bench_workload_needs_ids(b->cfg.workload);
-    if (b->phase == KITH_BENCH_CONNECT && b->cfg.preload > 0) {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "preloading %" PRIu64 " customers", b->cfg.preload);
-        say(b, msg);
-        b->phase = KITH_BENCH_PRELOADING;
-        for (int i = 0; i < b->cfg.connections; i++) {
-            pump_preload(b, &b->conns[i]);
-            kith_bench_conn_flush(&b->conns[i]);
-        }
-        return;
-    }
-    if (b->phase == KITH_BENCH_CONNECT && needs_ids) {
-        b->phase = KITH_BENCH_DISCOVER;
-        if (kith_bench_send_list(b, &b->conns[0], NULL) < 0)
-            kith_bench_conn_fail(&b->conns[0], "out of memory");
-        kith_bench_conn_flush(&b->conns[0]);
-        return;
-    }
-    if (needs_ids && b->nids == 0) {
-        setup_failed(b, "no customers to use; create some first or pass --preload N");
-        return;
-    }
-    start_measure(b);
-}
-
 /* ---- events from the connections --------------------------------------- */
 
 void kith_bench_on_ready(kith_bench *b, kith_bench_conn *c)
@@ -315,10 +186,9 @@ void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slo
         kith_bench_on_ready(b, c);
         return;
     case KITH_BENCH_PRELOAD:
-        on_preload_reply(b, c, line, is_error);
-        return;
     case KITH_BENCH_LIST:
-        on_list_reply(b, c, line, is_error);
+    case KITH_BENCH_RESERVE:
+        kith_bench_setup_reply(b, c, slot, line, len, is_error);
         return;
     default:
         if (b->phase == KITH_BENCH_MEASURE) on_measured_reply(b, c, slot, line, len, is_error);
@@ -357,7 +227,7 @@ static void on_sigint(uv_signal_t *s, int signum)
          * report what was measured; a second one gives up at once. */
         b->stop_issuing = 1;
         b->interrupted = 1;
-        say(b, "interrupted; waiting for the replies in flight (Ctrl-C again to abort)");
+        kith_bench_say(b, "interrupted; waiting for the replies in flight (Ctrl-C again to abort)");
         check_done(b);
         return;
     }

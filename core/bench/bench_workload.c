@@ -1,10 +1,13 @@
 /*
  * What kith-bench sends: the workload table, the request each kind of
  * operation makes, and the set-up requests (auth, the preload's creates and
- * the customer.list pages that find existing ids).  A new workload is a row
- * in `workloads`; a new operation is a kind in bench.h, a case in
- * kith_bench_send() and a name in `kind_names`.  Pacing and bookkeeping are
- * bench_run.c's.
+ * the customer.list pages that find existing ids), each in JSON-RPC for
+ * kithd and in RESP for Redis (--redis).  The Redis commands do the same
+ * work as Kith's methods through the function library that
+ * tests/bench/redis/kith_race.lua defines (its header lists the keys).
+ * A new workload is a row in `workloads`; a new operation is a kind in
+ * bench.h, a case in kith_bench_send() and in send_resp(), and a name in
+ * `kind_names`.  Pacing and bookkeeping are bench_run.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
@@ -13,14 +16,24 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const kith_bench_workload workloads[] = {
-    /*  name      help                                           ping get create order */
-    {"ping", "system.ping", {100, 0, 0, 0}},
-    {"get", "customer.get {id} of a random existing customer", {0, 100, 0, 0}},
-    {"create", "customer.create {name, email}", {0, 0, 100, 0}},
-    {"order", "order.create {customer_id, amount} for a random customer", {0, 0, 0, 100}},
-    {"mixed", "80% get, 20% order", {0, 80, 0, 20}},
+    /* name, help, --redis help, mix: ping get create order */
+    {"ping", "system.ping", "PING", {100, 0, 0, 0}},
+    {"get",
+     "customer.get {id} of a random existing customer",
+     "HGETALL customer:<id>",
+     {0, 100, 0, 0}},
+    {"create",
+     "customer.create {name, email}",
+     "FCALL customer_create 0 <name> <email>",
+     {0, 0, 100, 0}},
+    {"order",
+     "order.create {customer_id, amount} for a random customer",
+     "FCALL order_create 1 customer:<id> <amount>",
+     {0, 0, 0, 100}},
+    {"mixed", "80% get, 20% order", "80% get, 20% order", {0, 80, 0, 20}},
 };
 
 static const char *const kind_names[KITH_BENCH_OPS] = {"ping", "get", "create", "order"};
@@ -35,7 +48,8 @@ const kith_bench_workload *kith_bench_workload_find(const char *name)
 void kith_bench_workload_print(FILE *out)
 {
     for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-        fprintf(out, "    %-8s %s\n", workloads[i].name, workloads[i].help);
+        fprintf(out, "    %-8s %s\n    %-8s   --redis: %s\n", workloads[i].name, workloads[i].help,
+                "", workloads[i].redis_help);
 }
 
 int kith_bench_workload_needs_ids(const kith_bench_workload *w)
@@ -72,9 +86,82 @@ static int64_t random_id(kith_bench *b)
     return b->ids[kith_bench_random(b) % b->nids];
 }
 
+/* Writes "bench-<n>" and "bench<n>@example.com", the name and email of the
+ * next customer created, unique per run. */
+static void next_customer(kith_bench *b, char name[32], char email[48])
+{
+    uint64_t n = ++b->create_seq;
+    snprintf(name, 32, "bench-%" PRIu64, n);
+    snprintf(email, 48, "bench%" PRIu64 "@example.com", n);
+}
+
+/* Writes a random order amount from 1.00 to 500.00, whole cents, as money
+ * is on the wire. */
+static void random_amount(kith_bench *b, char out[16])
+{
+    unsigned cents = 100 + (unsigned)(kith_bench_random(b) % 49901);
+    snprintf(out, 16, "%u.%02u", cents / 100, cents % 100);
+}
+
+/* The RESP commands of kith_bench_send(). */
+static int send_resp(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
+                     uint64_t intended_ns)
+{
+    char key[32], name[32], email[48], amount[16], now_ms[24];
+    switch (kind) {
+    case KITH_BENCH_PING: {
+        const char *argv[] = {"PING"};
+        return kith_bench_conn_command(c, kind, sent_ns, intended_ns, 1, argv);
+    }
+    case KITH_BENCH_GET: {
+        snprintf(key, sizeof(key), "customer:%" PRId64, random_id(b));
+        const char *argv[] = {"HGETALL", key};
+        return kith_bench_conn_command(c, kind, sent_ns, intended_ns, 2, argv);
+    }
+    case KITH_BENCH_CREATE: {
+        next_customer(b, name, email);
+        const char *argv[] = {"FCALL", "customer_create", "0", name, email};
+        return kith_bench_conn_command(c, kind, sent_ns, intended_ns, 5, argv);
+    }
+    case KITH_BENCH_ORDER: {
+        snprintf(key, sizeof(key), "customer:%" PRId64, random_id(b));
+        random_amount(b, amount);
+        const char *argv[] = {"FCALL", "order_create", "1", key, amount};
+        return kith_bench_conn_command(c, kind, sent_ns, intended_ns, 5, argv);
+    }
+    case KITH_BENCH_PRELOAD: {
+        /* The fields customer_create writes, under an id INCRBY reserved;
+         * the library treats absent ones as zero or empty. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(now_ms, sizeof(now_ms), "%" PRId64,
+                 (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        snprintf(key, sizeof(key), "customer:%" PRId64,
+                 b->preload_first + (int64_t)b->preload_sent);
+        next_customer(b, name, email);
+        const char *fields[][2] = {
+            {"name", name},           {"email", email},    {"stage", "prospect"},
+            {"tier", "bronze"},       {"orders", "0"},     {"points", "0"},
+            {"lifetime_points", "0"}, {"churn_risk", "0"}, {"created_at", now_ms},
+            {"updated_at", now_ms},
+        };
+        const char *argv[2 + 2 * sizeof(fields) / sizeof(fields[0])] = {"HSET", key};
+        int argc = 2;
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            argv[argc++] = fields[i][0];
+            argv[argc++] = fields[i][1];
+        }
+        return kith_bench_conn_command(c, kind, sent_ns, intended_ns, argc, argv);
+    }
+    default:
+        return KITH_EINTERNAL;
+    }
+}
+
 int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
                     uint64_t intended_ns)
 {
+    if (b->cfg.redis) return send_resp(b, c, kind, sent_ns, intended_ns);
     /* Big enough for every params object below; snprintf cannot overflow it. */
     char params[128];
     const char *method;
@@ -87,19 +174,18 @@ int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_n
         break;
     case KITH_BENCH_CREATE:
     case KITH_BENCH_PRELOAD: {
-        uint64_t n = ++b->create_seq;
+        char name[32], email[48];
+        next_customer(b, name, email);
         method = "customer.create";
-        snprintf(params, sizeof(params),
-                 "{\"name\":\"bench-%" PRIu64 "\",\"email\":\"bench%" PRIu64 "@example.com\"}", n,
-                 n);
+        snprintf(params, sizeof(params), "{\"name\":\"%s\",\"email\":\"%s\"}", name, email);
         break;
     }
     case KITH_BENCH_ORDER: {
-        /* Amounts from 1.00 to 500.00, whole cents, as money is on the wire. */
-        unsigned cents = 100 + (unsigned)(kith_bench_random(b) % 49901);
+        char amount[16];
+        random_amount(b, amount);
         method = "order.create";
-        snprintf(params, sizeof(params), "{\"customer_id\":%" PRId64 ",\"amount\":%u.%02u}",
-                 random_id(b), cents / 100, cents % 100);
+        snprintf(params, sizeof(params), "{\"customer_id\":%" PRId64 ",\"amount\":%s}",
+                 random_id(b), amount);
         break;
     }
     default:
@@ -123,6 +209,12 @@ static int send_tree(kith_bench_conn *c, int kind, const char *method, cJSON *pa
 
 int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor)
 {
+    if (b->cfg.redis) {
+        const char *argv[] = {"SCAN", cursor ? cursor : "0", "MATCH", "customer:*", "COUNT",
+                              "1000"};
+        uint64_t now = uv_hrtime();
+        return kith_bench_conn_command(c, KITH_BENCH_LIST, now, now, 6, argv);
+    }
     cJSON *params = cJSON_CreateObject();
     if (params && (!cJSON_AddNumberToObject(params, "limit", 1000) ||
                    (cursor && !cJSON_AddStringToObject(params, "cursor", cursor)))) {
@@ -134,6 +226,11 @@ int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor)
 
 int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c)
 {
+    if (b->cfg.redis) {
+        const char *argv[] = {"AUTH", b->cfg.token};
+        uint64_t now = uv_hrtime();
+        return kith_bench_conn_command(c, KITH_BENCH_AUTH, now, now, 2, argv);
+    }
     /* The token goes through cJSON so that any character in it is escaped. */
     cJSON *params = cJSON_CreateObject();
     if (params && !cJSON_AddStringToObject(params, "token", b->cfg.token)) {
@@ -141,4 +238,13 @@ int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c)
         params = NULL;
     }
     return send_tree(c, KITH_BENCH_AUTH, "auth", params);
+}
+
+int kith_bench_send_reserve(kith_bench *b, kith_bench_conn *c)
+{
+    char count[24];
+    snprintf(count, sizeof(count), "%" PRIu64, b->cfg.preload);
+    const char *argv[] = {"INCRBY", "next:customer", count};
+    uint64_t now = uv_hrtime();
+    return kith_bench_conn_command(c, KITH_BENCH_RESERVE, now, now, 3, argv);
 }

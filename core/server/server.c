@@ -1,14 +1,12 @@
 /*
  * The loop owner: listeners, the after-I/O pass (group commit, then flush),
- * signals and shutdown.  See server.h for the design notes.
+ * signals and shutdown.  See server.h for the design notes; the work no
+ * client asked for (rules, schedules, upkeep) lives in background.c.
  */
 #include "server/server.h"
 #include "commands/commands.h"
-#include "commands/loyalty_ops.h"
-#include "commands/task_ops.h"
 #include "server/server_int.h"
 #include "store/event.h"
-#include "store/rules.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -83,172 +81,10 @@ static void on_connection(uv_stream_t *listener, int status)
     kith_conn_mark_dirty(c);
 }
 
-/* ---- rules work outside client requests ---- */
-
-static void flush_dirty(struct kith_server *srv);
-static void want_more(struct kith_server *srv, int more);
-static int rules_work(struct kith_server *srv);
-
-/* A context for work no client asked for: crm.on handlers, background
- * refreshes, reloads.  It acts as admin under the name "system". */
-static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *err)
-{
-    memset(err, 0, sizeof(*err));
-    srv->system_session.role = KITH_ROLE_ADMIN;
-    srv->system_session.authenticated = 1;
-    snprintf(srv->system_session.name, sizeof(srv->system_session.name), "system");
-    *ctx = (kith_ctx){.store = srv->store,
-                      .session = &srv->system_session,
-                      .env = &srv->env,
-                      .dispatch = srv->dispatch,
-                      .now = kith_time_now_ms() + srv->env.clock_offset_ms,
-                      .err = err};
-}
-
-static void commit_background(struct kith_server *srv, const char *what)
-{
-    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0)
-        kith_error("server: commit of %s failed; it will be retried", what);
-}
-
-static void on_work(uv_idle_t *h)
-{
-    (void)h; /* the check phase does the work; this only keeps the loop from sleeping */
-}
-
-/* Runs crm.on handlers for what just committed, then a slice of background
- * work, each committed on its own; keeps the idle handle on while more is
- * queued, so it goes on between client passes. */
-static int rules_work(struct kith_server *srv)
-{
-    if (!srv->script) return 0;
-    kith_ctx ctx;
-    kith_call_error err;
-    system_ctx(srv, &ctx, &err);
-    int more = kith_script_run_on(&ctx, 256);
-    commit_background(srv, "rule handlers");
-    cJSON_Delete(err.data);
-    system_ctx(srv, &ctx, &err);
-    more |= kith_script_background(&ctx, 3000);
-    commit_background(srv, "background rules work");
-    cJSON_Delete(err.data);
-    return more;
-}
-
-static int dispatch_call(void *ud, kith_session *s, const char *method, const cJSON *params,
-                         cJSON **result, kith_call_error *err)
-{
-    return kith_dispatch_call(ud, s, method, params, result, err);
-}
-
-/* After a new generation is in: swap the plugin methods in the command
- * table and the tiers loyalty uses. */
-static void on_reload(void *ud, const kith_command *old_methods)
-{
-    struct kith_server *srv = ud;
-    if (old_methods) kith_dispatch_unregister(srv->dispatch, old_methods);
-    const kith_command *methods = kith_script_methods(srv->script);
-    if (methods && methods->name && kith_dispatch_register(srv->dispatch, methods) < 0)
-        kith_error("server: a plugin method clashes with an existing method; plugin methods "
-                   "are not served until that is fixed");
-    srv->env.tiers = kith_script_tiers(srv->script, &srv->env.ntiers);
-}
-
-static void reload_rules(struct kith_server *srv, int force, const char *why)
-{
-    kith_ctx ctx;
-    kith_call_error err;
-    system_ctx(srv, &ctx, &err);
-    char msg[1024];
-    int changed = 0;
-    if (kith_script_reload(srv->script, &ctx, force, &changed, msg, sizeof(msg)) == 0 && changed)
-        kith_info("server: rules reloaded (%s): generation %lld", why,
-                  (long long)kith_script_generation(srv->script));
-    cJSON_Delete(err.data);
-    commit_background(srv, "the reload");
-}
-
-/* Time-driven work: reminders that fell due, then a slice of every due
- * schedule.  Each reminder is marked fired in the same transaction as its
- * reminder.due event, so a crash never loses or repeats one. */
-static void due_work(struct kith_server *srv)
-{
-    kith_ctx ctx;
-    kith_call_error err;
-    int n;
-    do {
-        system_ctx(srv, &ctx, &err);
-        n = 0;
-        if (kith_store_request_begin(srv->store) == 0) {
-            int rc = kith_task_fire_due(&ctx, 256, &n);
-            if (!rc) rc = kith_script_settle(&ctx);
-            if (rc < 0) kith_script_abandon(srv->script);
-            kith_store_request_end(srv->store, rc == 0);
-        }
-        cJSON_Delete(err.data);
-        commit_background(srv, "reminders");
-    } while (n == 256);
-    system_ctx(srv, &ctx, &err);
-    kith_sched_run_due(&ctx);
-    cJSON_Delete(err.data);
-    commit_background(srv, "schedules");
-}
-
-/* Every minute: loyalty points past their expiry, and the event log past
- * its retention (never events the rules' handlers have not seen). */
-static void upkeep(struct kith_server *srv)
-{
-    kith_ctx ctx;
-    kith_call_error err;
-    int n = 0;
-    system_ctx(srv, &ctx, &err);
-    if (kith_store_request_begin(srv->store) == 0) {
-        int rc = kith_loyalty_expire(&ctx, 1000, &n);
-        if (!rc) rc = kith_script_settle(&ctx);
-        if (rc < 0) kith_script_abandon(srv->script);
-        kith_store_request_end(srv->store, rc == 0);
-    }
-    kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
-    int64_t last = 0, handled = 0;
-    kith_store_event_last_seq(srv->store, &last);
-    kith_store_meta_get(srv->store, "on_seq", &handled, last);
-    int64_t keep_from = last - srv->cfg->event_retention_count + 1;
-    if (keep_from > handled + 1) keep_from = handled + 1;
-    int64_t min_at = ctx.now - srv->cfg->event_retention_days * 86400000LL;
-    if (kith_store_request_begin(srv->store) == 0) {
-        int a = kith_store_event_trim(srv->store, keep_from, INT64_MAX, 10000);
-        int b = kith_store_event_trim(srv->store, handled + 1, min_at, 10000);
-        kith_store_request_end(srv->store, a >= 0 && b >= 0);
-    }
-    commit_background(srv, "upkeep");
-}
-
-static void on_due(void *ud)
-{
-    struct kith_server *srv = ud;
-    due_work(srv);
-    int more = kith_server_publish(srv);
-    flush_dirty(srv);
-    more |= rules_work(srv);
-    more |= kith_server_publish(srv);
-    flush_dirty(srv);
-    want_more(srv, more);
-    /* A sliced job still running is due again at once: the timer's minimum
-     * delay (1 ms) leaves the loop to clients between slices. */
-    kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms() + srv->env.clock_offset_ms);
-}
-
-static void on_rules_changed(void *ud)
-{
-    reload_rules(ud, 0, "files changed");
-}
-
 /* ---- the pass: commit, then flush (server.h notes 2 and 3) ---- */
 
-static void flush_dirty(struct kith_server *srv)
+void kith_server_flush_dirty(struct kith_server *srv)
 {
-    /* (declared above: the timer's work flushes too) */
     kith_conn *c = srv->dirty;
     srv->dirty = NULL;
     while (c) {
@@ -262,7 +98,12 @@ static void flush_dirty(struct kith_server *srv)
 }
 
 /* Keeps passes coming while rules or replays have work queued. */
-static void want_more(struct kith_server *srv, int more)
+static void on_work(uv_idle_t *h)
+{
+    (void)h; /* the check phase does the work; this only keeps the loop from sleeping */
+}
+
+void kith_server_want_more(struct kith_server *srv, int more)
 {
     if (more && !srv->work_on && !srv->shutting_down) {
         uv_idle_start(&srv->work, on_work);
@@ -283,12 +124,12 @@ static void after_io(uv_check_t *h)
             if (c->session.wrote) kith_conn_close(c);
     }
     int more = kith_server_publish(srv);
-    flush_dirty(srv);
+    kith_server_flush_dirty(srv);
     /* Replies are out; now what the rules do after commit, and its events. */
-    more |= rules_work(srv);
+    more |= kith_server_rules_work(srv);
     more |= kith_server_publish(srv);
-    flush_dirty(srv);
-    want_more(srv, more);
+    kith_server_flush_dirty(srv);
+    kith_server_want_more(srv, more);
     /* A write may have added or moved the nearest due time. */
     if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
 }
@@ -326,7 +167,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct kith_server *srv = h->data;
     if (signum == SIGHUP) {
-        reload_rules(srv, 1, "SIGHUP");
+        kith_server_reload_rules(srv, 1, "SIGHUP");
         return;
     }
     begin_shutdown(srv, signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -339,7 +180,7 @@ static void on_sweep(uv_timer_t *t)
     uint64_t idle_ms = (uint64_t)srv->cfg->idle_timeout * 1000;
     if (!srv->shutting_down && now - srv->last_upkeep >= 60000) {
         srv->last_upkeep = now;
-        upkeep(srv);
+        kith_server_upkeep(srv);
     }
     for (kith_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
@@ -488,32 +329,8 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     for (int i = 0; kith_command_tables[i]; i++)
         if ((rc = kith_dispatch_register(srv->dispatch, kith_command_tables[i])) < 0) return rc;
 
-    kith_script_options so = {.scripts_dir = cfg->scripts,
-                              .plugins_dir = cfg->plugins,
-                              .cpu_limit_ms = cfg->script_cpu_ms,
-                              .mem_limit = (size_t)cfg->script_memory,
-                              .max_hook_depth = (int)cfg->max_hook_depth,
-                              .plugin_settings = cfg->plugins_conf,
-                              .nplugin_settings = cfg->nplugins_conf};
-    srv->script = kith_script_new(&so);
-    if (!srv->script) return KITH_ENOMEM;
-    srv->env.script = srv->script;
-    kith_script_set_caller(srv->script, dispatch_call, srv->dispatch);
-    kith_script_set_on_reload(srv->script, on_reload, srv);
     uv_idle_init(&srv->loop, &srv->work);
-    reload_rules(srv, 1, "start");
-    kith_sched_init(&srv->sched, &srv->loop, on_due, srv);
-    {
-        kith_ctx ctx;
-        kith_call_error err;
-        system_ctx(srv, &ctx, &err);
-        kith_sched_start(&ctx, (int)cfg->schedule_skip_missed);
-        cJSON_Delete(err.data);
-        commit_background(srv, "schedule start");
-        srv->last_upkeep = uv_now(&srv->loop);
-        /* Reminders and runs that fell due while stopped fire right away. */
-        kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
-    }
+    if ((rc = kith_server_rules_start(srv)) < 0) return rc;
 
     if ((rc = open_tcp(srv, kith_store_token_exists(srv->store))) < 0) return rc;
     if ((rc = open_unix(srv)) < 0) return rc;
@@ -534,10 +351,6 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     uv_timer_init(&srv->loop, &srv->sweep);
     srv->sweep.data = srv;
     uv_timer_start(&srv->sweep, on_sweep, 1000, 1000);
-    if (cfg->watch_scripts) {
-        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed, srv);
-        srv->watch_on = 1;
-    }
     return 0;
 }
 
@@ -551,11 +364,7 @@ int kith_server_run(kith_server *srv)
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     /* Writes from clients that left in the last pass are still owed a commit,
      * and the handlers' cursor is worth keeping. */
-    kith_ctx ctx;
-    kith_call_error err;
-    system_ctx(srv, &ctx, &err);
-    kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
+    kith_server_rules_stop(srv);
     int rc = kith_store_commit(srv->store);
     kith_info("server: stopped");
     return rc;

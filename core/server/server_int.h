@@ -52,6 +52,18 @@ struct kith_server {
 /* Delivers committed events to subscribers (publish.c); returns 1 when a
  * replay has more to send. */
 int kith_server_publish(struct kith_server *srv);
+/* server.c: writes every dirty connection's output; keeps passes coming
+ * (an idle handle) while `more` work is queued. */
+void kith_server_flush_dirty(struct kith_server *srv);
+void kith_server_want_more(struct kith_server *srv, int more);
+/* background.c: the rules engine, scheduler and watcher started with the
+ * server; after-commit rules work (returns 1 when more is queued); reloads;
+ * the minute upkeep; and what is saved at shutdown. */
+int kith_server_rules_start(struct kith_server *srv);
+int kith_server_rules_work(struct kith_server *srv);
+void kith_server_reload_rules(struct kith_server *srv, int force, const char *why);
+void kith_server_upkeep(struct kith_server *srv);
+void kith_server_rules_stop(struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
 
