@@ -138,34 +138,14 @@ static cJSON *dedup_tags(const cJSON *tags)
 static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
 {
     cJSON *c = NULL;
-    int rc = kith_store_customer_get(ctx->store, id, &c);
+    int64_t lifetime = 0;
+    char stored[64];
+    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, stored);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
-    kith_customer_stats st;
-    rc = kith_store_stats_get(ctx->store, id, &st);
-    if (rc < 0) {
-        cJSON_Delete(c);
-        return kith_cmd_store_fail(ctx, rc, "customer stats");
-    }
-    cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&st));
-    /* What the rules maintain: tier and points, segments, churn risk. */
-    kith_loyalty_account acct;
-    int64_t points = 0;
-    int has_acct = kith_store_loyalty_account_get(ctx->store, id, &acct) == 0;
-    kith_store_loyalty_available(ctx->store, id, ctx->now, &points);
-    const char *tier = has_acct && acct.tier[0] ? acct.tier : NULL;
-    if (!tier)
-        tier = kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, has_acct ? acct.lifetime : 0);
+    /* A customer never stored with a tier is in the entry tier (min 0). */
+    const char *tier = stored[0] ? stored
+                                 : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, lifetime);
     kith_json_add_str(c, "tier", tier);
-    kith_json_add_int(c, "points", points);
-    cJSON *segs = cJSON_AddArrayToObject(c, "segments");
-    kith_store_segment_of(ctx->store, id, segs);
-    cJSON *churn = NULL;
-    if (kith_store_churn_get(ctx->store, id, &churn, NULL) == 0) {
-        cJSON_AddItemToObject(c, "churn_risk", cJSON_DetachItemFromObject(churn, "risk"));
-        cJSON_Delete(churn);
-    } else {
-        cJSON_AddNullToObject(c, "churn_risk");
-    }
     *out = c;
     return 0;
 }
