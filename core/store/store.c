@@ -37,6 +37,8 @@ struct kith_store {
     kith_store_counters counters;
 };
 
+static int run_cached(kith_store *s, const char *sql);
+
 static uint32_t hash_sql(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -134,8 +136,24 @@ kith_stmt *kith_store_stmt(kith_store *s, const char *sql)
 int kith_store_pass_begin(kith_store *s)
 {
     if (s->in_txn) return 0;
-    if (kith_store_exec(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
+    if (run_cached(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
     s->in_txn = 1;
+    return 0;
+}
+
+/* Runs a cached statement that returns no rows: the transaction-control
+ * statements run several times per request, and sqlite3_exec would parse
+ * them each time. */
+static int run_cached(kith_store *s, const char *sql)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, sql);
+    if (!st) return KITH_EIO;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        kith_error("store: %s: %s", sql, sqlite3_errmsg(s->db));
+        return KITH_EIO;
+    }
     return 0;
 }
 
@@ -192,12 +210,12 @@ void kith_store_close(kith_store *s)
 int kith_store_request_begin(kith_store *s)
 {
     if (!s->in_txn) {
-        if (kith_store_exec(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
+        if (run_cached(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
         s->in_txn = 1;
     }
     /* Nested requests (a rule calling a method) nest savepoints of the same
      * name; ROLLBACK TO and RELEASE act on the innermost. */
-    if (kith_store_exec(s, "SAVEPOINT request") < 0) return KITH_EIO;
+    if (run_cached(s, "SAVEPOINT request") < 0) return KITH_EIO;
     s->in_request++;
     s->wrote = 1;
     return 0;
@@ -208,10 +226,10 @@ int kith_store_request_end(kith_store *s, int ok)
     kith_assert(s->in_request > 0);
     s->in_request--;
     if (!ok) {
-        if (kith_store_exec(s, "ROLLBACK TO request") < 0) return KITH_EIO;
+        if (run_cached(s, "ROLLBACK TO request") < 0) return KITH_EIO;
         s->counters.rollbacks++;
     }
-    return kith_store_exec(s, "RELEASE request");
+    return run_cached(s, "RELEASE request");
 }
 
 int kith_store_in_request(const kith_store *s)
