@@ -74,12 +74,17 @@ struct wanted_events {
 
 /* Keeps only the events some handler wants, parsing just those: most
  * events have no crm.on handler, and parsing every one showed in profiles. */
+static int is_wanted(void *ud, int64_t seq, const char *type)
+{
+    struct wanted_events *w = ud;
+    w->upto = seq;
+    return wants(w->gen, type);
+}
+
 static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id,
                            int64_t at, const char *data, size_t len)
 {
     struct wanted_events *w = ud;
-    w->upto = seq;
-    if (!wants(w->gen, type)) return;
     cJSON *e = cJSON_CreateObject();
     kith_json_add_int(e, "seq", seq);
     cJSON_AddStringToObject(e, "type", type);
@@ -109,7 +114,8 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
         return 0;
     }
     struct wanted_events w = {sc->gen, cJSON_CreateArray(), sc->on_cursor};
-    if (kith_store_event_scan(ctx->store, sc->on_cursor, max_events, collect_wanted, &w) < 0) {
+    if (kith_store_event_scan_filtered(ctx->store, sc->on_cursor, max_events, is_wanted,
+                                       collect_wanted, &w) < 0) {
         cJSON_Delete(w.events);
         return 0;
     }

@@ -106,3 +106,26 @@ int kith_store_event_trim(kith_store *s, int64_t before_seq, int64_t before_at, 
     sqlite3_reset(st);
     return sqlite3_changes(kith_store_db(s));
 }
+
+int kith_store_event_scan_filtered(kith_store *s, int64_t after, int limit, kith_event_filter want,
+                                   kith_event_fn fn, void *ud)
+{
+    /* Column by column: SQLite reads a row's later columns (the data, often
+     * on overflow pages) only when asked for them. */
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        const char *type = (const char *)sqlite3_column_text(st, 1);
+        n++;
+        if (!want(ud, seq, type)) continue;
+        fn(ud, seq, type, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+           (const char *)sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? n : kith_store_error(s, "scan events");
+}

@@ -27,6 +27,12 @@ int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, 
 typedef void (*kith_event_fn)(void *ud, int64_t seq, const char *type, int64_t customer_id,
                               int64_t at, const char *data, size_t len);
 int kith_store_event_scan(kith_store *s, int64_t after, int limit, kith_event_fn fn, void *ud);
+/* Like kith_store_event_scan, but `fn` decides from seq and type alone
+ * (return 1) whether it wants the event, and only then is its data read:
+ * event data is large, and most events are skipped. */
+typedef int (*kith_event_filter)(void *ud, int64_t seq, const char *type);
+int kith_store_event_scan_filtered(kith_store *s, int64_t after, int limit, kith_event_filter want,
+                                   kith_event_fn fn, void *ud);
 /* The seq of the oldest retained event (0 when the log is empty). */
 int kith_store_event_first_seq(kith_store *s, int64_t *seq);
 /* Deletes up to `limit` events with seq < before_seq and at < before_at.
