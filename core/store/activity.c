@@ -103,12 +103,7 @@ int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *
                       "ORDER BY at DESC, id DESC LIMIT ?2";
     sqlite3_stmt *st = kith_store_stmt(s, sql);
     if (!st) return KITH_EIO;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_int(st, 2, limit + 1);
-    if (after) {
-        sqlite3_bind_int64(st, 3, after->key);
-        sqlite3_bind_int64(st, 4, after->id);
-    }
+    kith_row_bind_history(st, customer_id, limit, after);
     if (type) sqlite3_bind_text(st, 5, type, -1, SQLITE_TRANSIENT);
     return kith_row_page(s, st, limit, 4, 0, interaction_from_row, NULL, items, more, next);
 }
@@ -142,11 +137,6 @@ int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const k
                               "ORDER BY at DESC, id DESC LIMIT ?2";
     sqlite3_stmt *st = kith_store_stmt(s, sql);
     if (!st) return KITH_EIO;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_int(st, 2, limit + 1);
-    if (after) {
-        sqlite3_bind_int64(st, 3, after->key);
-        sqlite3_bind_int64(st, 4, after->id);
-    }
+    kith_row_bind_history(st, customer_id, limit, after);
     return kith_row_page(s, st, limit, 5, 0, order_from_row, NULL, items, more, next);
 }

@@ -49,6 +49,17 @@ int kith_row_add_json(cJSON *obj, const char *key, sqlite3_stmt *st, int col, co
     return 0;
 }
 
+void kith_row_bind_history(sqlite3_stmt *st, int64_t customer_id, int limit,
+                           const kith_cursor *after)
+{
+    sqlite3_bind_int64(st, 1, customer_id);
+    sqlite3_bind_int(st, 2, limit + 1);
+    if (after) {
+        sqlite3_bind_int64(st, 3, after->key);
+        sqlite3_bind_int64(st, 4, after->id);
+    }
+}
+
 int kith_row_page(kith_store *s, sqlite3_stmt *st, int limit, int key_col, int id_col,
                   kith_row_builder build, void *arg, cJSON *items, int *more, kith_cursor *next)
 {

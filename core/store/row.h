@@ -23,6 +23,10 @@ int kith_row_add_time(cJSON *obj, const char *key, sqlite3_stmt *st, int col);
 /* Adds column `col` (JSON text) parsed; `fallback` when it does not parse. */
 int kith_row_add_json(cJSON *obj, const char *key, sqlite3_stmt *st, int col, const char *fallback);
 
+/* Binds the parameters every newest-first history query shares: ?1 the
+ * customer, ?2 the page size + 1, and, after a cursor, ?3/?4 its key and id. */
+void kith_row_bind_history(sqlite3_stmt *st, int64_t customer_id, int limit,
+                           const kith_cursor *after);
 /* Steps a paged query that selected limit + 1 rows.  For each of the first
  * `limit` rows calls build(st, arg) and appends the returned record to
  * `items`; `key_col`/`id_col` give the cursor of the last row kept.  Sets
