@@ -77,6 +77,8 @@ int kith_server_publish(struct kith_server *srv)
 {
     int64_t last = 0;
     if (kith_store_in_txn(srv->store) || kith_store_event_last_seq(srv->store, &last) < 0) return 0;
+    /* Only what is on disk goes out (store.h note 6). */
+    if (last > srv->durable_seq) last = srv->durable_seq;
     struct live_round r = {.srv = srv, .live_mark = srv->published_seq, .last = srv->published_seq};
     int any_live = 0;
     for (kith_conn *c = srv->conns; c && !any_live; c = c->next)

@@ -118,10 +118,15 @@ static void after_io(uv_check_t *h)
 {
     struct kith_server *srv = h->data;
     int wrote = kith_store_txn_wrote(srv->store);
-    if (kith_store_in_txn(srv->store) && kith_store_commit(srv->store) < 0) {
-        kith_error("server: commit failed; closing the connections whose writes were lost");
-        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-            if (c->session.wrote) kith_conn_close(c);
+    if (kith_store_in_txn(srv->store)) {
+        if (kith_store_commit(srv->store) < 0) {
+            kith_error("server: commit failed; closing the connections whose writes were lost");
+            for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
+                if (c->session.wrote) kith_conn_close(c);
+        } else if (wrote) {
+            /* A full commit syncs the WAL: everything before it is durable. */
+            kith_server_all_durable(srv);
+        }
     }
     int more = kith_server_publish(srv);
     kith_server_flush_dirty(srv);
@@ -324,6 +329,8 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     /* Subscribers start from what is committed now; older events are
      * reached with since. */
     if ((rc = kith_store_event_last_seq(srv->store, &srv->published_seq)) < 0) return rc;
+    srv->durable_seq = srv->relaxed_seq = srv->published_seq;
+    srv->wal_fd = -1;
     srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
     if (!srv->dispatch) return KITH_ENOMEM;
     for (int i = 0; kith_command_tables[i]; i++)

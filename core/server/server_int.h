@@ -37,6 +37,12 @@ struct kith_server {
     int watch_on;
     kith_session system_session; /* who background work acts as */
     int64_t published_seq;       /* events up to here went to live subscribers */
+    int64_t durable_seq;         /* events up to here are on disk (store.h note 6) */
+    int64_t relaxed_seq;         /* the last event of a relaxed commit */
+    uv_work_t wal_sync;          /* fdatasync of the WAL on a worker thread */
+    int wal_fd;                  /* the store's, while a sync runs */
+    int wal_sync_busy, wal_sync_failed;
+    int64_t wal_sync_target;
     kith_sched sched;
     uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
     kith_conn *conns; /* every open connection */
@@ -64,6 +70,8 @@ int kith_server_rules_work(struct kith_server *srv);
 void kith_server_reload_rules(struct kith_server *srv, int force, const char *why);
 void kith_server_upkeep(struct kith_server *srv);
 void kith_server_rules_stop(struct kith_server *srv);
+/* After a full commit: everything committed so far is on disk. */
+void kith_server_all_durable(struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
 

@@ -7,8 +7,12 @@
 #include "util/error.h"
 #include "util/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +35,10 @@ struct kith_store {
     sqlite3 *db;
     int in_txn, in_request;
     int wrote; /* a request ran in the open transaction */
+    int sync_mode;
+    int sync_wal; /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
+    int relaxed;  /* the commit under way skips the WAL sync */
+    int wal_fd;   /* the -wal file, for syncing; -1 until first needed */
     struct stmt_slot cache[STMT_CACHE_SIZE];
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
     unsigned cached;
@@ -38,6 +46,7 @@ struct kith_store {
 };
 
 static int run_cached(kith_store *s, const char *sql);
+static int fsync_wal(kith_store *s);
 
 static uint32_t hash_sql(const char *s)
 {
@@ -178,11 +187,17 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out)
         free(s);
         return KITH_EIO;
     }
+    s->sync_mode = sync_mode;
     /* Another process (kithd token create) may write briefly: wait for it
      * rather than failing. */
     sqlite3_busy_timeout(s->db, 5000);
     int rc = kith_store_exec(s, "PRAGMA journal_mode=WAL");
-    if (!rc) rc = kith_store_exec(s, sync_pragma(sync_mode));
+    /* Full durability is kept by syncing the WAL after each commit
+     * ourselves, so work no client waits for can skip it (note 6).  An
+     * in-memory store has no WAL and nothing to sync. */
+    s->wal_fd = -1;
+    s->sync_wal = sync_mode == KITH_SYNC_FULL && strcmp(path, ":memory:") != 0;
+    if (!rc) rc = kith_store_exec(s, sync_pragma(s->sync_wal ? KITH_SYNC_NORMAL : sync_mode));
     if (!rc) rc = kith_store_exec(s, "PRAGMA foreign_keys=ON");
     if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
     if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
@@ -204,6 +219,7 @@ void kith_store_close(kith_store *s)
         free(s->cache[i].sql);
     }
     if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
+    if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);
 }
 
@@ -268,11 +284,60 @@ int kith_store_commit(kith_store *s)
         s->counters.rollbacks++;
         return rc < 0 && rc != KITH_ECONFLICT ? rc : KITH_EIO;
     }
+    if (wrote && s->sync_wal && !s->relaxed && fsync_wal(s) < 0) {
+        /* Committed but maybe not durable: no write of this pass may be
+         * acknowledged (the caller closes those connections). */
+        return KITH_EIO;
+    }
     uint64_t dt = mono_usec() - t0;
     if (!wrote) return 0; /* a read-only pass: nothing to count */
     s->counters.commits++;
     s->counters.commit_usec_total += dt;
     if (dt > s->counters.commit_usec_max) s->counters.commit_usec_max = dt;
+    return 0;
+}
+
+int kith_store_commit_relaxed(kith_store *s, int *wrote)
+{
+    *wrote = kith_store_txn_wrote(s);
+    s->relaxed = 1;
+    int rc = kith_store_commit(s);
+    s->relaxed = 0;
+    return rc;
+}
+
+int kith_store_wal_fd(const kith_store *s)
+{
+    return s->wal_fd;
+}
+
+/* Makes the WAL durable: what synchronous=FULL does at every commit, done
+ * here so that relaxed commits (note 6) can skip it. */
+static int fsync_wal(kith_store *s)
+{
+    if (s->wal_fd < 0) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s-wal", sqlite3_db_filename(s->db, "main"));
+        s->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0) {
+            kith_error("store: cannot open %s to sync it: %s", path, strerror(errno));
+            return KITH_EIO;
+        }
+        /* Once: the WAL's directory entry must be on disk too. */
+        char *slash = strrchr(path, '/');
+        if (slash) {
+            *slash = '\0';
+            int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dir >= 0) {
+                fsync(dir);
+                close(dir);
+            }
+        }
+    }
+    if (fdatasync(s->wal_fd) < 0) {
+        kith_error("store: cannot sync the WAL: %s", strerror(errno));
+        return KITH_EIO;
+    }
     return 0;
 }
 

@@ -21,6 +21,12 @@
  *      caller must then not acknowledge any write of that pass.
  *   5. Events are appended inside the request's savepoint (event.h), so an
  *      event exists exactly when the change it describes was committed.
+ *   6. Work no client waits for (rules after commit, reminders, job slices)
+ *      may commit *relaxed* (kith_store_commit_relaxed): atomic and safe from
+ *      a crash of kithd at once, safe from power loss once the WAL is synced
+ *      — by the next full commit, or by the server syncing the WAL file on a
+ *      worker thread.  The server publishes such a commit's events only
+ *      after that sync, so nobody hears of a change a power cut could undo.
  */
 #ifndef KITH_STORE_STORE_H
 #define KITH_STORE_STORE_H
@@ -60,6 +66,13 @@ int kith_store_txn_wrote(const kith_store *s);
 /* Commits the pass's transaction, if any.  Returns 0, or KITH_EIO after
  * rolling everything back (see note 4). */
 int kith_store_commit(kith_store *s);
+/* Commits the pass's transaction without syncing the WAL (note 6).  *wrote
+ * says whether it held writes.  Returns 0 or KITH_EIO. */
+int kith_store_commit_relaxed(kith_store *s, int *wrote);
+/* The WAL's file descriptor once a full commit opened it, else -1: the
+ * server syncs it on a worker thread after relaxed commits (fdatasync only;
+ * no SQLite call happens on that thread). */
+int kith_store_wal_fd(const kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
