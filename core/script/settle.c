@@ -40,13 +40,19 @@ static int wanted(const char *only, const char *name)
 
 int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
 {
-    cJSON *c = NULL, *st = NULL;
-    int rc = kith_store_customer_get(ctx->store, id, &c);
-    if (!rc) rc = kith_stats_doc(ctx, id, &st);
-    if (rc) {
-        cJSON_Delete(c);
-        return rc;
-    }
+    /* One statement for the record and its stats (this runs for every
+     * customer a write touches); the stats travel as their own table. */
+    cJSON *c = NULL;
+    int64_t lifetime = 0;
+    char tier[64];
+    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, tier);
+    if (rc) return rc;
+    cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(c, "stats");
+    if (!st) st = cJSON_CreateObject();
+    cJSON_AddItemToObject(st, "points", cJSON_DetachItemFromObjectCaseSensitive(c, "points"));
+    kith_json_add_int(st, "lifetime_points", lifetime);
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "segments");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "churn_risk");
     kith_lua_push_json(g->L, c);
     kith_lua_push_json(g->L, st);
     cJSON_Delete(c);
