@@ -4,6 +4,7 @@
  * row, no event, no stats), roles, and events appended with their writes.
  */
 #include "check.h"
+#include "world.h"
 #include "commands/commands.h"
 #include "dispatch/dispatch.h"
 #include "proto/rpc.h"
@@ -12,21 +13,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-static kith_store *store;
-static kith_dispatch *d;
-static kith_buf out;
 static kith_session admin = {.role = KITH_ROLE_ADMIN, .authenticated = 1, .name = "t"};
-
-/* Sends one message and returns the reply text (static; newline stripped). */
-static const char *rpc(kith_session *s, const char *msg)
-{
-    kith_buf_clear(&out);
-    kith_rpc_handle(d, s, msg, strlen(msg), 0, &out);
-    kith_store_commit(store);
-    if (kith_buf_size(&out) && kith_buf_head(&out)[kith_buf_size(&out) - 1] == '\n')
-        kith_buf_truncate(&out, kith_buf_size(&out) - 1);
-    return kith_buf_size(&out) ? kith_buf_head(&out) : "";
-}
 
 static int64_t last_seq(void)
 {

@@ -6,6 +6,7 @@
  * changes).
  */
 #include "check.h"
+#include "world.h"
 #include "commands/commands.h"
 #include "commands/loyalty_ops.h"
 #include "dispatch/dispatch.h"
@@ -24,71 +25,14 @@
 
 #define DAY 86400000LL
 
-static kith_store *store;
-static kith_dispatch *d;
-static kith_buf out;
 static kith_session agent = {.role = KITH_ROLE_AGENT, .authenticated = 1, .name = "ann"};
 static kith_session viewer = {.role = KITH_ROLE_VIEWER, .authenticated = 1, .name = "vic"};
-
-/* Sends one message and returns the reply text (static; newline stripped). */
-static const char *rpc(kith_session *s, const char *msg)
-{
-    kith_buf_clear(&out);
-    kith_rpc_handle(d, s, msg, strlen(msg), 0, &out);
-    kith_store_commit(store);
-    if (kith_buf_size(&out) && kith_buf_head(&out)[kith_buf_size(&out) - 1] == '\n')
-        kith_buf_truncate(&out, kith_buf_size(&out) - 1);
-    return kith_buf_size(&out) ? kith_buf_head(&out) : "";
-}
 
 /* Calls `method` as the agent; returns the result (owned) or NULL with *code
  * set to the error's JSON-RPC code. */
 static cJSON *call(const char *method, const char *params, int *code)
 {
-    cJSON *p = cJSON_Parse(params), *result = NULL;
-    kith_call_error err;
-    int rc = kith_dispatch_call(d, &agent, method, p, &result, &err);
-    kith_store_commit(store);
-    cJSON_Delete(p);
-    cJSON_Delete(err.data);
-    *code = rc ? kith_error_rpc_code(rc) : 0;
-    return result;
-}
-
-static int64_t num(const cJSON *o, const char *key)
-{
-    return (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static int64_t count_rows(const char *sql, const char *arg)
-{
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    sqlite3_prepare_v2(kith_store_db(store), sql, -1, &st, NULL);
-    if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-static int64_t events(const char *type)
-{
-    return count_rows("SELECT count(*) FROM events WHERE type = ?", type);
-}
-
-/* The data of the newest event of `type` (owned), or NULL. */
-static cJSON *last_event(const char *type)
-{
-    sqlite3_stmt *st;
-    cJSON *data = NULL;
-    sqlite3_prepare_v2(kith_store_db(store),
-                       "SELECT data FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1", -1, &st,
-                       NULL);
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        data = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return data;
+    return call_as(&agent, method, params, code);
 }
 
 static int64_t new_customer(const char *name)
@@ -171,7 +115,7 @@ static void test_store(void)
     CHECK(e == NULL);
     kith_store_request_end(store, 1);
     kith_store_commit(store);
-    CHECK_INT(count_rows("SELECT count(*) FROM loyalty_ledger WHERE reason = ?", "tv"), 0);
+    CHECK_INT(count_rows(store, "SELECT count(*) FROM loyalty_ledger WHERE reason = ?", "tv"), 0);
     CHECK_INT(kith_store_loyalty_balance(store, cid, t + 1, &b), 0);
     const cJSON *expiring = cJSON_GetObjectItemCaseSensitive(b, "expiring");
     CHECK_INT(cJSON_GetArraySize(expiring), 1);
@@ -273,7 +217,7 @@ static void test_commands(kith_env *env)
              (long long)cid);
     CHECK(call("loyalty.award", p, &code) == NULL);
     CHECK_INT(code, -32602);
-    CHECK_INT(events("loyalty.awarded"), 0);
+    CHECK_INT(events(store, "loyalty.awarded"), 0);
 
     /* 60 points: below the first tier, so no tier change. */
     snprintf(p, sizeof(p), "{\"customer_id\":%lld,\"points\":60,\"reason\":\"order 1\"}",
@@ -285,12 +229,12 @@ static void test_commands(kith_env *env)
     CHECK_STR(kith_json_get_str(r, "reason"), "order 1");
     CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "expires_at")));
     cJSON_Delete(r);
-    cJSON *ev = last_event("loyalty.awarded");
+    cJSON *ev = last_event(store, "loyalty.awarded");
     CHECK_INT(num(ev, "balance"), 60);
     CHECK_INT(num(cJSON_GetObjectItemCaseSensitive(ev, "entry"), "points"), 60);
     CHECK_STR(kith_json_get_str(cJSON_GetObjectItemCaseSensitive(ev, "customer"), "name"), "Ada");
     cJSON_Delete(ev);
-    CHECK_INT(events("loyalty.tier_changed"), 0);
+    CHECK_INT(events(store, "loyalty.tier_changed"), 0);
 
     /* 50 expiring points reach silver (lifetime 110). */
     snprintf(p, sizeof(p),
@@ -300,16 +244,16 @@ static void test_commands(kith_env *env)
     CHECK_INT(code, 0);
     CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "expires_at")));
     cJSON_Delete(r);
-    CHECK_INT(events("loyalty.tier_changed"), 1);
-    ev = last_event("loyalty.tier_changed");
+    CHECK_INT(events(store, "loyalty.tier_changed"), 1);
+    ev = last_event(store, "loyalty.tier_changed");
     CHECK_STR(kith_json_get_str(ev, "tier"), "silver");
     CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ev, "old_tier")));
     CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "customer")));
     cJSON_Delete(ev);
 
     /* Too much: -32009 with the reason and the balance, and no trace. */
-    int64_t seq = count_rows("SELECT max(seq) FROM events", NULL);
-    int64_t rows = count_rows("SELECT count(*) FROM loyalty_ledger", NULL);
+    int64_t seq = count_rows(store, "SELECT max(seq) FROM events", NULL);
+    int64_t rows = count_rows(store, "SELECT count(*) FROM loyalty_ledger", NULL);
     snprintf(p, sizeof(p),
              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"loyalty.redeem\",\"params\":"
              "{\"customer_id\":%lld,\"points\":500,\"reason\":\"tv\"}}",
@@ -320,8 +264,8 @@ static void test_commands(kith_env *env)
     CHECK(strstr(reply, "\"reason\":\"insufficient_points\"") != NULL);
     CHECK(strstr(reply, "\"balance\":110") != NULL);
     CHECK(strstr(reply, "\"message\":\"insufficient_points") != NULL);
-    CHECK_INT(count_rows("SELECT max(seq) FROM events", NULL), seq);
-    CHECK_INT(count_rows("SELECT count(*) FROM loyalty_ledger", NULL), rows);
+    CHECK_INT(count_rows(store, "SELECT max(seq) FROM events", NULL), seq);
+    CHECK_INT(count_rows(store, "SELECT count(*) FROM loyalty_ledger", NULL), rows);
 
     /* 40 come out of the expiring award first. */
     snprintf(p, sizeof(p), "{\"customer_id\":%lld,\"points\":40,\"reason\":\"mug\"}",
@@ -331,7 +275,7 @@ static void test_commands(kith_env *env)
     CHECK_INT(num(r, "points"), -40);
     CHECK_STR(kith_json_get_str(r, "kind"), "redeem");
     cJSON_Delete(r);
-    ev = last_event("loyalty.redeemed");
+    ev = last_event(store, "loyalty.redeemed");
     CHECK_INT(num(ev, "balance"), 70);
     cJSON_Delete(ev);
     snprintf(p, sizeof(p), "{\"customer_id\":%lld}", (long long)cid);
@@ -343,13 +287,13 @@ static void test_commands(kith_env *env)
     CHECK_INT(cJSON_GetArraySize(expiring), 1);
     CHECK_INT(num(cJSON_GetArrayItem(expiring, 0), "points"), 10);
     cJSON_Delete(r);
-    CHECK_INT(events("loyalty.tier_changed"), 1); /* redeeming leaves lifetime alone */
+    CHECK_INT(events(store, "loyalty.tier_changed"), 1); /* redeeming leaves lifetime alone */
 
     /* 400 more reach gold. */
     snprintf(p, sizeof(p), "{\"customer_id\":%lld,\"points\":400,\"reason\":\"vip\"}",
              (long long)cid);
     cJSON_Delete(call("loyalty.award", p, &code));
-    ev = last_event("loyalty.tier_changed");
+    ev = last_event(store, "loyalty.tier_changed");
     CHECK_STR(kith_json_get_str(ev, "tier"), "gold");
     CHECK_STR(kith_json_get_str(ev, "old_tier"), "silver");
     cJSON_Delete(ev);
@@ -360,7 +304,7 @@ static void test_commands(kith_env *env)
     cJSON_Delete(call("loyalty.award", p, &code));
     CHECK_INT(code, 0);
     env->ntiers = ntiers;
-    CHECK_INT(events("loyalty.tier_changed"), 2);
+    CHECK_INT(events(store, "loyalty.tier_changed"), 2);
 
     /* Roles: a viewer reads the balance and history but may not award. */
     snprintf(p, sizeof(p),
@@ -403,7 +347,7 @@ static void test_commands(kith_env *env)
     kith_store_request_end(store, 1);
     kith_store_commit(store);
     CHECK_INT(n, 1);
-    ev = last_event("loyalty.expired");
+    ev = last_event(store, "loyalty.expired");
     CHECK_INT(num(cJSON_GetObjectItemCaseSensitive(ev, "entry"), "points"), -10);
     CHECK_INT(num(ev, "balance"), 860);
     cJSON_Delete(ev);

@@ -6,6 +6,7 @@
  * chosen times, plus kith_task_fire_due's reminder.due events.
  */
 #include "check.h"
+#include "world.h"
 #include "commands/commands.h"
 #include "commands/task_ops.h"
 #include "dispatch/dispatch.h"
@@ -20,27 +21,13 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
-static kith_store *store;
-static kith_dispatch *d;
 static kith_session agent = {.role = KITH_ROLE_AGENT, .authenticated = 1, .name = "ann"};
 
 /* Calls `method` as the agent; returns the result (owned) or NULL with *code
  * set to the error's JSON-RPC code. */
 static cJSON *call(const char *method, const char *params, int *code)
 {
-    cJSON *p = cJSON_Parse(params), *result = NULL;
-    kith_call_error err;
-    int rc = kith_dispatch_call(d, &agent, method, p, &result, &err);
-    kith_store_commit(store);
-    cJSON_Delete(p);
-    cJSON_Delete(err.data);
-    *code = rc ? kith_error_rpc_code(rc) : 0;
-    return result;
-}
-
-static int64_t num(const cJSON *o, const char *key)
-{
-    return (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return call_as(&agent, method, params, code);
 }
 
 static int64_t time_of(const cJSON *o, const char *key)
@@ -49,33 +36,6 @@ static int64_t time_of(const cJSON *o, const char *key)
     const char *s = kith_json_get_str(o, key);
     if (s) kith_time_parse_iso(s, &ms);
     return ms;
-}
-
-static int64_t events(kith_store *s, const char *type)
-{
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    sqlite3_prepare_v2(kith_store_db(s), "SELECT count(*) FROM events WHERE type = ?", -1, &st,
-                       NULL);
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-/* The data of the newest event of `type` (owned), or NULL. */
-static cJSON *last_event(kith_store *s, const char *type)
-{
-    sqlite3_stmt *st;
-    cJSON *data = NULL;
-    sqlite3_prepare_v2(kith_store_db(s),
-                       "SELECT data FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1", -1, &st,
-                       NULL);
-    sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        data = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return data;
 }
 
 /* Creates a task and returns its id (0 on failure). */
