@@ -248,10 +248,13 @@ static cJSON *diff(const cJSON *old, const cJSON *new)
     for (int i = 0; writable[i]; i++) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(old, writable[i]);
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(new, writable[i]);
+        /* Absent and null are the same value: a record that went through a
+         * rule (Lua has no null) comes back without its null fields. */
+        if ((!a || cJSON_IsNull(a)) && (!b || cJSON_IsNull(b))) continue;
         if (cJSON_Compare(a, b, 1)) continue;
         cJSON *ch = cJSON_AddObjectToObject(changes, writable[i]);
-        cJSON_AddItemToObject(ch, "old", cJSON_Duplicate(a, 1));
-        cJSON_AddItemToObject(ch, "new", cJSON_Duplicate(b, 1));
+        cJSON_AddItemToObject(ch, "old", a ? cJSON_Duplicate(a, 1) : cJSON_CreateNull());
+        cJSON_AddItemToObject(ch, "new", b ? cJSON_Duplicate(b, 1) : cJSON_CreateNull());
     }
     return changes;
 }

@@ -244,6 +244,27 @@ class SegmentTest(RulesTestCase):
         self.assertEqual(self.listed("regular"), [])
 
 
+class ChangesThroughRulesTest(RulesTestCase):
+    """A record that passes through a before hook comes back from Lua, where
+    nil fields do not exist; `changes` must still name only what changed."""
+
+    def setUp(self):
+        self.server = self.start_rules_server(files={
+            "scripts/noop.lua": 'crm.before("customer.updated", function(ev) end)\n'})
+        self.c = self.connect(self.server)
+
+    def test_changes_name_only_the_changed_fields(self):
+        cust = self.c.call("customer.create", {"name": "Ann"})  # email, phone... are null
+        events = Events(self, self.server, ("customer.updated",))
+        self.c.call("customer.update", {"id": cust["id"], "phone": "555"})
+        ev = events.until(lambda e: e["channel"] == "customer.updated")[-1]
+        self.assertEqual(ev["data"]["changes"], {"phone": {"old": None, "new": "555"}}, ev)
+        # Clearing a field through the rule reports it as null, not missing.
+        self.c.call("customer.update", {"id": cust["id"], "phone": None})
+        ev = events.until(lambda e: e["channel"] == "customer.updated")[-1]
+        self.assertEqual(ev["data"]["changes"], {"phone": {"old": "555", "new": None}}, ev)
+
+
 class BeforeHookTest(RulesTestCase):
     """gate.lua: vetoes "Bad", rewrites customers created with attrs.shout."""
 
