@@ -10,10 +10,12 @@
 #include "commands/commands.h"
 #include "store/customer.h"
 #include "store/loyalty.h"
+#include "store/reccache.h"
 #include "store/rules.h"
 #include "store/stats.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/jsonw.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -135,19 +137,48 @@ static cJSON *dedup_tags(const cJSON *tags)
 }
 
 /* The customer with its stats, as customer.get returns it. */
+/* The tier a customer shows: the stored one, or for a customer never
+ * stored with a tier, the entry tier of the running rules (min 0). */
+static const char *shown_tier(kith_ctx *ctx, const char *stored, int64_t lifetime)
+{
+    return stored[0] ? stored : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, lifetime);
+}
+
 static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
 {
     cJSON *c = NULL;
-    int64_t lifetime = 0;
+    int64_t lifetime = 0, valid_until = 0;
     char stored[64];
-    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, stored);
+    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, stored,
+                                          &valid_until);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
-    /* A customer never stored with a tier is in the entry tier (min 0). */
-    const char *tier = stored[0] ? stored
-                                 : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, lifetime);
-    kith_json_add_str(c, "tier", tier);
+    /* Kept without the tier and the closing brace (reccache.h note 4). */
+    kith_buf text;
+    kith_buf_init(&text);
+    if (kith_json_write(&text, c) == 0 && kith_buf_size(&text) > 2)
+        kith_reccache_put(kith_store_records(ctx->store), id, ctx->now, valid_until, lifetime,
+                          stored, kith_buf_head(&text), kith_buf_size(&text) - 1);
+    kith_buf_release(&text);
+    kith_json_add_str(c, "tier", shown_tier(ctx, stored, lifetime));
     *out = c;
     return 0;
+}
+
+/* customer.get's reply from the record cache, or 0 on a miss. */
+static cJSON *from_cache(kith_ctx *ctx, int64_t id)
+{
+    kith_record_hit hit;
+    if (!kith_reccache_get(kith_store_records(ctx->store), id, ctx->now, &hit)) return NULL;
+    const char *tier = shown_tier(ctx, hit.tier, hit.lifetime);
+    cJSON name = {.type = cJSON_String, .valuestring = (char *)tier};
+    kith_buf text;
+    kith_buf_init(&text);
+    cJSON *raw = NULL;
+    if (kith_buf_append(&text, hit.json, hit.len) == 0 && kith_buf_appends(&text, ",\"tier\":") == 0 &&
+        kith_json_write(&text, tier ? &name : NULL) == 0 && kith_buf_append(&text, "}", 2) == 0)
+        raw = cJSON_CreateRaw(kith_buf_head(&text));
+    kith_buf_release(&text);
+    return raw;
 }
 
 static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -209,7 +240,9 @@ static int customer_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t id;
     int rc = resolve(ctx, params, &id);
-    return rc ? rc : load_full(ctx, id, result);
+    if (rc) return rc;
+    if ((*result = from_cache(ctx, id))) return 0;
+    return load_full(ctx, id, result);
 }
 
 /* Applies the update params to `rec`: fields replace, attrs merge (a key set

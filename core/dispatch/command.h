@@ -9,7 +9,9 @@
  * A handler has one shape: validate domain rules, look up, change inside the
  * request's transaction, build the reply, emit events — in that order.  It
  * returns 0 with *result set (owned by the caller), or a negative KITH_E* code
- * after describing the failure with kith_ctx_fail().
+ * after describing the failure with kith_ctx_fail().  A result may be a
+ * cJSON_Raw node holding ready-made JSON text (customer.get's cached
+ * records): the wire writes it as is, and whoever needs a tree parses it.
  */
 #ifndef KITH_DISPATCH_COMMAND_H
 #define KITH_DISPATCH_COMMAND_H

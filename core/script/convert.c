@@ -70,6 +70,11 @@ static void push_value(lua_State *L, const cJSON *v, const char *key, int depth)
             push_value(L, e, e->string, depth + 1);
             lua_setfield(L, -2, e->string);
         }
+    } else if (cJSON_IsRaw(v)) {
+        /* Text a command returned ready-made (the record cache). */
+        cJSON *tree = cJSON_Parse(v->valuestring);
+        push_value(L, tree, key, depth);
+        cJSON_Delete(tree);
     } else {
         lua_pushnil(L);
     }

@@ -45,7 +45,7 @@ int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
     cJSON *c = NULL;
     int64_t lifetime = 0;
     char tier[64];
-    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, tier);
+    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, tier, NULL);
     if (rc) return rc;
     cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(c, "stats");
     if (!st) st = cJSON_CreateObject();

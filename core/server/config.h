@@ -33,6 +33,7 @@ typedef struct kith_config {
     char default_currency[4];
     int64_t script_cpu_ms;
     int64_t script_memory;
+    int64_t record_cache;
     int64_t max_hook_depth;
     int64_t watch_scripts; /* 1: reload when the folders change */
     int64_t event_retention_days;

@@ -320,6 +320,7 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     char db[KITH_PATH_MAX + 16];
     snprintf(db, sizeof(db), "%s/kith.db", cfg->data);
     if (!rc) rc = kith_store_open(db, cfg->synchronous, &srv->store);
+    if (!rc) rc = kith_store_set_record_cache(srv->store, (size_t)cfg->record_cache);
     if (rc) return rc;
     srv->env = (kith_env){.default_currency = cfg->default_currency,
                           .started_at = kith_time_now_ms(),

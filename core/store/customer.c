@@ -131,7 +131,7 @@ static int64_t time_or_none(sqlite3_stmt *st, int col)
 }
 
 int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON **out,
-                                 int64_t *lifetime, char *tier)
+                                 int64_t *lifetime, char *tier, int64_t *valid_until)
 {
     /* customer.get is the hottest read: one statement instead of six. */
     sqlite3_stmt *st = kith_store_stmt(
@@ -141,7 +141,9 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
            "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l WHERE l.customer_id = "
            "c.id AND l.remaining > 0 AND l.expires_at <= ?2), "
            "(SELECT json_group_array(segment) FROM (SELECT segment FROM segment_members m "
-           "WHERE m.customer_id = c.id ORDER BY segment)), ch.risk "
+           "WHERE m.customer_id = c.id ORDER BY segment)), ch.risk, "
+           "(SELECT min(l.expires_at) FROM loyalty_ledger l WHERE l.customer_id = c.id "
+           "AND l.remaining > 0 AND l.expires_at > ?2) "
            "FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "
            "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id "
            "LEFT JOIN churn_scores ch ON ch.customer_id = c.id WHERE c.id = ?1");
@@ -164,6 +166,9 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
     int64_t points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 22);
     *lifetime = sqlite3_column_int64(st, 20);
     snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, 21));
+    if (valid_until)
+        *valid_until = sqlite3_column_type(st, 25) == SQLITE_NULL ? INT64_MAX
+                                                                  : sqlite3_column_int64(st, 25);
     if (c) {
         cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&stats));
         kith_json_add_int(c, "points", points);

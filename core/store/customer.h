@@ -30,9 +30,11 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out);
 /* Loads customer `id` as customer.get shows it, in one statement: the
  * record plus `stats`, `points` (unexpired at `now`), `segments` and
  * `churn_risk`.  *lifetime and tier (64 bytes; "" when none stored) are
- * for the caller to decide the tier.  Returns 0 or KITH_ENOTFOUND. */
+ * for the caller to decide the tier.  *valid_until (when not NULL) is when
+ * `points` next changes by itself, as an award lapses (INT64_MAX: never).
+ * Returns 0 or KITH_ENOTFOUND. */
 int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON **out,
-                                 int64_t *lifetime, char *tier);
+                                 int64_t *lifetime, char *tier, int64_t *valid_until);
 /* Finds the id of the customer whose `field` ("external_id" or "email")
  * equals value; for email the oldest match wins.  Returns 0 or
  * KITH_ENOTFOUND. */

@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 #include "store/migrate.h"
+#include "store/reccache.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -43,6 +44,7 @@ struct kith_store {
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
     unsigned cached;
     kith_store_counters counters;
+    kith_reccache *records; /* rendered customer records (reccache.h) */
 };
 
 static int run_cached(kith_store *s, const char *sql);
@@ -202,6 +204,7 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out)
     if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
     if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
     if (!rc) rc = kith_migrate(s);
+    if (!rc) rc = kith_store_set_record_cache(s, KITH_RECORD_CACHE_DEFAULT);
     if (rc) {
         kith_store_close(s);
         return rc;
@@ -218,6 +221,7 @@ void kith_store_close(kith_store *s)
         sqlite3_finalize(s->cache[i].stmt);
         free(s->cache[i].sql);
     }
+    kith_reccache_free(s->records);
     if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
     if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);
@@ -242,6 +246,7 @@ int kith_store_request_end(kith_store *s, int ok)
     kith_assert(s->in_request > 0);
     s->in_request--;
     if (!ok) {
+        kith_reccache_clear(s->records); /* reccache.h note 2 */
         if (run_cached(s, "ROLLBACK TO request") < 0) return KITH_EIO;
         s->counters.rollbacks++;
     }
@@ -281,6 +286,7 @@ int kith_store_commit(kith_store *s)
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         int rc = kith_store_error(s, "commit");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        kith_reccache_clear(s->records);
         s->counters.rollbacks++;
         return rc < 0 && rc != KITH_ECONFLICT ? rc : KITH_EIO;
     }
@@ -304,6 +310,24 @@ int kith_store_commit_relaxed(kith_store *s, int *wrote)
     int rc = kith_store_commit(s);
     s->relaxed = 0;
     return rc;
+}
+
+int kith_store_set_record_cache(kith_store *s, size_t bytes)
+{
+    kith_reccache *c = kith_reccache_new(bytes);
+    if (!c || kith_reccache_attach(c, s->db) < 0) {
+        kith_error("store: cannot set up the record cache: %s", c ? sqlite3_errmsg(s->db) : "no memory");
+        kith_reccache_free(c);
+        return KITH_EIO;
+    }
+    kith_reccache_free(s->records);
+    s->records = c;
+    return 0;
+}
+
+kith_reccache *kith_store_records(kith_store *s)
+{
+    return s->records;
 }
 
 int kith_store_wal_fd(const kith_store *s)

@@ -31,6 +31,7 @@
 #ifndef KITH_STORE_STORE_H
 #define KITH_STORE_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct kith_store kith_store;
@@ -73,6 +74,11 @@ int kith_store_commit_relaxed(kith_store *s, int *wrote);
  * server syncs it on a worker thread after relaxed commits (fdatasync only;
  * no SQLite call happens on that thread). */
 int kith_store_wal_fd(const kith_store *s);
+/* The cache of rendered customer records (reccache.h), about `bytes` large
+ * (0: off); replaces the current one.  0 or KITH_EIO. */
+#define KITH_RECORD_CACHE_DEFAULT ((size_t)64 << 20)
+int kith_store_set_record_cache(kith_store *s, size_t bytes);
+struct kith_reccache *kith_store_records(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
