@@ -283,7 +283,12 @@ int kith_store_commit(kith_store *s)
     s->in_txn = 0;
     int wrote = s->wrote;
     s->wrote = 0;
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    /* Prepared once: parsing "COMMIT" every pass allocated a parser large
+     * enough to make malloc consolidate its free lists, 20% of a get. */
+    sqlite3_stmt *commit = kith_store_stmt(s, "COMMIT");
+    int stepped = commit ? sqlite3_step(commit) : SQLITE_ERROR;
+    if (commit) sqlite3_reset(commit);
+    if (stepped != SQLITE_DONE) {
         int rc = kith_store_error(s, "commit");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         kith_reccache_clear(s->records);
