@@ -23,6 +23,7 @@
 #define KITH_SCRIPT_SCRIPT_H
 
 #include "dispatch/command.h"
+#include "util/histogram.h"
 
 #include <cJSON.h>
 #include <stddef.h>
@@ -88,6 +89,10 @@ int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const
 /* Re-evaluates segments and churn for every customer the current request
  * touched (called by the dispatcher before an outermost write ends). */
 int kith_script_settle(kith_ctx *ctx);
+/* How long each customer's re-evaluation in kith_script_settle() took, in
+ * nanoseconds, since the process started (all engines together).  Borrowed;
+ * valid for the life of the process. */
+const kith_histogram *kith_script_settle_times(void);
 /* Forgets what a failed request touched. */
 void kith_script_abandon(kith_script *sc);
 /* Runs crm.on handlers for committed events not yet handled, each in its

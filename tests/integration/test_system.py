@@ -79,6 +79,28 @@ class SystemTest(KithTestCase):
         self.assertGreaterEqual(m["usec_max"], 0, m)
         for name, v in stats["methods"].items():
             self.assertLessEqual(v["errors"], v["calls"], (name, v))
+        # Each created customer was re-evaluated once, rules or none; the
+        # refused create touched nobody.
+        self.assertEqual(stats.get("segment_eval", {}).get("count"), 3, stats)
+
+    def test_stats_time_each_segment_evaluation(self):
+        rule = ('crm.segment("buyers", "ordered at least once", '
+                'function(c, s) return s.orders > 0 end)\n')
+        server = self.start_server(files={"scripts/seg.lua": rule})
+        c = self.connect(server)
+        ann = c.call("customer.create", {"name": "Ann"})
+        for amount in (5, 7):
+            c.call("order.create", {"customer_id": ann["id"], "amount": amount})
+        ev = c.call("system.stats").get("segment_eval")
+        self.assertIsInstance(ev, dict, ev)
+        # One re-evaluation per write: the create and the two orders.
+        self.assertEqual(ev.get("count"), 3, ev)
+        for key in ("mean_us", "p50_us", "p90_us", "p99_us", "max_us"):
+            self.assertIsInstance(ev.get(key), (int, float), (key, ev))
+        self.assertGreater(ev["max_us"], 0, ev)
+        self.assertLessEqual(ev["p50_us"], ev["p90_us"], ev)
+        self.assertLessEqual(ev["p90_us"], ev["p99_us"], ev)
+        self.assertLessEqual(ev["p99_us"], ev["max_us"], ev)
 
 
 class DiscoverTest(KithTestCase):
