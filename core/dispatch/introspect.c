@@ -6,6 +6,7 @@
 #include "dispatch/dispatch.h"
 #include "dispatch/params.h"
 #include "script/script.h"
+#include "store/reccache.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -138,6 +139,14 @@ static int system_stats(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_int(store, "commit_usec_max", (int64_t)stc.commit_usec_max);
     kith_json_add_int(store, "rollbacks", (int64_t)stc.rollbacks);
     kith_json_add_int(store, "statements_cached", (int64_t)stc.statements_cached);
+    kith_reccache_counters rcc;
+    kith_reccache_get_counters(kith_store_records(ctx->store), &rcc);
+    cJSON *rec = cJSON_AddObjectToObject(store, "record_cache");
+    kith_json_add_int(rec, "hits", (int64_t)rcc.hits);
+    kith_json_add_int(rec, "misses", (int64_t)rcc.misses);
+    kith_json_add_int(rec, "entries", (int64_t)rcc.entries);
+    kith_json_add_int(rec, "bytes", (int64_t)rcc.bytes);
+    kith_json_add_int(rec, "budget", (int64_t)rcc.budget);
     add_segment_eval(out);
     *result = out;
     return 0;

@@ -135,6 +135,9 @@ struct kith_script {
     int64_t next_churn_sweep;
 };
 
+/* A number naming the running rules' content (from its hash), stored with
+ * the last churn sweep so a restart knows whether it is still current. */
+int64_t kith_script_rules_id(const kith_script *sc);
 /* The generation a state belongs to (kept in its extra space). */
 kith_generation *kith_gen_of(lua_State *L);
 /* Grows a dynamic array; returns 0 or KITH_ENOMEM. */

@@ -340,6 +340,8 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us)
             sc->churn_cursor = 0;
             sc->sweep_churn = 0;
             sc->next_churn_sweep = ctx->now + DAY_MS;
+            if (!rc) rc = kith_store_meta_set(ctx->store, "churn_swept_at", ctx->now);
+            if (!rc) rc = kith_store_meta_set(ctx->store, "churn_swept_rules", kith_script_rules_id(sc));
         }
     }
     kith_store_request_end(ctx->store, rc == 0);

@@ -45,8 +45,12 @@ int kith_store_segment_prune(kith_store *s, const cJSON *keep)
 {
     char *text = cJSON_PrintUnformatted(keep);
     if (!text) return KITH_ENOMEM;
+    /* Named through the segments table so the (segment, customer_id) key
+     * finds the members: NOT IN over the members scanned all of them, which
+     * made every start and reload as slow as the customer count. */
     sqlite3_stmt *st = kith_store_stmt(
-        s, "DELETE FROM segment_members WHERE segment NOT IN (SELECT value FROM json_each(?1))");
+        s, "DELETE FROM segment_members WHERE segment IN (SELECT name FROM segments WHERE name "
+           "NOT IN (SELECT value FROM json_each(?1)))");
     int rc = st ? 0 : KITH_EIO;
     if (!rc) {
         sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);

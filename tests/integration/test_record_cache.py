@@ -28,11 +28,21 @@ class RecordCacheTest(KithTestCase):
     def get(self):
         return self.c.call("customer.get", {"id": self.cid})
 
-    def test_repeated_reads_agree(self):
+    def cache_stats(self):
+        return self.c.call("system.stats")["store"]["record_cache"]
+
+    def test_repeated_reads_agree_and_are_hits(self):
         first = self.get()
+        before = self.cache_stats()
         for _ in range(3):
             self.assertEqual(self.get(), first)
         self.assertEqual(self.c.call("customer.get", {"email": "ann@example.com"}), first)
+        after = self.cache_stats()
+        self.assertEqual(after["hits"] - before["hits"], 4, after)
+        self.assertEqual(after["misses"], before["misses"], after)
+        self.assertGreaterEqual(after["entries"], 1, after)
+        self.assertEqual(after["budget"], 64 << 20, after)
+        self.assertLessEqual(after["bytes"], after["budget"], after)
 
     def test_update_shows_at_once(self):
         self.get()

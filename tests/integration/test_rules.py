@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import json
 import os
+import time
 
 from kithtest import main, walk_list
 from rulestest import (Events, RulesTestCase, created, fixture, line_of, scripts, wait_for)
@@ -412,6 +413,22 @@ class ChurnTest(RulesTestCase):
         hook = self.hook(c, "on", "churn.warning", "churn.lua")
         self.assertEqual(hook["calls"], 1, hook)
         self.assertEqual(hook["errors"], 0, hook)
+
+    def test_a_restart_with_the_same_rules_does_not_score_everyone_again(self):
+        c = self.c
+        ann = c.call("customer.create", {"name": "Ann"})
+        scored = c.call("churn.get", {"customer_id": ann["id"]})["evaluated_at"]
+        c.close()
+        self.server.restart()
+        c = self.c = self.connect(self.server)
+        time.sleep(0.5)  # a sweep at start would have long finished
+        c.call("customer.create", {"name": "Marker"})
+        self.assertEqual(c.call("churn.get", {"customer_id": ann["id"]})["evaluated_at"], scored)
+        # New rules do look at everyone again.
+        self.server.write_files({"scripts/churn.lua": fixture("churn.lua") + "\n-- edited\n"})
+        c.call("script.reload")
+        wait_for(lambda: c.call("churn.get", {"customer_id": ann["id"]})["evaluated_at"] != scored,
+                 what="the sweep under the new rules")
 
     def test_churn_list_and_get_shapes(self):
         c = self.c
