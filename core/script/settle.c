@@ -14,6 +14,7 @@
 #include "util/log.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -67,26 +68,92 @@ static int wanted(const char *only, const char *name)
     return 0;
 }
 
+static void set_str(lua_State *L, const char *key, const char *v)
+{
+    if (!v) return; /* unset fields are absent, as JSON nulls become nil */
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void set_int(lua_State *L, const char *key, int64_t v)
+{
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, key);
+}
+
+static void set_time(lua_State *L, const char *key, int64_t at)
+{
+    if (at != KITH_TIME_NONE) set_int(L, key, at);
+}
+
+/* A number as it would arrive through JSON: whole values as integers. */
+static void set_number(lua_State *L, const char *key, double v)
+{
+    if (kith_json_is_int(v))
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+/* tags and attrs: stored JSON text, converted as every JSON value is. */
+static void set_json(lua_State *L, const char *key, const char *text, int empty_array)
+{
+    if (!text || strcmp(text, empty_array ? "[]" : "{}") == 0) {
+        lua_createtable(L, 0, 0);
+        if (empty_array) {
+            kith_lua_push_array_mt(L);
+            lua_setmetatable(L, -2);
+        }
+    } else {
+        cJSON *v = cJSON_Parse(text);
+        kith_lua_push_json(L, v);
+        cJSON_Delete(v);
+    }
+    lua_setfield(L, -2, key);
+}
+
+/* The same two tables a JSON round trip of the record and its stats would
+ * give (convert.c), built straight from the row: this runs for every
+ * customer a write touches and every customer in a sweep. */
+static int push_view(void *ud, const kith_customer_view *v)
+{
+    lua_State *L = ud;
+    luaL_checkstack(L, 8, "customer");
+    lua_createtable(L, 0, 12);
+    set_int(L, "id", v->id);
+    set_str(L, "name", v->name);
+    set_str(L, "email", v->email);
+    set_str(L, "phone", v->phone);
+    set_str(L, "company", v->company);
+    set_str(L, "external_id", v->external_id);
+    set_json(L, "tags", v->tags_json, 1);
+    set_str(L, "owner", v->owner);
+    set_str(L, "stage", v->stage);
+    set_json(L, "attrs", v->attrs_json, 0);
+    set_int(L, "created_at", v->created_at);
+    set_int(L, "updated_at", v->updated_at);
+
+    const kith_customer_stats *st = &v->stats;
+    lua_createtable(L, 0, 10);
+    set_int(L, "orders", st->orders);
+    set_number(L, "total_spent", (double)st->total_spent_cents / 100.0);
+    set_time(L, "first_order_at", st->first_order_at);
+    set_time(L, "last_order_at", st->last_order_at);
+    double avg;
+    if (kith_stats_avg_days_between_orders(st, &avg) == 0)
+        set_number(L, "avg_days_between_orders", round(avg * 100) / 100);
+    set_int(L, "interactions", st->interactions);
+    set_int(L, "complaints", st->complaints);
+    set_time(L, "last_interaction_at", st->last_interaction_at);
+    set_int(L, "points", v->points);
+    set_int(L, "lifetime_points", v->lifetime_points);
+    return 0;
+}
+
 int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
 {
-    /* One statement for the record and its stats (this runs for every
-     * customer a write touches); the stats travel as their own table. */
-    cJSON *c = NULL;
-    int64_t lifetime = 0;
-    char tier[64];
-    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, tier, NULL);
-    if (rc) return rc;
-    cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(c, "stats");
-    if (!st) st = cJSON_CreateObject();
-    cJSON_AddItemToObject(st, "points", cJSON_DetachItemFromObjectCaseSensitive(c, "points"));
-    kith_json_add_int(st, "lifetime_points", lifetime);
-    cJSON_DeleteItemFromObjectCaseSensitive(c, "segments");
-    cJSON_DeleteItemFromObjectCaseSensitive(c, "churn_risk");
-    kith_lua_push_json(g->L, c);
-    kith_lua_push_json(g->L, st);
-    cJSON_Delete(c);
-    cJSON_Delete(st);
-    return 0;
+    return kith_store_customer_visit(ctx->store, id, ctx->now, push_view, g->L);
 }
 
 static int emit_about(kith_ctx *ctx, const char *type, int64_t id, cJSON *data)

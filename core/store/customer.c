@@ -130,6 +130,56 @@ static int64_t time_or_none(sqlite3_stmt *st, int col)
                                                         : sqlite3_column_int64(st, col);
 }
 
+static const char *text_or_null(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
+                              int (*visit)(void *ud, const kith_customer_view *view), void *ud)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT " CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, "
+           "st.last_order_at, st.interactions, st.complaints, st.last_interaction_at, "
+           "coalesce(a.points, 0), coalesce(a.lifetime, 0), "
+           "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l WHERE l.customer_id = "
+           "c.id AND l.remaining > 0 AND l.expires_at <= ?2) "
+           "FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "
+           "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id WHERE c.id = ?1");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "visit customer");
+    kith_customer_view v = {
+        .id = sqlite3_column_int64(st, 0),
+        .name = text_or_null(st, 1),
+        .email = text_or_null(st, 2),
+        .phone = text_or_null(st, 3),
+        .company = text_or_null(st, 4),
+        .external_id = text_or_null(st, 5),
+        .owner = text_or_null(st, 6),
+        .stage = text_or_null(st, 7),
+        .tags_json = text_or_null(st, 8),
+        .attrs_json = text_or_null(st, 9),
+        .created_at = sqlite3_column_int64(st, 10),
+        .updated_at = sqlite3_column_int64(st, 11),
+        .stats = {.orders = sqlite3_column_int64(st, 12),
+                  .total_spent_cents = sqlite3_column_int64(st, 13),
+                  .first_order_at = time_or_none(st, 14),
+                  .last_order_at = time_or_none(st, 15),
+                  .interactions = sqlite3_column_int64(st, 16),
+                  .complaints = sqlite3_column_int64(st, 17),
+                  .last_interaction_at = time_or_none(st, 18)},
+        .points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 21),
+        .lifetime_points = sqlite3_column_int64(st, 20),
+    };
+    rc = visit(ud, &v);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON **out,
                                  int64_t *lifetime, char *tier, int64_t *valid_until)
 {

@@ -7,6 +7,7 @@
 #ifndef KITH_STORE_CUSTOMER_H
 #define KITH_STORE_CUSTOMER_H
 
+#include "store/stats.h"
 #include "store/store.h"
 #include "util/cursor.h"
 
@@ -35,6 +36,23 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out);
  * Returns 0 or KITH_ENOTFOUND. */
 int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON **out,
                                  int64_t *lifetime, char *tier, int64_t *valid_until);
+/* Customer `id` as the rules see it, in plain values: the record's fields
+ * (NULL when unset; tags and attrs as JSON text; times in ms), its stats and
+ * its points (unexpired at `now`) and lifetime points.  Strings are borrowed
+ * for the length of the visit only. */
+typedef struct kith_customer_view {
+    int64_t id;
+    const char *name, *email, *phone, *company, *external_id, *owner, *stage;
+    const char *tags_json, *attrs_json;
+    int64_t created_at, updated_at;
+    kith_customer_stats stats;
+    int64_t points, lifetime_points;
+} kith_customer_view;
+/* Calls visit(ud, view) for customer `id` and returns what it returns, or
+ * KITH_ENOTFOUND.  One statement, no JSON tree: rule evaluation runs this for
+ * every customer a write touches and for every customer in a sweep. */
+int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
+                              int (*visit)(void *ud, const kith_customer_view *view), void *ud);
 /* Finds the id of the customer whose `field` ("external_id" or "email")
  * equals value; for email the oldest match wins.  Returns 0 or
  * KITH_ENOTFOUND. */
