@@ -316,8 +316,7 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!rc && !check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(rec, "attrs"))) {
         changes = diff(old, rec);
         if (changes->child) {
-            rc = kith_store_customer_update(ctx->store, id, rec, ctx->now,
-                                            cJSON_GetObjectItemCaseSensitive(changes, "tags") != NULL);
+            rc = kith_store_customer_update(ctx->store, id, rec, changes, ctx->now);
             if (rc == KITH_ECONFLICT)
                 rc = kith_ctx_fail(ctx, rc, "external_id", "external_id is already taken");
             else if (rc < 0)

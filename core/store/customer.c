@@ -95,19 +95,29 @@ int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int
     return write_tags(s, *id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 0);
 }
 
-int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now,
-                               int tags_changed)
+int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, const cJSON *changed,
+                               int64_t now)
 {
-    sqlite3_stmt *st = kith_store_stmt(
-        s, "UPDATE customers SET name = ?, email = ?, phone = ?, company = ?, external_id = ?, "
-           "owner = ?, stage = ?, tags = ?, attrs = ?, updated_at = ?10 WHERE id = ?11");
+    /* Only the changed columns are named: SQLite rewrites the entry of every
+     * index on a column named in SET, changed or not, and each such entry is
+     * a random page of WAL (an order's stage change named all four). */
+    static const char *const cols[] = {"name",  "email", "phone", "company", "external_id",
+                                       "owner", "stage", "tags",  "attrs"};
+    char sql[400];
+    size_t n = (size_t)snprintf(sql, sizeof(sql), "UPDATE customers SET ");
+    for (int i = 0; i < 9; i++)
+        if (cJSON_GetObjectItemCaseSensitive(changed, cols[i]))
+            n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s = ?%d, ", cols[i], i + 1);
+    snprintf(sql + n, sizeof(sql) - n, "updated_at = ?10 WHERE id = ?11");
+    /* Parameters are numbered, so bind_fields binds all nine either way. */
+    sqlite3_stmt *st = kith_store_stmt_text(s, sql);
     if (!st) return KITH_EIO;
     if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
     sqlite3_bind_int64(st, 10, now);
     sqlite3_bind_int64(st, 11, id);
     if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "update customer");
     if (sqlite3_changes(kith_store_db(s)) == 0) return KITH_ENOTFOUND;
-    if (!tags_changed) return 0;
+    if (!cJSON_GetObjectItemCaseSensitive(changed, "tags")) return 0;
     return write_tags(s, id, cJSON_GetObjectItemCaseSensitive(rec, "tags"), 1);
 }
 

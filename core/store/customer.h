@@ -20,11 +20,12 @@
  * Returns 0 and the new id, KITH_ECONFLICT when external_id is taken, or
  * another KITH_E* code. */
 int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int64_t *id);
-/* Overwrites the writable fields of customer `id` from `rec` (a full record)
- * and sets updated_at = now; the tag index is rewritten only when
- * `tags_changed`.  Returns 0, KITH_ENOTFOUND or KITH_ECONFLICT. */
-int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, int64_t now,
-                               int tags_changed);
+/* Writes the fields of customer `id` named in `changed` (an object whose
+ * keys are the changed fields) from `rec` (a full record) and sets
+ * updated_at = now; the tag index is rewritten only when tags changed.
+ * Returns 0, KITH_ENOTFOUND or KITH_ECONFLICT. */
+int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, const cJSON *changed,
+                               int64_t now);
 /* Loads customer `id` into *out (owned; cJSON_Delete it).  Returns 0 or
  * KITH_ENOTFOUND. */
 int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out);
