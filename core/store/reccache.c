@@ -143,16 +143,18 @@ static void touch(sqlite3_context *cx, int argc, sqlite3_value **argv)
     sqlite3_result_null(cx);
 }
 
-/* Each table a rendered record reads, with its customer id column. */
+/* Each table a rendered record reads, with its customer id column and, when
+ * the record shows only some of its columns, the update that matters (the
+ * churn sweep rewrites every score's evaluated_at, which no record shows). */
 static const struct {
-    const char *table, *id;
+    const char *table, *id, *update;
 } watched[] = {
-    {"customers", "id"},
-    {"customer_stats", "customer_id"},
-    {"loyalty_accounts", "customer_id"},
-    {"loyalty_ledger", "customer_id"},
-    {"segment_members", "customer_id"},
-    {"churn_scores", "customer_id"},
+    {"customers", "id", "UPDATE"},
+    {"customer_stats", "customer_id", "UPDATE"},
+    {"loyalty_accounts", "customer_id", "UPDATE"},
+    {"loyalty_ledger", "customer_id", "UPDATE"},
+    {"segment_members", "customer_id", "UPDATE"},
+    {"churn_scores", "customer_id", "UPDATE OF risk"},
 };
 
 int kith_reccache_attach(kith_reccache *c, sqlite3 *db)
@@ -166,8 +168,8 @@ int kith_reccache_attach(kith_reccache *c, sqlite3 *db)
             snprintf(sql, sizeof(sql),
                      "CREATE TEMP TRIGGER IF NOT EXISTS kith_touch_%s_%s AFTER %s ON main.%s "
                      "BEGIN SELECT kith_touch(%s.%s); END",
-                     watched[t].table, ops[o][0], ops[o][0], watched[t].table, ops[o][1],
-                     watched[t].id);
+                     watched[t].table, ops[o][0], o == 1 ? watched[t].update : ops[o][0],
+                     watched[t].table, ops[o][1], watched[t].id);
             if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return -1;
         }
     }

@@ -88,7 +88,7 @@ static void test_triggers(void)
              "CREATE TABLE loyalty_ledger (id INTEGER PRIMARY KEY, customer_id INT, points INT);"
              "CREATE TABLE segment_members (segment TEXT, customer_id INT,"
              "  PRIMARY KEY (segment, customer_id)) WITHOUT ROWID;"
-             "CREATE TABLE churn_scores (customer_id INTEGER PRIMARY KEY, risk REAL);"
+             "CREATE TABLE churn_scores (customer_id INTEGER PRIMARY KEY, risk REAL, evaluated_at INT);"
              "INSERT INTO customers VALUES (1, 'a'), (2, 'b');");
     kith_reccache *c = kith_reccache_new(1 << 20);
     CHECK(kith_reccache_attach(c, db) == 0);
@@ -101,9 +101,18 @@ static void test_triggers(void)
         "UPDATE loyalty_ledger SET points = 4 WHERE customer_id = 1",
         "INSERT INTO segment_members VALUES ('vip', 1)",
         "DELETE FROM segment_members WHERE customer_id = 1",
-        "INSERT INTO churn_scores VALUES (1, 0.5)",
+        "INSERT INTO churn_scores VALUES (1, 0.5, 0)",
+        "UPDATE churn_scores SET risk = 0.7 WHERE customer_id = 1",
         "DELETE FROM customers WHERE id = 1",
     };
+    /* A new evaluation time alone is not shown by any record. */
+    kith_reccache_put(c, 1, 0, INT64_MAX, 0, "", "{", 1);
+    exec(db, "INSERT INTO churn_scores VALUES (1, 0.5, 0);"
+             "UPDATE churn_scores SET evaluated_at = 5 WHERE customer_id = 1");
+    kith_reccache_put(c, 1, 0, INT64_MAX, 0, "", "{", 1);
+    exec(db, "UPDATE churn_scores SET evaluated_at = 6 WHERE customer_id = 1");
+    CHECK(cached(c, 1, 0));
+    exec(db, "DELETE FROM churn_scores");
     for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
         kith_reccache_put(c, 1, 0, INT64_MAX, 0, "", "{", 1);
         kith_reccache_put(c, 2, 0, INT64_MAX, 0, "", "{", 1);
