@@ -140,6 +140,29 @@ static int64_t time_or_none(sqlite3_stmt *st, int col)
                                                         : sqlite3_column_int64(st, col);
 }
 
+/* The record, its stats and its points (19: the balance, 20: lifetime, 21:
+ * lapsed by ?2), shared by customer.get's statement and the rules' view. */
+#define WITH_STATS_COLUMNS                                                                         \
+    CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, st.last_order_at, "    \
+                     "st.interactions, st.complaints, st.last_interaction_at, "                     \
+                     "coalesce(a.points, 0), coalesce(a.lifetime, 0), "                             \
+                     "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l "                 \
+                     "WHERE l.customer_id = c.id AND l.remaining > 0 AND l.expires_at <= ?2)"
+#define WITH_STATS_JOINS                                                                           \
+    "customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "                            \
+    "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id"
+
+static kith_customer_stats stats_of_row(sqlite3_stmt *st)
+{
+    return (kith_customer_stats){.orders = sqlite3_column_int64(st, 12),
+                                 .total_spent_cents = sqlite3_column_int64(st, 13),
+                                 .first_order_at = time_or_none(st, 14),
+                                 .last_order_at = time_or_none(st, 15),
+                                 .interactions = sqlite3_column_int64(st, 16),
+                                 .complaints = sqlite3_column_int64(st, 17),
+                                 .last_interaction_at = time_or_none(st, 18)};
+}
+
 static const char *text_or_null(sqlite3_stmt *st, int col)
 {
     return (const char *)sqlite3_column_text(st, col);
@@ -149,13 +172,7 @@ int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
                               int (*visit)(void *ud, const kith_customer_view *view), void *ud)
 {
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT " CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, "
-           "st.last_order_at, st.interactions, st.complaints, st.last_interaction_at, "
-           "coalesce(a.points, 0), coalesce(a.lifetime, 0), "
-           "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l WHERE l.customer_id = "
-           "c.id AND l.remaining > 0 AND l.expires_at <= ?2) "
-           "FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "
-           "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id WHERE c.id = ?1");
+        s, "SELECT " WITH_STATS_COLUMNS " FROM " WITH_STATS_JOINS " WHERE c.id = ?1");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
@@ -175,13 +192,7 @@ int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
         .attrs_json = text_or_null(st, 9),
         .created_at = sqlite3_column_int64(st, 10),
         .updated_at = sqlite3_column_int64(st, 11),
-        .stats = {.orders = sqlite3_column_int64(st, 12),
-                  .total_spent_cents = sqlite3_column_int64(st, 13),
-                  .first_order_at = time_or_none(st, 14),
-                  .last_order_at = time_or_none(st, 15),
-                  .interactions = sqlite3_column_int64(st, 16),
-                  .complaints = sqlite3_column_int64(st, 17),
-                  .last_interaction_at = time_or_none(st, 18)},
+        .stats = stats_of_row(st),
         .points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 21),
         .lifetime_points = sqlite3_column_int64(st, 20),
     };
@@ -195,18 +206,13 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
 {
     /* customer.get is the hottest read: one statement instead of six. */
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT " CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, "
-           "st.last_order_at, st.interactions, st.complaints, st.last_interaction_at, "
-           "coalesce(a.points, 0), coalesce(a.lifetime, 0), coalesce(a.tier, ''), "
-           "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l WHERE l.customer_id = "
-           "c.id AND l.remaining > 0 AND l.expires_at <= ?2), "
+        s, "SELECT " WITH_STATS_COLUMNS ", coalesce(a.tier, ''), "
            "(SELECT json_group_array(segment) FROM (SELECT segment FROM segment_members m "
            "WHERE m.customer_id = c.id ORDER BY segment)), ch.risk, "
            "(SELECT min(l.expires_at) FROM loyalty_ledger l WHERE l.customer_id = c.id "
            "AND l.remaining > 0 AND l.expires_at > ?2) "
-           "FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "
-           "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id "
-           "LEFT JOIN churn_scores ch ON ch.customer_id = c.id WHERE c.id = ?1");
+           "FROM " WITH_STATS_JOINS " LEFT JOIN churn_scores ch ON ch.customer_id = c.id "
+           "WHERE c.id = ?1");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
@@ -214,18 +220,10 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
     if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
     if (rc != SQLITE_ROW) return kith_store_error(s, "get customer");
     cJSON *c = from_row(st, NULL);
-    kith_customer_stats stats = {
-        .orders = sqlite3_column_int64(st, 12),
-        .total_spent_cents = sqlite3_column_int64(st, 13),
-        .first_order_at = time_or_none(st, 14),
-        .last_order_at = time_or_none(st, 15),
-        .interactions = sqlite3_column_int64(st, 16),
-        .complaints = sqlite3_column_int64(st, 17),
-        .last_interaction_at = time_or_none(st, 18),
-    };
-    int64_t points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 22);
+    kith_customer_stats stats = stats_of_row(st);
+    int64_t points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 21);
     *lifetime = sqlite3_column_int64(st, 20);
-    snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, 21));
+    snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, 22));
     if (valid_until)
         *valid_until = sqlite3_column_type(st, 25) == SQLITE_NULL ? INT64_MAX
                                                                   : sqlite3_column_int64(st, 25);

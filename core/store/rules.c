@@ -198,26 +198,10 @@ int kith_store_churn_get(kith_store *s, int64_t id, cJSON **out, int *warned)
     return 0;
 }
 
-int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons,
-                         int64_t at, int warned)
+/* Binds a churn row to ?1..?5 of `st` and runs it. */
+static int churn_step(kith_store *s, sqlite3_stmt *st, int64_t id, double risk,
+                      const cJSON *reasons, int64_t at, int warned)
 {
-    /* An unchanged risk leaves its index entry alone: rewriting it cost a
-     * random page of WAL at every evaluation. */
-    sqlite3_stmt *same = kith_store_stmt(
-        s, "UPDATE churn_scores SET reasons = ?3, evaluated_at = ?4, warned = ?5 "
-           "WHERE customer_id = ?1 AND risk = ?2");
-    if (!same) return KITH_EIO;
-    sqlite3_bind_int64(same, 1, id);
-    sqlite3_bind_double(same, 2, risk);
-    if (kith_row_bind_json(same, 3, reasons, "[]")) return KITH_ENOMEM;
-    sqlite3_bind_int64(same, 4, at);
-    sqlite3_bind_int(same, 5, warned);
-    int rc = step_done(s, same, "churn put");
-    if (rc < 0 || sqlite3_changes(kith_store_db(s)) == 1) return rc;
-    sqlite3_stmt *st = kith_store_stmt(
-        s, "INSERT INTO churn_scores(customer_id, risk, reasons, evaluated_at, warned) "
-           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(customer_id) DO UPDATE SET risk = ?2, "
-           "reasons = ?3, evaluated_at = ?4, warned = ?5");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_double(st, 2, risk);
@@ -225,6 +209,24 @@ int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *re
     sqlite3_bind_int64(st, 4, at);
     sqlite3_bind_int(st, 5, warned);
     return step_done(s, st, "churn put");
+}
+
+int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons,
+                         int64_t at, int warned)
+{
+    /* An unchanged risk leaves its index entry alone: rewriting it cost a
+     * random page of WAL at every evaluation. */
+    int rc = churn_step(s, kith_store_stmt(s, "UPDATE churn_scores SET reasons = ?3, "
+                                              "evaluated_at = ?4, warned = ?5 "
+                                              "WHERE customer_id = ?1 AND risk = ?2"),
+                        id, risk, reasons, at, warned);
+    if (rc < 0 || sqlite3_changes(kith_store_db(s)) == 1) return rc;
+    return churn_step(s,
+                      kith_store_stmt(s, "INSERT INTO churn_scores(customer_id, risk, reasons, "
+                                         "evaluated_at, warned) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                         "ON CONFLICT(customer_id) DO UPDATE SET risk = ?2, "
+                                         "reasons = ?3, evaluated_at = ?4, warned = ?5"),
+                      id, risk, reasons, at, warned);
 }
 
 static cJSON *churn_row(sqlite3_stmt *st, void *unused)
