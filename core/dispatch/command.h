@@ -54,7 +54,7 @@ typedef struct kith_param {
  * updated by it; commands only read it. */
 typedef struct kith_server_counters {
     uint64_t connections, connections_total, connections_rejected;
-    uint64_t requests, bytes_in, bytes_out, slow_clients_dropped;
+    uint64_t requests, bytes_in, bytes_out, slow_clients_dropped, failed_commits;
 } kith_server_counters;
 
 struct kith_tier;

@@ -130,6 +130,7 @@ static int system_stats(kith_ctx *ctx, const cJSON *params, cJSON **result)
         kith_json_add_int(server, "requests", (int64_t)sc->requests);
         kith_json_add_int(server, "bytes_in", (int64_t)sc->bytes_in);
         kith_json_add_int(server, "bytes_out", (int64_t)sc->bytes_out);
+        kith_json_add_int(server, "failed_commits", (int64_t)sc->failed_commits);
     }
     kith_store_counters stc;
     kith_store_get_counters(ctx->store, &stc);

@@ -125,7 +125,8 @@ int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t l
     if (has_nul) {
         /* cJSON would cut the string at the NUL, so the request is refused
          * whole; only a numeric id can be echoed with certainty. */
-        const cJSON *id = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+        const cJSON *id =
+            cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
         kith_rpc_write_error(out, cJSON_IsNumber(id) && valid_id(id) ? id : NULL, KITH_EPARAMS,
                              "strings containing U+0000 (\\u0000) are not accepted", NULL);
         cJSON_Delete(root);
@@ -159,4 +160,41 @@ int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t l
     }
     cJSON_Delete(root);
     return requests;
+}
+
+/* One reply value of kith_rpc_fail_results: a success becomes the error. */
+static void fail_value(const cJSON *v, int code, kith_buf *out)
+{
+    if (cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, "result")) {
+        error_value(out, cJSON_GetObjectItemCaseSensitive(v, "id"), code, NULL, NULL, NULL);
+        return;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    kith_buf_appends(out, text ? text : "null");
+    cJSON_free(text);
+}
+
+void kith_rpc_fail_results(const char *held, size_t len, int code, kith_buf *out)
+{
+    const char *p = held, *end = held + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        cJSON *v = cJSON_ParseWithLength(p, n);
+        if (!v || (!cJSON_IsArray(v) && !cJSON_GetObjectItemCaseSensitive(v, "result"))) {
+            kith_buf_append(out, p, n); /* an error or a notification: as it was */
+        } else if (cJSON_IsArray(v)) {
+            kith_buf_append(out, "[", 1);
+            for (const cJSON *e = v->child; e; e = e->next) {
+                if (e != v->child) kith_buf_append(out, ",", 1);
+                fail_value(e, code, out);
+            }
+            kith_buf_append(out, "]", 1);
+        } else {
+            fail_value(v, code, out);
+        }
+        cJSON_Delete(v);
+        kith_buf_append(out, "\n", 1);
+        p += n + 1;
+    }
 }

@@ -24,6 +24,14 @@
 int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, int has_nul,
                     kith_buf *out);
 
+/* Rewrites replies that were written but must not be sent as they are:
+ * `held` (borrowed, `len` bytes) is output in the wire format, one compact
+ * JSON value and "\n" each.  Every success reply in it — alone or inside a
+ * batch — is replaced by an error reply with the same id and the KITH_E*
+ * `code`; error replies and notifications are copied unchanged.  Appends the
+ * result to `out`.  Used when the commit the replies waited for failed. */
+void kith_rpc_fail_results(const char *held, size_t len, int code, kith_buf *out);
+
 /* Appends an error reply for `id` (borrowed; NULL means null) with the
  * KITH_E* `code`, a message and, when non-empty, data.param. */
 void kith_rpc_write_error(kith_buf *out, const cJSON *id, int code, const char *message,

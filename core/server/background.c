@@ -54,7 +54,9 @@ static void wal_sync_done(uv_work_t *w, int status)
     if (status == 0 && !srv->wal_sync_failed && srv->wal_sync_target > srv->durable_seq)
         srv->durable_seq = srv->wal_sync_target;
     if (srv->relaxed_seq > srv->durable_seq) kick_wal_sync(srv);
-    /* What just became durable may now be published. */
+    /* What just became durable may now be published.  This may run in the
+     * middle of a pass: publish and flush then leave everything that waits
+     * for the pass's commit alone (server.c, end_pass). */
     int more = kith_server_publish(srv);
     kith_server_flush_dirty(srv);
     kith_server_want_more(srv, more);
@@ -66,11 +68,11 @@ static void kick_wal_sync(struct kith_server *srv)
     srv->wal_fd = kith_store_wal_fd(srv->store);
     srv->wal_sync.data = srv;
     srv->wal_sync_target = srv->relaxed_seq;
-    if (srv->wal_fd < 0 || uv_queue_work(&srv->loop, &srv->wal_sync, wal_sync_run, wal_sync_done) < 0) {
-        /* No way to sync off the loop: a full commit of nothing makes the
-         * WAL durable the slow way. */
+    if (srv->wal_fd < 0 ||
+        uv_queue_work(&srv->loop, &srv->wal_sync, wal_sync_run, wal_sync_done) < 0) {
         /* No descriptor yet (no full commit so far) or no worker: a full
          * commit of an empty pass syncs the WAL the slow way. */
+        if (kith_store_in_txn(srv->store)) return; /* mid-pass: its own commit will sync */
         if (kith_store_pass_begin(srv->store) == 0 && kith_store_request_begin(srv->store) == 0) {
             kith_store_request_end(srv->store, 1);
             if (kith_store_commit(srv->store) == 0) srv->durable_seq = srv->relaxed_seq;
@@ -261,7 +263,8 @@ int kith_server_rules_start(struct kith_server *srv)
     /* Reminders and runs that fell due while stopped fire right away. */
     kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
     if (cfg->watch_scripts) {
-        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed, srv);
+        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed,
+                         srv);
         srv->watch_on = 1;
     }
     return 0;

@@ -109,16 +109,63 @@ static int over_limit(kith_conn *c)
 {
     if (kith_buf_size(&c->out) + c->inflight <= (size_t)c->srv->cfg->max_output_bytes) return 0;
     c->srv->counters.slow_clients_dropped++;
-    kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected",
-              c->session.name, kith_buf_size(&c->out) + c->inflight);
+    kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected", c->session.name,
+              kith_buf_size(&c->out) + c->inflight);
     kith_conn_close(c);
     return 1;
+}
+
+void kith_conn_release(kith_conn *c)
+{
+    c->ready = kith_buf_size(&c->out);
+}
+
+void kith_conn_fail_held(kith_conn *c, int code)
+{
+    size_t size = kith_buf_size(&c->out);
+    if (c->ready >= size) return;
+    kith_buf rewritten;
+    kith_buf_init(&rewritten);
+    kith_buf_append(&rewritten, kith_buf_head(&c->out), c->ready);
+    kith_rpc_fail_results(kith_buf_head(&c->out) + c->ready, size - c->ready, code, &rewritten);
+    kith_buf_release(&c->out);
+    c->out = rewritten;
+}
+
+/* Hands the `n` ready bytes at the head of `out` to one uv_write that owns
+ * them.  When nothing unreleased follows them the buffer itself moves to the
+ * request; otherwise they are copied, and the held bytes stay behind. */
+static int write_ready(kith_conn *c, size_t n)
+{
+    struct write_req *wr = malloc(sizeof(*wr));
+    if (!wr) return KITH_ENOMEM;
+    if (n == kith_buf_size(&c->out)) {
+        wr->buf = c->out;
+        kith_buf_init(&c->out);
+    } else {
+        kith_buf_init(&wr->buf);
+        if (kith_buf_append(&wr->buf, kith_buf_head(&c->out), n) < 0) {
+            free(wr);
+            return KITH_ENOMEM;
+        }
+        kith_buf_consume(&c->out, n);
+    }
+    c->ready = 0;
+    uv_buf_t rest = uv_buf_init(kith_buf_head(&wr->buf), (unsigned)n);
+    if (uv_write(&wr->req, &c->h.stream, &rest, 1, on_write) < 0) {
+        kith_buf_release(&wr->buf);
+        free(wr);
+        return KITH_EIO;
+    }
+    c->inflight = n;
+    c->srv->counters.bytes_out += n;
+    return 0;
 }
 
 void kith_conn_flush(kith_conn *c)
 {
     if (c->closing) return;
-    size_t n = kith_buf_size(&c->out);
+    size_t n = c->ready;
     if (n > 0 && c->inflight == 0) {
         uv_buf_t b = uv_buf_init(kith_buf_head(&c->out), (unsigned)n);
         int w = uv_try_write(&c->h.stream, &b, 1);
@@ -130,27 +177,14 @@ void kith_conn_flush(kith_conn *c)
         if (w > 0) {
             kith_buf_consume(&c->out, (size_t)w);
             c->srv->counters.bytes_out += (uint64_t)w;
+            c->ready -= (size_t)w;
             n -= (size_t)w;
         }
-        if (n > 0) {
-            /* The socket is full: hand the rest to one uv_write that owns
-             * the bytes; later output gathers in a fresh buffer. */
-            struct write_req *wr = malloc(sizeof(*wr));
-            if (!wr) {
-                kith_conn_close(c);
-                return;
-            }
-            wr->buf = c->out;
-            kith_buf_init(&c->out);
-            uv_buf_t rest = uv_buf_init(kith_buf_head(&wr->buf), (unsigned)n);
-            if (uv_write(&wr->req, &c->h.stream, &rest, 1, on_write) < 0) {
-                kith_buf_release(&wr->buf);
-                free(wr);
-                kith_conn_close(c);
-                return;
-            }
-            c->inflight = n;
-            c->srv->counters.bytes_out += n;
+        /* The socket is full: the rest goes in one uv_write; later output
+         * gathers in `out` meanwhile. */
+        if (n > 0 && write_ready(c, n) < 0) {
+            kith_conn_close(c);
+            return;
         }
     }
     if (over_limit(c)) return;
@@ -171,8 +205,8 @@ static void handle_input(kith_conn *c)
     int st;
     while (!c->draining && (st = kith_framer_next(&c->framer, &fr)) != KITH_FRAME_MORE) {
         if (st == KITH_FRAME_MSG) {
-            int n = kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul,
-                                    &c->out);
+            int n =
+                kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &c->out);
             if (n == KITH_EPARSE)
                 kith_framer_discard_line(&c->framer);
             else

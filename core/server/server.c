@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* ---- connections come and go ---- */
 
 static void finish_if_done(struct kith_server *srv);
@@ -85,6 +84,10 @@ static void on_connection(uv_stream_t *listener, int status)
 
 void kith_server_flush_dirty(struct kith_server *srv)
 {
+    /* An uncommitted write is open: this is the middle of a pass (a WAL
+     * sync or a timer finished between two reads), and what connections
+     * hold may depend on it.  The pass's end releases and flushes them. */
+    if (kith_store_txn_wrote(srv->store)) return;
     kith_conn *c = srv->dirty;
     srv->dirty = NULL;
     while (c) {
@@ -92,6 +95,7 @@ void kith_server_flush_dirty(struct kith_server *srv)
         c->dirty = 0;
         c->next_dirty = NULL;
         c->session.wrote = 0;
+        kith_conn_release(c);
         kith_conn_flush(c);
         c = next;
     }
@@ -114,29 +118,72 @@ void kith_server_want_more(struct kith_server *srv, int more)
     }
 }
 
-static void after_io(uv_check_t *h)
+/* Commits the pass's transaction; on failure, decides what its requests
+ * are told (store.h note 4).  Returns 1 when the pass held writes that are
+ * now durable. */
+static int commit_pass(struct kith_server *srv)
 {
-    struct kith_server *srv = h->data;
     int wrote = kith_store_txn_wrote(srv->store);
-    if (kith_store_in_txn(srv->store)) {
-        if (kith_store_commit(srv->store) < 0) {
-            kith_error("server: commit failed; closing the connections whose writes were lost");
-            for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-                if (c->session.wrote) kith_conn_close(c);
-        } else if (wrote) {
-            /* A full commit syncs the WAL: everything before it is durable. */
-            kith_server_all_durable(srv);
-        }
+    if (!kith_store_in_txn(srv->store)) return 0;
+    int rc = kith_store_commit(srv->store);
+    if (rc == KITH_ENOSPACE || rc == KITH_EDISKIO) {
+        /* Nothing of the pass was saved, and we know it: each request is
+         * told so, reads included (they may have seen the lost writes). */
+        kith_error("server: the pass's commit failed (%s); its requests are answered with "
+                   "that error",
+                   kith_error_kind(rc));
+        srv->counters.failed_commits++;
+        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
+            kith_conn_fail_held(c, rc);
+        return 0;
     }
+    if (rc < 0) {
+        /* Committed, but whether it reached the disk is unknown: the pass's
+         * writes may neither be confirmed nor denied. */
+        kith_error("server: the WAL sync after a commit failed; closing the connections "
+                   "whose writes may be lost");
+        srv->counters.failed_commits++;
+        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
+            if (c->session.wrote) kith_conn_close(c);
+        return 0;
+    }
+    return wrote;
+}
+
+/*
+ * The end of a loop pass: the one place where replies are let go.
+ *
+ * INVARIANT: no byte of a reply leaves before the COMMIT — and, with
+ * synchronous full, the WAL sync — of every write its request made or saw;
+ * no event reaches a subscriber before it is on disk.  Hence this order,
+ * which nothing else repeats:
+ *   1. commit the pass (group commit, store.h notes 2-4);
+ *   2. publish the events now committed and durable (publish.c);
+ *   3. release and flush what every dirty connection holds (conn.h note 2);
+ *   4. run the rules' after-commit work, which commits on its own (relaxed:
+ *      its events wait for the WAL sync, store.h note 6); then 2 and 3 again.
+ * Callbacks that run in the middle of a pass (a WAL sync completing, a
+ * uv_write completing) may publish or flush, but kith_server_flush_dirty
+ * does nothing while a write is open and kith_conn_flush writes only
+ * released bytes, so they cannot break it.
+ */
+static void end_pass(struct kith_server *srv)
+{
+    int wrote = commit_pass(srv);
+    if (wrote) kith_server_all_durable(srv); /* a full commit synced the WAL */
     int more = kith_server_publish(srv);
     kith_server_flush_dirty(srv);
-    /* Replies are out; now what the rules do after commit, and its events. */
     more |= kith_server_rules_work(srv);
     more |= kith_server_publish(srv);
     kith_server_flush_dirty(srv);
     kith_server_want_more(srv, more);
     /* A write may have added or moved the nearest due time. */
     if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
+}
+
+static void after_io(uv_check_t *h)
+{
+    end_pass(h->data);
 }
 
 /* ---- shutdown ---- */

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #define STMT_CACHE_SIZE 256 /* power of two; dynamic list queries share it */
-#define PTR_CACHE_SIZE 512  /* power of two: literal SQL by address */
+#define PTR_CACHE_SIZE  512 /* power of two: literal SQL by address */
 
 struct stmt_slot {
     char *sql;
@@ -39,6 +39,7 @@ struct kith_store {
     int sync_mode;
     int sync_wal; /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
     int relaxed;  /* the commit under way skips the WAL sync */
+    int txn_lost; /* SQLite rolled back the open transaction: its primary code */
     int wal_fd;   /* the -wal file, for syncing; -1 until first needed */
     struct stmt_slot cache[STMT_CACHE_SIZE];
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
@@ -49,6 +50,7 @@ struct kith_store {
 
 static int run_cached(kith_store *s, const char *sql);
 static int fsync_wal(kith_store *s);
+static void note_lost_txn(kith_store *s, int rc);
 
 static uint32_t hash_sql(const char *s)
 {
@@ -68,8 +70,23 @@ int kith_store_error(kith_store *s, const char *what)
     int rc = sqlite3_extended_errcode(s->db);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) return KITH_ECONFLICT;
     kith_error("store: %s: %s (sqlite %d)", what, sqlite3_errmsg(s->db), rc);
+    note_lost_txn(s, rc);
     if ((rc & 0xff) == SQLITE_NOMEM) return KITH_ENOMEM;
+    if ((rc & 0xff) == SQLITE_FULL) return KITH_ENOSPACE;
+    if ((rc & 0xff) == SQLITE_IOERR) return KITH_EDISKIO;
     return KITH_EIO;
+}
+
+/* A full disk or an I/O error may make SQLite roll back the whole
+ * transaction, not just the statement: the pass's earlier requests are then
+ * gone too.  Remembered so that no later request of the pass runs in a
+ * transaction of its own, and the commit reports the loss (note 4). */
+static void note_lost_txn(kith_store *s, int rc)
+{
+    if (s->in_txn && !s->txn_lost && sqlite3_get_autocommit(s->db)) {
+        s->txn_lost = rc & 0xff;
+        kith_error("store: SQLite rolled back the pass's transaction (sqlite %d)", rc);
+    }
 }
 
 int kith_store_exec(kith_store *s, const char *sql)
@@ -163,6 +180,7 @@ static int run_cached(kith_store *s, const char *sql)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         kith_error("store: %s: %s", sql, sqlite3_errmsg(s->db));
+        note_lost_txn(s, sqlite3_extended_errcode(s->db));
         return KITH_EIO;
     }
     return 0;
@@ -171,9 +189,12 @@ static int run_cached(kith_store *s, const char *sql)
 static const char *sync_pragma(int mode)
 {
     switch (mode) {
-    case KITH_SYNC_OFF: return "PRAGMA synchronous=OFF";
-    case KITH_SYNC_NORMAL: return "PRAGMA synchronous=NORMAL";
-    default: return "PRAGMA synchronous=FULL";
+    case KITH_SYNC_OFF:
+        return "PRAGMA synchronous=OFF";
+    case KITH_SYNC_NORMAL:
+        return "PRAGMA synchronous=NORMAL";
+    default:
+        return "PRAGMA synchronous=FULL";
     }
 }
 
@@ -229,6 +250,7 @@ void kith_store_close(kith_store *s)
 
 int kith_store_request_begin(kith_store *s)
 {
+    if (s->txn_lost) return s->txn_lost == SQLITE_FULL ? KITH_ENOSPACE : KITH_EDISKIO;
     if (!s->in_txn) {
         if (run_cached(s, "BEGIN IMMEDIATE") < 0) return KITH_EIO;
         s->in_txn = 1;
@@ -288,12 +310,18 @@ int kith_store_commit(kith_store *s)
     sqlite3_stmt *commit = kith_store_stmt(s, "COMMIT");
     int stepped = commit ? sqlite3_step(commit) : SQLITE_ERROR;
     if (commit) sqlite3_reset(commit);
-    if (stepped != SQLITE_DONE) {
-        int rc = kith_store_error(s, "commit");
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (stepped != SQLITE_DONE || s->txn_lost) {
+        /* COMMIT failed (or SQLite already rolled the transaction back when
+         * a statement hit the disk): nothing of the pass is in the database,
+         * and the caller may say so to every request in it (note 4). */
+        int full = s->txn_lost ? s->txn_lost == SQLITE_FULL
+                               : (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_FULL;
+        if (stepped != SQLITE_DONE) kith_store_error(s, "commit");
+        if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->txn_lost = 0;
         kith_reccache_clear(s->records);
         s->counters.rollbacks++;
-        return rc < 0 && rc != KITH_ECONFLICT ? rc : KITH_EIO;
+        return full ? KITH_ENOSPACE : KITH_EDISKIO;
     }
     if (wrote && s->sync_wal && !s->relaxed && fsync_wal(s) < 0) {
         /* Committed but maybe not durable: no write of this pass may be
@@ -321,7 +349,8 @@ int kith_store_set_record_cache(kith_store *s, size_t bytes)
 {
     kith_reccache *c = kith_reccache_new(bytes);
     if (!c || kith_reccache_attach(c, s->db) < 0) {
-        kith_error("store: cannot set up the record cache: %s", c ? sqlite3_errmsg(s->db) : "no memory");
+        kith_error("store: cannot set up the record cache: %s",
+                   c ? sqlite3_errmsg(s->db) : "no memory");
         kith_reccache_free(c);
         return KITH_EIO;
     }

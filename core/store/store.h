@@ -17,8 +17,14 @@
  *   3. kith_store_commit() ends the pass's transaction.  The server calls it
  *      once per loop pass, before it writes any reply: a reply to a write is
  *      never sent before COMMIT returned.
- *   4. A failed COMMIT rolls the whole transaction back and is reported; the
- *      caller must then not acknowledge any write of that pass.
+ *   4. A COMMIT that fails definitely — SQLite refused it (a full disk, an
+ *      I/O error) or had already rolled the transaction back when a
+ *      statement hit the disk — leaves nothing of the pass in the database:
+ *      kith_store_commit() rolls back and returns KITH_ENOSPACE or
+ *      KITH_EDISKIO, and the caller answers each request of the pass with
+ *      that error.  A failed WAL sync after a COMMIT that went through is
+ *      ambiguous (the writes may or may not survive a power cut):
+ *      KITH_EIO, and the caller must not answer the pass's writes at all.
  *   5. Events are appended inside the request's savepoint (event.h), so an
  *      event exists exactly when the change it describes was committed.
  *   6. Work no client waits for (rules after commit, reminders, job slices)
@@ -64,8 +70,9 @@ int kith_store_in_request(const kith_store *s);
 int kith_store_in_txn(const kith_store *s);
 /* 1 when that transaction holds a request's writes (not only reads). */
 int kith_store_txn_wrote(const kith_store *s);
-/* Commits the pass's transaction, if any.  Returns 0, or KITH_EIO after
- * rolling everything back (see note 4). */
+/* Commits the pass's transaction, if any.  Returns 0; KITH_ENOSPACE or
+ * KITH_EDISKIO when nothing of it was saved; KITH_EIO when it was committed
+ * but the WAL sync failed (note 4). */
 int kith_store_commit(kith_store *s);
 /* Commits the pass's transaction without syncing the WAL (note 6).  *wrote
  * says whether it held writes.  Returns 0 or KITH_EIO. */

@@ -27,7 +27,9 @@
     X(KITH_EOVERLOAD, -13, -32029, "overloaded", "server overloaded")                              \
     X(KITH_ENOMEM, -14, -32603, "internal", "out of memory")                                       \
     X(KITH_EIO, -15, -32603, "internal", "I/O error")                                              \
-    X(KITH_ECONFIG, -16, -32603, "internal", "configuration error")
+    X(KITH_ECONFIG, -16, -32603, "internal", "configuration error")                                \
+    X(KITH_ENOSPACE, -17, -32603, "disk_full", "disk full: nothing in this request was saved")     \
+    X(KITH_EDISKIO, -18, -32603, "io", "I/O error: nothing in this request was saved")
 
 enum kith_error {
     KITH_OK = 0,
