@@ -39,21 +39,62 @@ kith_conn *kith_conn_new(struct kith_server *srv, int is_pipe)
     return c;
 }
 
-static int peer_is_loopback(kith_conn *c)
+/* Records the peer's address (TCP only) and whether it is loopback. */
+static int read_peer(kith_conn *c)
 {
-    struct sockaddr_storage ss;
-    int len = sizeof(ss);
-    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) < 0) return 0;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+    int len = sizeof(c->peer);
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&c->peer, &len) < 0) return 0;
+    if (c->peer.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&c->peer;
         return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
     }
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    if (c->peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&c->peer;
         static const unsigned char loop6[16] = {[15] = 1};
         return memcmp(&in6->sin6_addr, loop6, 16) == 0;
     }
     return 0;
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family) return 0;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+    return 0;
+}
+
+/* Open connections from the same host as `c` (itself included).  A scan:
+ * it runs once per accepted TCP connection, and a few thousand address
+ * compares cost less than keeping a table in step with every close. */
+static int64_t from_same_host(kith_conn *c)
+{
+    int64_t n = 0;
+    for (kith_conn *o = c->srv->conns; o; o = o->next)
+        if (!o->closing && o->h.handle.type == UV_TCP && same_host(&o->peer, &c->peer)) n++;
+    return n;
+}
+
+/* Why a new connection must be turned away, or NULL.  The Unix socket is
+ * the operator's way in: it may use KITH_LOCAL_RESERVE slots beyond
+ * max_connections and is not counted per address. */
+static const char *over_capacity(kith_conn *c)
+{
+    struct kith_server *srv = c->srv;
+    int64_t open = (int64_t)srv->counters.connections;
+    if (c->h.handle.type == UV_NAMED_PIPE)
+        return open > srv->cfg->max_connections + KITH_LOCAL_RESERVE
+                   ? "too many connections (max_connections, and the reserve for the Unix socket)"
+                   : NULL;
+    if (open > srv->cfg->max_connections)
+        return "too many connections (max_connections); try again later";
+    if (from_same_host(c) > srv->cfg->max_connections_per_address)
+        return "too many connections from your address (max_connections_per_address)";
+    return NULL;
 }
 
 static void on_close(uv_handle_t *h)
@@ -251,16 +292,17 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 int kith_conn_start(kith_conn *c)
 {
     struct kith_server *srv = c->srv;
-    c->session.local_trust = c->h.handle.type == UV_NAMED_PIPE || peer_is_loopback(c);
+    int loopback = c->h.handle.type == UV_TCP && read_peer(c);
+    c->session.local_trust = c->h.handle.type == UV_NAMED_PIPE || loopback;
     c->session.role = c->session.local_trust ? KITH_ROLE_ADMIN : KITH_ROLE_NONE;
     snprintf(c->session.name, sizeof(c->session.name), "%s",
              c->session.local_trust ? "local" : "anonymous");
     if (c->h.handle.type == UV_TCP) uv_tcp_nodelay(&c->h.tcp, 1);
     c->last_active = uv_now(&srv->loop);
-    if ((int64_t)srv->counters.connections > srv->cfg->max_connections) {
+    const char *full = over_capacity(c);
+    if (full) {
         srv->counters.connections_rejected++;
-        kith_rpc_write_error(&c->out, NULL, KITH_EOVERLOAD,
-                             "too many connections (max_connections); try again later", NULL);
+        kith_rpc_write_error(&c->out, NULL, KITH_EOVERLOAD, full, NULL);
         kith_conn_close_after_flush(c);
         return 0;
     }

@@ -31,6 +31,10 @@
 
 #include <uv.h>
 
+/* Connections the Unix socket may open beyond max_connections, so that an
+ * operator can still get in when TCP clients have taken every slot. */
+#define KITH_LOCAL_RESERVE 8
+
 typedef struct kith_conn kith_conn;
 struct kith_server;
 
@@ -47,7 +51,8 @@ struct kith_conn {
     size_t ready;    /* bytes at the head of `out` that may leave (note 2) */
     size_t inflight; /* bytes handed to uv_write, not yet completed */
     kith_session session;
-    uint64_t last_active; /* loop time (ms) of the last bytes received */
+    struct sockaddr_storage peer; /* TCP peer (zeroed for the Unix socket) */
+    uint64_t last_active;         /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
     kith_conn *prev, *next; /* all connections */
     kith_conn *next_dirty;  /* connections with output or writes this pass */
@@ -58,7 +63,8 @@ struct kith_conn {
  * (kith_conn_close unlinks it).  Returns NULL when out of memory. */
 kith_conn *kith_conn_new(struct kith_server *srv, int is_pipe);
 /* Starts serving an accepted connection: decides local trust, enforces
- * max_connections and starts reading.  Returns 0 or a negative code (the
+ * max_connections (with KITH_LOCAL_RESERVE for the Unix socket) and
+ * max_connections_per_address, and starts reading.  Returns 0 or a negative code (the
  * connection is then closed). */
 int kith_conn_start(kith_conn *c);
 /* Marks everything in `out` as ready to leave (note 2).  Only the server's

@@ -238,7 +238,7 @@ static void on_sweep(uv_timer_t *t)
         next = c->next;
         if (srv->shutting_down && now >= srv->shutdown_deadline) {
             kith_conn_close(c);
-        } else if (idle_ms && !c->draining && now - c->last_active > idle_ms) {
+        } else if (idle_ms && !c->draining && !c->session.sub && now - c->last_active > idle_ms) {
             kith_info("server: closing %s connection idle for %llds", c->session.name,
                       (long long)srv->cfg->idle_timeout);
             kith_conn_close(c);

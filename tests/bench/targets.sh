@@ -327,7 +327,7 @@ t_start=$(date +%s)
 # ---- 1. idle connections ------------------------------------------------
 
 say "1. $CONNS idle TCP connections"
-start_kith "$tmp/conns" --max-connections "$MAX_CONNECTIONS"
+start_kith "$tmp/conns" --max-connections "$MAX_CONNECTIONS" --max-connections-per-address "$MAX_CONNECTIONS"
 r=$(kt conns "$kith_pid" "$port" "$CONNS")
 read -r base opened pinged <<< "$r"
 stop_kith

@@ -1,0 +1,87 @@
+"""Connection slots cannot be hoarded: silent clients are dropped after
+idle_timeout (subscribers excepted), one address holds at most
+max_connections_per_address TCP connections, and when TCP clients have taken
+every slot the Unix socket still lets an operator in."""
+
+import time
+
+from kithtest import ConnectionClosed, KithTestCase, main
+
+
+class ConnSlotsTest(KithTestCase):
+    def open_idle(self, server, n):
+        conns = []
+        for _ in range(n):
+            c = server.client()
+            self.addCleanup(c.close)
+            conns.append(c)
+        # Every one of them is accepted and served (a ping each).
+        for c in conns:
+            self.assertEqual(c.call("system.ping"), "pong")
+        return conns
+
+    def test_per_address_cap(self):
+        server = self.start_server("--max-connections-per-address", "12")
+        conns = self.open_idle(server, 12)
+        extra = server.client()
+        self.addCleanup(extra.close)
+        reply = extra.read_json()
+        self.assertEqual(reply["error"]["code"], -32029, reply)
+        self.assertIn("max_connections_per_address", reply["error"]["message"])
+        extra.expect_closed()
+        # The Unix socket is not an address: it still gets in.
+        with server.client(unix=True) as u:
+            self.assertEqual(u.call("system.ping"), "pong")
+        # A slot freed is a slot reusable.
+        conns[0].close()
+        deadline = time.monotonic() + 30
+        while True:
+            c = server.client()
+            self.addCleanup(c.close)
+            try:
+                self.assertEqual(c.call("system.ping"), "pong")
+                break
+            except ConnectionClosed:
+                self.assertLess(time.monotonic(), deadline, "the freed slot never came back")
+                time.sleep(0.05)
+
+    def test_unix_socket_keeps_a_reserve(self):
+        server = self.start_server("--max-connections", "10")
+        self.open_idle(server, 10)
+        extra = server.client()
+        self.addCleanup(extra.close)
+        self.assertEqual(extra.read_json()["error"]["code"], -32029)
+        # TCP is full; the operator's socket is not.
+        admins = []
+        for _ in range(3):
+            u = server.client(unix=True)
+            self.addCleanup(u.close)
+            admins.append(u)
+        for u in admins:
+            self.assertEqual(u.call("system.ping"), "pong")
+            self.assertGreaterEqual(u.call("system.info")["connections"], 13)
+
+    def test_idle_clients_are_dropped_but_subscribers_stay(self):
+        server = self.start_server("--idle-timeout", "1")
+        idle = server.client()
+        self.addCleanup(idle.close)
+        self.assertEqual(idle.call("system.ping"), "pong")
+        busy = server.client()
+        self.addCleanup(busy.close)
+        sub = server.client()
+        self.addCleanup(sub.close)
+        sub.call("subscribe", {"channels": ["customer.*"]})
+        # busy keeps talking for 4 s; idle says nothing.
+        t_end = time.monotonic() + 4
+        while time.monotonic() < t_end:
+            self.assertEqual(busy.call("system.ping"), "pong")
+            time.sleep(0.3)
+        idle.expect_closed()
+        # The subscriber, silent all along, is still there and still hears.
+        busy.call("customer.create", {"name": "heard"})
+        note = sub.read_json()
+        self.assertEqual(note.get("method"), "event", note)
+
+
+if __name__ == "__main__":
+    main()
