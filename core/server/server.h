@@ -6,14 +6,19 @@
  *   1. Poll phase: read callbacks frame and dispatch every complete message at
  *      once.  Replies are appended to the connection's output buffer and the
  *      connection is put on the dirty list; nothing is written yet.
- *   2. Check phase (after_io): the pass's transaction, if any write opened one,
- *      is committed (group commit, store.h); then every dirty connection's
- *      output is flushed (uv_try_write first, the rest queued in one uv_write).
- *      So a write is acknowledged only after COMMIT returned, and a read that
- *      saw uncommitted data is answered only once that data is committed.
- *   3. If COMMIT fails, the connections whose writes were in the pass are
- *      closed without a reply: no write is ever acknowledged that is not
- *      durable.  Others are answered normally.
+ *   2. Check phase (after_io -> end_pass in server.c, the one place the
+ *      order below is written): the pass's transaction, if any write opened
+ *      one, is committed (group commit, store.h); committed and durable
+ *      events are published; then every dirty connection's output is
+ *      released and flushed (conn.h note 2).  No byte of a reply leaves
+ *      before the commit of what it saw, even when a WAL sync or a write
+ *      completes in the middle of a pass: a connection only ever writes
+ *      what end_pass released.
+ *   3. If COMMIT fails definitely (a full disk, an I/O error: nothing was
+ *      saved), every success reply of the pass is rewritten into that error
+ *      before release, so each request is told.  If only the WAL sync after
+ *      it failed, nobody can say whether the writes survive: the
+ *      connections whose writes were in the pass are closed without a reply.
  *   4. Shutdown (SIGINT/SIGTERM): listeners close, reading stops, the last pass
  *      commits and flushes, connections close once their output is written
  *      (or after shutdown_grace seconds), then the loop ends and the store
