@@ -1,11 +1,14 @@
 /*
  * kith-bench's set-up phases (bench.h, note 1): the preload, which creates
- * --preload N customers and keeps their ids, and the discovery, which finds
- * the ids of existing customers when there was no preload.  Both speak
- * either protocol: in JSON-RPC the ids come back in customer.create's replies
- * and customer.list's pages; in RESP the preload reserves its ids up front
- * with INCRBY (HSET's reply names no id) and the discovery SCANs customer:*
- * keys.  Nothing here is measured; the measured phase is bench_run.c's.
+ * --preload N customers (marked as the benchmark's own, bench_guard.c) and
+ * keeps their ids, and the discovery, which finds the ids of existing
+ * customers for a read-only workload that had no preload (a writing one
+ * gets only its own, from the check).  Both speak either protocol: in
+ * JSON-RPC the ids come back in customer.create's replies and
+ * customer.list's pages; in RESP the preload reserves its ids up front with
+ * INCRBY (HSET's reply names no id) and the discovery SCANs customer:* keys.
+ * Nothing here is measured; the measured phase is bench_run.c's, the check
+ * bench_guard.c's and --cleanup bench_cleanup.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"

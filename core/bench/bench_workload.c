@@ -5,9 +5,13 @@
  * kithd and in RESP for Redis (--redis).  The Redis commands do the same
  * work as Kith's methods through the function library that
  * tests/bench/redis/kith_race.lua defines (its header lists the keys).
+ * Every customer created in kithd carries the benchmark's marks (bench.h),
+ * and orders go only to ids the check found to be its own (bench_guard.c).
  * A new workload is a row in `workloads`; a new operation is a kind in
- * bench.h, a case in kith_bench_send() and in send_resp(), and a name in
- * `kind_names`.  Pacing and bookkeeping are bench_run.c's.
+ * bench.h, a case in kith_bench_send() and in send_resp(), a name in
+ * `kind_names` and a flag in `kind_writes` (a writing operation takes its
+ * customer from b->ids, which then holds only the benchmark's own).  Pacing and bookkeeping are
+ * bench_run.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
@@ -38,6 +42,8 @@ static const kith_bench_workload workloads[] = {
 };
 
 static const char *const kind_names[KITH_BENCH_OPS] = {"ping", "get", "create", "order"};
+/* Which kinds write: a workload with any of them is checked (bench_guard.c). */
+static const unsigned char kind_writes[KITH_BENCH_OPS] = {0, 0, 1, 1};
 
 const kith_bench_workload *kith_bench_workload_find(const char *name)
 {
@@ -60,7 +66,9 @@ int kith_bench_workload_needs_ids(const kith_bench_workload *w)
 
 int kith_bench_workload_writes(const kith_bench_workload *w)
 {
-    return w->mix[KITH_BENCH_CREATE] > 0 || w->mix[KITH_BENCH_ORDER] > 0;
+    for (int kind = 0; kind < KITH_BENCH_OPS; kind++)
+        if (kind_writes[kind] && w->mix[kind] > 0) return 1;
+    return 0;
 }
 
 const char *kith_bench_kind_name(int kind)
