@@ -80,6 +80,9 @@
 
 /* Exit status when the check refuses the server (bench_guard.c). */
 #define KITH_BENCH_EXIT_REFUSED 3
+/* Exit status for a run stopped by SIGINT before it could report, as shells
+ * report it. */
+#define KITH_BENCH_EXIT_INTERRUPTED 130
 
 /* Request kinds.  The first KITH_BENCH_OPS are measured workload operations
  * (each with its own histogram); the rest are set-up requests. */
@@ -207,6 +210,8 @@ struct kith_bench {
     uint64_t own_customers;    /* CHECK: how many of them are the benchmark's */
     size_t clean_next;         /* CLEANUP: the index in ids of the next to remove */
     uint64_t clean_failed, clean_gone;
+    int clean_removing; /* CLEANUP: the listing is over, the deletes started */
+    size_t clean_left;  /* CLEANUP: customers not asked about after a Ctrl-C */
     kith_bench_removed removed;
 
     uint64_t preload_sent, preload_errors;
@@ -293,6 +298,11 @@ void kith_bench_guard_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_
  * its orders, interactions, points and tasks), prints what was removed and
  * finishes the run (status 1 if any could not be removed). */
 void kith_bench_cleanup_start(kith_bench *b);
+/* Ctrl-C during --cleanup: once the deletes started, sends no more and lets
+ * those in flight finish, then prints what was removed and exits with
+ * KITH_BENCH_EXIT_INTERRUPTED; returns 1 then.  Returns 0 while the listing
+ * is still going (nothing was removed; the caller just stops). */
+int kith_bench_cleanup_stop(kith_bench *b);
 /* Handles a reply of the CLEANUP phase. */
 void kith_bench_cleanup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
                               const char *line, size_t len, int is_error);

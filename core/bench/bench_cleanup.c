@@ -53,6 +53,11 @@ static void print_removed(kith_bench *b)
                r->points);
     }
     fflush(stdout);
+    if (b->interrupted)
+        fprintf(stderr,
+                "kith-bench: interrupted; %zu customers were left (--cleanup again "
+                "removes them)\n",
+                b->clean_left);
     if (b->clean_failed > 0) {
         fprintf(stderr, "kith-bench: %" PRIu64 " customers could not be removed\n",
                 b->clean_failed);
@@ -78,12 +83,25 @@ static void pump(kith_bench *b, kith_bench_conn *c)
     kith_bench_conn_flush(c);
     if (b->clean_next == b->nids && b->inflight == 0) {
         print_removed(b);
-        kith_bench_finish(b, b->clean_failed > 0 ? 1 : 0);
+        kith_bench_finish(b, b->interrupted        ? KITH_BENCH_EXIT_INTERRUPTED
+                             : b->clean_failed > 0 ? 1
+                                                   : 0);
     }
+}
+
+int kith_bench_cleanup_stop(kith_bench *b)
+{
+    if (!b->clean_removing) return 0;
+    kith_bench_say(b, "interrupted; waiting for the deletes in flight");
+    b->clean_left = b->nids - b->clean_next;
+    b->nids = b->clean_next;
+    pump(b, &b->conns[0]);
+    return 1;
 }
 
 static void start_removing(kith_bench *b)
 {
+    b->clean_removing = 1;
     if (b->nids > 0) {
         char msg[80];
         snprintf(msg, sizeof(msg), "removing %zu customers created by kith-bench", b->nids);

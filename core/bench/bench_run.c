@@ -19,8 +19,6 @@
 
 /* How many connection failures are described one by one. */
 #define MAX_FAILURES_SHOWN 3
-/* Exit status for a run stopped by a second SIGINT, as shells report it. */
-#define EXIT_INTERRUPTED 130
 
 static int open_loop(const kith_bench *b)
 {
@@ -232,8 +230,12 @@ static void on_sigint(uv_signal_t *s, int signum)
         check_done(b);
         return;
     }
+    if (b->phase == KITH_BENCH_CLEANUP && !b->interrupted) {
+        b->interrupted = 1;
+        if (kith_bench_cleanup_stop(b)) return;
+    }
     b->interrupted = 1;
-    kith_bench_finish(b, EXIT_INTERRUPTED);
+    kith_bench_finish(b, KITH_BENCH_EXIT_INTERRUPTED);
 }
 
 /* ---- the run ------------------------------------------------------------ */
