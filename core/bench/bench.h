@@ -21,20 +21,26 @@
  *
  * The files: bench_main.c (flags), bench_conn.c (one connection's socket,
  * framing and FIFO), bench_run.c (the measured phase, events, the run),
- * bench_setup.c (the set-up phases: preload and discovery), bench_pace.c
- * (the open-loop schedule and its clock), bench_workload.c (what each
- * workload sends, in either protocol), bench_resp.c (the RESP2 wire format),
- * bench_report.c (text and JSON results).
+ * bench_setup.c (the set-up phases: preload and discovery), bench_guard.c
+ * (what the benchmark may write to, and the check of the server before it
+ * writes), bench_cleanup.c (--cleanup), bench_pace.c (the open-loop schedule
+ * and its clock), bench_workload.c (what each workload sends, in either
+ * protocol), bench_resp.c (the RESP2 wire format), bench_report.c (text and
+ * JSON results).
  *
  * DESIGN NOTES
  *   1. A run goes through phases, each started by kith_bench_next_phase():
  *      CONNECT (every connection connects and, with a token, authenticates)
- *      -> PRELOAD (--preload N: N customer.create over all connections; in
- *      RESP one INCRBY next:customer N on connection 0 reserves the ids,
- *      then N HSET customer:<id>) -> DISCOVER (workloads that need ids but
- *      had no preload: page through customer.list, or SCAN customer:*, on
- *      connection 0) -> MEASURE -> DONE.  PRELOAD and DISCOVER are skipped
- *      when not needed.
+ *      -> CHECK (kithd, when the run writes: system.info and the pages of
+ *      the benchmark's own customers on connection 0; refuses a server with
+ *      other customers unless --force, and keeps the own ids a writing
+ *      workload uses) -> PRELOAD (--preload N: N customer.create over all
+ *      connections; in RESP one INCRBY next:customer N on connection 0
+ *      reserves the ids, then N HSET customer:<id>) -> DISCOVER (read-only
+ *      workloads that need ids and had no preload: page through
+ *      customer.list, or SCAN customer:*, on connection 0) -> MEASURE ->
+ *      DONE.  CHECK, PRELOAD and DISCOVER are skipped when not needed.
+ *      --cleanup instead goes CONNECT -> CLEANUP -> DONE (bench_cleanup.c).
  *   2. A phase ends only when every request it sent has been answered: the
  *      sum of the connections' `inflight` is zero.  Nothing of an earlier
  *      phase is in flight when MEASURE starts, so no reply is misattributed.
@@ -56,11 +62,27 @@
 #include "util/buf.h"
 #include "util/histogram.h"
 
+#include <cJSON.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <uv.h>
+
+/* What marks a customer as the benchmark's own: every customer kith-bench
+ * creates in kithd carries the tag and an external_id that starts with the
+ * prefix (external ids are unique, so no two runs collide).  Only a customer
+ * with both is the benchmark's: writes go to no other, and --cleanup
+ * deletes no other (bench_guard.c). */
+#define KITH_BENCH_TAG       "kith-bench"
+#define KITH_BENCH_ID_PREFIX "kith-bench:"
+
+/* Exit status when the check refuses the server (bench_guard.c). */
+#define KITH_BENCH_EXIT_REFUSED 3
+/* Exit status for a run stopped by SIGINT before it could report, as shells
+ * report it. */
+#define KITH_BENCH_EXIT_INTERRUPTED 130
 
 /* Request kinds.  The first KITH_BENCH_OPS are measured workload operations
  * (each with its own histogram); the rest are set-up requests. */
@@ -73,16 +95,30 @@ enum kith_bench_kind {
     KITH_BENCH_AUTH = KITH_BENCH_OPS,
     KITH_BENCH_PRELOAD,
     KITH_BENCH_LIST,
-    KITH_BENCH_RESERVE, /* RESP: INCRBY next:customer N before the preload */
+    KITH_BENCH_RESERVE,      /* RESP: INCRBY next:customer N before the preload */
+    KITH_BENCH_INFO,         /* system.info: how many customers the server holds */
+    KITH_BENCH_OWN_LIST,     /* customer.list of the benchmark's own (by its tag) */
+    KITH_BENCH_CLEAN_GET,    /* --cleanup: customer.get, for what goes with it */
+    KITH_BENCH_CLEAN_TASKS,  /* --cleanup: task.list of the customer */
+    KITH_BENCH_CLEAN_DELETE, /* --cleanup: customer.delete */
 };
 
 enum kith_bench_phase {
     KITH_BENCH_CONNECT,
+    KITH_BENCH_CHECK,
     KITH_BENCH_PRELOADING,
     KITH_BENCH_DISCOVER,
     KITH_BENCH_MEASURE,
+    KITH_BENCH_CLEANUP,
     KITH_BENCH_DONE,
 };
+
+/* What --cleanup removed (or is about to remove with one customer). */
+typedef struct kith_bench_removed {
+    uint64_t customers, orders, interactions, tasks;
+    int64_t points;
+    int tasks_more; /* a customer had more tasks than one page counts */
+} kith_bench_removed;
 
 /* A workload is a mix of operations in percent; adding one is one table row
  * in bench_workload.c. */
@@ -108,7 +144,9 @@ typedef struct kith_bench_config {
     int json;
     int quiet;
     int fail_on_error;
-    int redis; /* speak RESP2 to a Redis server instead of JSON-RPC */
+    int redis;   /* speak RESP2 to a Redis server instead of JSON-RPC */
+    int force;   /* write even to a server that holds other customers */
+    int cleanup; /* remove the benchmark's own customers instead of a run */
 } kith_bench_config;
 
 /* One request in flight. */
@@ -142,6 +180,7 @@ typedef struct kith_bench_conn {
     kith_bench_slot *fifo; /* ring of `fifo_cap` slots */
     unsigned fifo_cap, fifo_head, inflight;
     uint64_t next_id;
+    kith_bench_removed pending; /* --cleanup: the customer whose delete is next */
 } kith_bench_conn;
 
 struct kith_bench {
@@ -165,6 +204,15 @@ struct kith_bench {
     int64_t *ids; /* existing customer ids for get and order */
     size_t nids, ids_cap;
     uint64_t create_seq; /* the <n> in bench-<n>, unique per run */
+    uint32_t run_tag;    /* random; in external ids, so concurrent runs differ */
+
+    uint64_t server_customers; /* CHECK: system.info's count */
+    uint64_t own_customers;    /* CHECK: how many of them are the benchmark's */
+    size_t clean_next;         /* CLEANUP: the index in ids of the next to remove */
+    uint64_t clean_failed, clean_gone;
+    int clean_removing; /* CLEANUP: the listing is over, the deletes started */
+    size_t clean_left;  /* CLEANUP: customers not asked about after a Ctrl-C */
+    kith_bench_removed removed;
 
     uint64_t preload_sent, preload_errors;
     int64_t preload_first; /* RESP: the first id INCRBY reserved */
@@ -217,10 +265,47 @@ void kith_bench_finish(kith_bench *b, int exit_code);
 
 /* Moves to the next phase of DESIGN NOTES 1 and starts its requests. */
 void kith_bench_next_phase(kith_bench *b);
-/* Handles the reply to a set-up request (KITH_BENCH_PRELOAD, _LIST or
- * _RESERVE), as kith_bench_on_reply() receives it. */
+/* Handles the reply to a set-up request (any kind past KITH_BENCH_AUTH), as
+ * kith_bench_on_reply() receives it, handing the check's and the cleanup's
+ * to their modules. */
 void kith_bench_setup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
                             const char *line, size_t len, int is_error);
+/* Stops a set-up phase that went wrong: prints `what` (and the first error
+ * reply, if any) on stderr and ends the run with status 1. */
+void kith_bench_setup_failed(kith_bench *b, const char *what);
+/* Appends a customer id to b->ids.  Returns 0 or KITH_ENOMEM. */
+int kith_bench_add_id(kith_bench *b, int64_t id);
+
+/* bench_guard.c */
+
+/* Whether the run writes to kithd: a --preload, or a workload that creates
+ * customers or orders (not in RESP, which has no check). */
+int kith_bench_run_writes(const kith_bench *b);
+/* Whether `customer` (a customer.list item, borrowed) is the benchmark's
+ * own: tagged KITH_BENCH_TAG with an external_id under KITH_BENCH_ID_PREFIX. */
+int kith_bench_is_own(const cJSON *customer);
+/* Starts the CHECK phase: asks system.info on connection 0, then pages
+ * through the benchmark's own customers; at the end either refuses the
+ * server (exit KITH_BENCH_EXIT_REFUSED) or moves to the next phase. */
+void kith_bench_guard_start(kith_bench *b);
+/* Handles a reply of the CHECK phase (KITH_BENCH_INFO or _OWN_LIST). */
+void kith_bench_guard_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                            const char *line, int is_error);
+
+/* bench_cleanup.c */
+
+/* Starts --cleanup: finds the benchmark's own customers, deletes each (with
+ * its orders, interactions, points and tasks), prints what was removed and
+ * finishes the run (status 1 if any could not be removed). */
+void kith_bench_cleanup_start(kith_bench *b);
+/* Ctrl-C during --cleanup: once the deletes started, sends no more and lets
+ * those in flight finish, then prints what was removed and exits with
+ * KITH_BENCH_EXIT_INTERRUPTED; returns 1 then.  Returns 0 while the listing
+ * is still going (nothing was removed; the caller just stops). */
+int kith_bench_cleanup_stop(kith_bench *b);
+/* Handles a reply of the CLEANUP phase. */
+void kith_bench_cleanup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slot *slot,
+                              const char *line, size_t len, int is_error);
 
 /* bench_conn.c */
 
@@ -272,6 +357,8 @@ const kith_bench_workload *kith_bench_workload_find(const char *name);
 void kith_bench_workload_print(FILE *out);
 /* Whether the workload needs existing customer ids. */
 int kith_bench_workload_needs_ids(const kith_bench_workload *w);
+/* Whether the workload writes (creates customers or orders). */
+int kith_bench_workload_writes(const kith_bench_workload *w);
 /* The name of a measured kind ("ping", "get", ...). */
 const char *kith_bench_kind_name(int kind);
 /* Draws the kind of the next measured request from the workload's mix. */
@@ -281,8 +368,13 @@ int kith_bench_pick_kind(kith_bench *b);
 int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
                     uint64_t intended_ns);
 /* Queues the customer.list page after `cursor` (NULL for the first); in
- * RESP the SCAN of customer:* keys from `cursor` ("0" for NULL). */
-int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor);
+ * RESP the SCAN of customer:* keys from `cursor` ("0" for NULL).  With
+ * `kind` KITH_BENCH_OWN_LIST the page lists only customers tagged
+ * KITH_BENCH_TAG (kithd only); with KITH_BENCH_LIST, every customer. */
+int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, int kind, const char *cursor);
+/* Queues a request of `kind` (KITH_BENCH_INFO, or a KITH_BENCH_CLEAN_* about
+ * customer `id`).  Returns 0 or KITH_ENOMEM. */
+int kith_bench_send_setup(kith_bench *b, kith_bench_conn *c, int kind, int64_t id);
 /* Queues `auth` (RESP: AUTH) with b->cfg.token. */
 int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c);
 /* RESP: queues INCRBY next:customer <preload>, which reserves the ids of the

@@ -2,7 +2,8 @@
  * kith-bench's entry point: flags and the environment become a validated
  * kith_bench_config and a resolved address, then kith_bench_run() does the
  * rest.  Exit status: 0 on success, 1 when the run failed (see bench.h),
- * 2 on a usage error.
+ * 2 on a usage error, 3 when a writing run refused a server that holds
+ * other data (bench_guard.c).
  */
 #include "bench/bench.h"
 
@@ -30,6 +31,8 @@ enum long_only_option {
     OPT_HELP,
     OPT_VERSION,
     OPT_REDIS,
+    OPT_FORCE,
+    OPT_CLEANUP,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +53,8 @@ static const struct option long_options[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {"redis", no_argument, NULL, OPT_REDIS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"cleanup", no_argument, NULL, OPT_CLEANUP},
     {NULL, 0, NULL, 0},
 };
 
@@ -75,8 +80,14 @@ static void usage(FILE *out)
             "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
             "                          latency counts from each request's intended send time\n"
             "      --preload N         create N customers first (not measured); get and\n"
-            "                          order then use them; without it they use the\n"
-            "                          customers customer.list (--redis: SCAN) finds\n"
+            "                          order then use them; without it, order and mixed\n"
+            "                          use kith-bench's own customers from earlier runs and\n"
+            "                          get reads any customers (--redis: SCAN customer:*)\n"
+            "      --force             write even to a server that holds other customers\n"
+            "                          (still only to kith-bench's own)\n"
+            "      --cleanup           remove every customer kith-bench created, with its\n"
+            "                          orders, interactions, points and tasks, print what\n"
+            "                          was removed, and exit (no benchmark)\n"
             "      --redis             speak RESP2 to Redis: same workloads, same measurement\n"
             "      --token T           authenticate each connection (default: $KITH_TOKEN;\n"
             "                          with --redis: AUTH T)\n"
@@ -85,8 +96,17 @@ static void usage(FILE *out)
             "      --fail-on-error     exit 1 if any request got an error reply\n"
             "      --help, --version\n"
             "\n"
-            "Exit status: 0 ok; 1 a connection failed, set-up failed, or errors occurred\n"
-            "with --fail-on-error; 2 bad usage.\n");
+            "Safety: kith-bench writes only to customers it created itself, each tagged\n"
+            "\"" KITH_BENCH_TAG "\" with an external_id starting \"" KITH_BENCH_ID_PREFIX
+            "\".  A run that\n"
+            "writes (--preload, create, order, mixed) first checks the server: if it\n"
+            "holds any other customer, kith-bench refuses unless --force.  ping and get\n"
+            "only read and run anywhere.  (--redis has no check: it drives the race's\n"
+            "own Redis.)\n"
+            "\n"
+            "Exit status: 0 ok; 1 a connection failed, set-up failed, errors occurred\n"
+            "with --fail-on-error, or --cleanup could not remove everything; 2 bad usage;\n"
+            "3 refused: the server holds data kith-bench did not create (see --force).\n");
 }
 
 /* Parses a whole decimal integer within [min, max]; returns 0 or -1. */
@@ -183,6 +203,12 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         case OPT_REDIS:
             cfg->redis = 1;
             break;
+        case OPT_FORCE:
+            cfg->force = 1;
+            break;
+        case OPT_CLEANUP:
+            cfg->cleanup = 1;
+            break;
         case OPT_VERSION:
             printf("kith-bench %s\n", KITH_VERSION);
             return 1;
@@ -199,6 +225,10 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
     if (!cfg->workload) {
         fprintf(stderr, "kith-bench: unknown workload '%s'; one of:\n", workload);
         kith_bench_workload_print(stderr);
+        return -1;
+    }
+    if (cfg->cleanup && cfg->redis) {
+        fprintf(stderr, "kith-bench: --cleanup works with kithd only (not --redis)\n");
         return -1;
     }
     if (!port_given) cfg->port = cfg->redis ? REDIS_PORT : KITH_PORT;

@@ -19,8 +19,6 @@
 
 /* How many connection failures are described one by one. */
 #define MAX_FAILURES_SHOWN 3
-/* Exit status for a run stopped by a second SIGINT, as shells report it. */
-#define EXIT_INTERRUPTED 130
 
 static int open_loop(const kith_bench *b)
 {
@@ -185,13 +183,14 @@ void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slo
         c->ready = 1;
         kith_bench_on_ready(b, c);
         return;
-    case KITH_BENCH_PRELOAD:
-    case KITH_BENCH_LIST:
-    case KITH_BENCH_RESERVE:
-        kith_bench_setup_reply(b, c, slot, line, len, is_error);
+    case KITH_BENCH_PING:
+    case KITH_BENCH_GET:
+    case KITH_BENCH_CREATE:
+    case KITH_BENCH_ORDER:
+        if (b->phase == KITH_BENCH_MEASURE) on_measured_reply(b, c, slot, line, len, is_error);
         return;
     default:
-        if (b->phase == KITH_BENCH_MEASURE) on_measured_reply(b, c, slot, line, len, is_error);
+        kith_bench_setup_reply(b, c, slot, line, len, is_error);
         return;
     }
 }
@@ -231,8 +230,12 @@ static void on_sigint(uv_signal_t *s, int signum)
         check_done(b);
         return;
     }
+    if (b->phase == KITH_BENCH_CLEANUP && !b->interrupted) {
+        b->interrupted = 1;
+        if (kith_bench_cleanup_stop(b)) return;
+    }
     b->interrupted = 1;
-    kith_bench_finish(b, EXIT_INTERRUPTED);
+    kith_bench_finish(b, KITH_BENCH_EXIT_INTERRUPTED);
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -257,6 +260,7 @@ int kith_bench_run(kith_bench *b)
      * (in case a rule or index makes emails unique): <n> starts at the
      * run's start time in seconds times a million. */
     b->create_seq = (uint64_t)time(NULL) * 1000000u;
+    b->run_tag = (uint32_t)(kith_bench_random(b) >> 32);
 
     b->conns = calloc((size_t)b->cfg.connections, sizeof(*b->conns));
     if (!b->conns) {

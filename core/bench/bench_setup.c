@@ -1,11 +1,14 @@
 /*
  * kith-bench's set-up phases (bench.h, note 1): the preload, which creates
- * --preload N customers and keeps their ids, and the discovery, which finds
- * the ids of existing customers when there was no preload.  Both speak
- * either protocol: in JSON-RPC the ids come back in customer.create's replies
- * and customer.list's pages; in RESP the preload reserves its ids up front
- * with INCRBY (HSET's reply names no id) and the discovery SCANs customer:*
- * keys.  Nothing here is measured; the measured phase is bench_run.c's.
+ * --preload N customers (marked as the benchmark's own, bench_guard.c) and
+ * keeps their ids, and the discovery, which finds the ids of existing
+ * customers for a read-only workload that had no preload (a writing one
+ * gets only its own, from the check).  Both speak either protocol: in
+ * JSON-RPC the ids come back in customer.create's replies and
+ * customer.list's pages; in RESP the preload reserves its ids up front with
+ * INCRBY (HSET's reply names no id) and the discovery SCANs customer:* keys.
+ * Nothing here is measured; the measured phase is bench_run.c's, the check
+ * bench_guard.c's and --cleanup bench_cleanup.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
@@ -42,7 +45,7 @@ static void start_preload(kith_bench *b)
     }
 }
 
-static int add_id(kith_bench *b, int64_t id)
+int kith_bench_add_id(kith_bench *b, int64_t id)
 {
     if (b->nids == b->ids_cap) {
         size_t cap = b->ids_cap ? b->ids_cap * 2 : 1024;
@@ -55,8 +58,7 @@ static int add_id(kith_bench *b, int64_t id)
     return 0;
 }
 
-/* Stops a set-up phase that went wrong: says why and ends the run. */
-static void setup_failed(kith_bench *b, const char *what)
+void kith_bench_setup_failed(kith_bench *b, const char *what)
 {
     fprintf(stderr, "kith-bench: %s\n", what);
     if (b->first_error[0]) fprintf(stderr, "kith-bench: first error: %s\n", b->first_error);
@@ -70,7 +72,7 @@ static void on_reserve_reply(kith_bench *b, const char *reply, size_t len)
     kith_bench_resp_value v;
     if (kith_bench_resp_next(&r, &v) != 1 || v.type != ':' || v.n < (int64_t)b->cfg.preload) {
         kith_bench_note_error(b, reply, len);
-        setup_failed(b, "preload: INCRBY next:customer failed");
+        kith_bench_setup_failed(b, "preload: INCRBY next:customer failed");
         return;
     }
     b->preload_first = v.n - (int64_t)b->cfg.preload + 1;
@@ -85,7 +87,7 @@ static int preload_created(kith_bench *b, const char *line, int is_error)
     cJSON *reply = cJSON_Parse(line);
     cJSON *id =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "result"), "id");
-    int ok = cJSON_IsNumber(id) && add_id(b, (int64_t)id->valuedouble) == 0;
+    int ok = cJSON_IsNumber(id) && kith_bench_add_id(b, (int64_t)id->valuedouble) == 0;
     cJSON_Delete(reply);
     return ok;
 }
@@ -106,12 +108,12 @@ static void on_preload_reply(kith_bench *b, kith_bench_conn *c, const char *line
         char msg[96];
         snprintf(msg, sizeof(msg), "preload: %" PRIu64 " of %" PRIu64 " creates failed",
                  b->preload_errors, b->cfg.preload);
-        setup_failed(b, msg);
+        kith_bench_setup_failed(b, msg);
         return;
     }
     for (uint64_t k = 0; b->cfg.redis && k < b->cfg.preload; k++) {
-        if (add_id(b, b->preload_first + (int64_t)k) < 0) {
-            setup_failed(b, "out of memory");
+        if (kith_bench_add_id(b, b->preload_first + (int64_t)k) < 0) {
+            kith_bench_setup_failed(b, "out of memory");
             return;
         }
     }
@@ -131,12 +133,12 @@ static int list_page_json(kith_bench *b, kith_bench_conn *c, const char *line, i
     {
         cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
         if (cJSON_IsNumber(id) && b->nids < MAX_DISCOVERED_IDS &&
-            add_id(b, (int64_t)id->valuedouble) < 0)
+            kith_bench_add_id(b, (int64_t)id->valuedouble) < 0)
             rc = -1;
     }
     cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "next_cursor");
     if (rc == 0 && cJSON_IsString(next) && b->nids < MAX_DISCOVERED_IDS) {
-        if (kith_bench_send_list(b, c, next->valuestring) < 0)
+        if (kith_bench_send_list(b, c, KITH_BENCH_LIST, next->valuestring) < 0)
             rc = -1;
         else
             rc = 1;
@@ -173,13 +175,13 @@ static int list_page_resp(kith_bench *b, kith_bench_conn *c, const char *reply, 
         kith_bench_resp_value key;
         if (kith_bench_resp_next(&r, &key) != 1 || key.type != '$') return -1;
         int64_t id = customer_key_id(key.text, key.len);
-        if (id > 0 && b->nids < MAX_DISCOVERED_IDS && add_id(b, id) < 0) return -1;
+        if (id > 0 && b->nids < MAX_DISCOVERED_IDS && kith_bench_add_id(b, id) < 0) return -1;
     }
     char next[32];
     memcpy(next, cursor.text, cursor.len);
     next[cursor.len] = '\0';
     if (strcmp(next, "0") == 0 || b->nids >= MAX_DISCOVERED_IDS) return 0;
-    return kith_bench_send_list(b, c, next) < 0 ? -1 : 1;
+    return kith_bench_send_list(b, c, KITH_BENCH_LIST, next) < 0 ? -1 : 1;
 }
 
 static void on_list_reply(kith_bench *b, kith_bench_conn *c, const char *line, size_t len,
@@ -189,8 +191,9 @@ static void on_list_reply(kith_bench *b, kith_bench_conn *c, const char *line, s
                           : list_page_json(b, c, line, is_error);
     if (rc < 0) {
         kith_bench_note_error(b, line, len);
-        setup_failed(b, b->cfg.redis ? "SCAN failed; cannot find customers to use"
-                                     : "customer.list failed; cannot find customers to use");
+        kith_bench_setup_failed(b, b->cfg.redis
+                                       ? "SCAN failed; cannot find customers to use"
+                                       : "customer.list failed; cannot find customers to use");
         return;
     }
     if (rc > 0) {
@@ -218,38 +221,76 @@ void kith_bench_setup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_
     case KITH_BENCH_LIST:
         on_list_reply(b, c, line, len, is_error);
         return;
+    case KITH_BENCH_INFO:
+    case KITH_BENCH_OWN_LIST:
+        if (b->phase == KITH_BENCH_CHECK) {
+            kith_bench_guard_reply(b, c, slot, line, is_error);
+            return;
+        }
+        kith_bench_cleanup_reply(b, c, slot, line, len, is_error);
+        return;
+    case KITH_BENCH_CLEAN_GET:
+    case KITH_BENCH_CLEAN_TASKS:
+    case KITH_BENCH_CLEAN_DELETE:
+        kith_bench_cleanup_reply(b, c, slot, line, len, is_error);
+        return;
     default:
         kith_assert(0 && "not a set-up request");
     }
 }
 
+static void start_discover(kith_bench *b)
+{
+    b->phase = KITH_BENCH_DISCOVER;
+    if (kith_bench_send_list(b, &b->conns[0], KITH_BENCH_LIST, NULL) < 0)
+        kith_bench_conn_fail(&b->conns[0], "out of memory");
+    kith_bench_conn_flush(&b->conns[0]);
+}
+
+static void start_preload_phase(kith_bench *b)
+{
+    char msg[64];
+    snprintf(msg, sizeof(msg), "preloading %" PRIu64 " customers", b->cfg.preload);
+    kith_bench_say(b, msg);
+    b->phase = KITH_BENCH_PRELOADING;
+    /* The workload uses the customers of the preload only. */
+    b->nids = 0;
+    if (!b->cfg.redis) {
+        start_preload(b);
+        return;
+    }
+    /* The creates start once the reply says which ids they take. */
+    if (kith_bench_send_reserve(b, &b->conns[0]) < 0)
+        kith_bench_conn_fail(&b->conns[0], "out of memory");
+    kith_bench_conn_flush(&b->conns[0]);
+}
+
 void kith_bench_next_phase(kith_bench *b)
 {
     int needs_ids = kith_bench_workload_needs_ids(b->cfg.workload);
-    if (b->phase == KITH_BENCH_CONNECT && b->cfg.preload > 0) {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "preloading %" PRIu64 " customers", b->cfg.preload);
-        kith_bench_say(b, msg);
-        b->phase = KITH_BENCH_PRELOADING;
-        if (!b->cfg.redis) {
-            start_preload(b);
-            return;
-        }
-        /* The creates start once the reply says which ids they take. */
-        if (kith_bench_send_reserve(b, &b->conns[0]) < 0)
-            kith_bench_conn_fail(&b->conns[0], "out of memory");
-        kith_bench_conn_flush(&b->conns[0]);
+    int writes = kith_bench_run_writes(b);
+    if (b->phase == KITH_BENCH_CONNECT && b->cfg.cleanup) {
+        kith_bench_cleanup_start(b);
         return;
     }
+    if (b->phase == KITH_BENCH_CONNECT && writes) {
+        kith_bench_guard_start(b);
+        return;
+    }
+    if ((b->phase == KITH_BENCH_CONNECT || b->phase == KITH_BENCH_CHECK) && b->cfg.preload > 0) {
+        start_preload_phase(b);
+        return;
+    }
+    /* A writing workload found its ids in the check: only its own. */
     if (b->phase == KITH_BENCH_CONNECT && needs_ids) {
-        b->phase = KITH_BENCH_DISCOVER;
-        if (kith_bench_send_list(b, &b->conns[0], NULL) < 0)
-            kith_bench_conn_fail(&b->conns[0], "out of memory");
-        kith_bench_conn_flush(&b->conns[0]);
+        start_discover(b);
         return;
     }
     if (needs_ids && b->nids == 0) {
-        setup_failed(b, "no customers to use; create some first or pass --preload N");
+        kith_bench_setup_failed(
+            b, writes ? "no customers of kith-bench's own to use; pass --preload N (they are "
+                        "tagged " KITH_BENCH_TAG " and --cleanup removes them)"
+                      : "no customers to use; create some first or pass --preload N");
         return;
     }
     kith_bench_measure_start(b);

@@ -5,12 +5,17 @@
  * kithd and in RESP for Redis (--redis).  The Redis commands do the same
  * work as Kith's methods through the function library that
  * tests/bench/redis/kith_race.lua defines (its header lists the keys).
+ * Every customer created in kithd carries the benchmark's marks (bench.h),
+ * and orders go only to ids the check found to be its own (bench_guard.c).
  * A new workload is a row in `workloads`; a new operation is a kind in
- * bench.h, a case in kith_bench_send() and in send_resp(), and a name in
- * `kind_names`.  Pacing and bookkeeping are bench_run.c's.
+ * bench.h, a case in kith_bench_send() and in send_resp(), a name in
+ * `kind_names` and a flag in `kind_writes` (a writing operation takes its
+ * customer from b->ids, which then holds only the benchmark's own).  Pacing and bookkeeping are
+ * bench_run.c's.
  */
 #include "bench/bench.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <cJSON.h>
 #include <inttypes.h>
@@ -37,6 +42,8 @@ static const kith_bench_workload workloads[] = {
 };
 
 static const char *const kind_names[KITH_BENCH_OPS] = {"ping", "get", "create", "order"};
+/* Which kinds write: a workload with any of them is checked (bench_guard.c). */
+static const unsigned char kind_writes[KITH_BENCH_OPS] = {0, 0, 1, 1};
 
 const kith_bench_workload *kith_bench_workload_find(const char *name)
 {
@@ -55,6 +62,13 @@ void kith_bench_workload_print(FILE *out)
 int kith_bench_workload_needs_ids(const kith_bench_workload *w)
 {
     return w->mix[KITH_BENCH_GET] > 0 || w->mix[KITH_BENCH_ORDER] > 0;
+}
+
+int kith_bench_workload_writes(const kith_bench_workload *w)
+{
+    for (int kind = 0; kind < KITH_BENCH_OPS; kind++)
+        if (kind_writes[kind] && w->mix[kind] > 0) return 1;
+    return 0;
 }
 
 const char *kith_bench_kind_name(int kind)
@@ -163,7 +177,7 @@ int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_n
 {
     if (b->cfg.redis) return send_resp(b, c, kind, sent_ns, intended_ns);
     /* Big enough for every params object below; snprintf cannot overflow it. */
-    char params[128];
+    char params[256];
     const char *method;
     switch (kind) {
     case KITH_BENCH_PING:
@@ -177,7 +191,12 @@ int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_n
         char name[32], email[48];
         next_customer(b, name, email);
         method = "customer.create";
-        snprintf(params, sizeof(params), "{\"name\":\"%s\",\"email\":\"%s\"}", name, email);
+        /* The marks of bench.h: only customers carrying both are ever
+         * written to or removed by kith-bench. */
+        snprintf(params, sizeof(params),
+                 "{\"name\":\"%s\",\"email\":\"%s\",\"external_id\":\"" KITH_BENCH_ID_PREFIX
+                 "%08" PRIx32 ".%" PRIu64 "\",\"tags\":[\"" KITH_BENCH_TAG "\"]}",
+                 name, email, b->run_tag, b->create_seq);
         break;
     }
     case KITH_BENCH_ORDER: {
@@ -207,21 +226,55 @@ static int send_tree(kith_bench_conn *c, int kind, const char *method, cJSON *pa
     return rc;
 }
 
-int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, const char *cursor)
+int kith_bench_send_list(kith_bench *b, kith_bench_conn *c, int kind, const char *cursor)
 {
     if (b->cfg.redis) {
+        kith_assert(kind == KITH_BENCH_LIST);
         const char *argv[] = {"SCAN", cursor ? cursor : "0", "MATCH", "customer:*", "COUNT",
                               "1000"};
         uint64_t now = uv_hrtime();
         return kith_bench_conn_command(c, KITH_BENCH_LIST, now, now, 6, argv);
     }
     cJSON *params = cJSON_CreateObject();
-    if (params && (!cJSON_AddNumberToObject(params, "limit", 1000) ||
-                   (cursor && !cJSON_AddStringToObject(params, "cursor", cursor)))) {
+    cJSON *filter = kind == KITH_BENCH_OWN_LIST ? cJSON_AddObjectToObject(params, "filter") : NULL;
+    if (params &&
+        (!cJSON_AddNumberToObject(params, "limit", 1000) ||
+         (kind == KITH_BENCH_OWN_LIST && !cJSON_AddStringToObject(filter, "tag", KITH_BENCH_TAG)) ||
+         (cursor && !cJSON_AddStringToObject(params, "cursor", cursor)))) {
         cJSON_Delete(params);
         params = NULL;
     }
-    return send_tree(c, KITH_BENCH_LIST, "customer.list", params);
+    return send_tree(c, kind, "customer.list", params);
+}
+
+int kith_bench_send_setup(kith_bench *b, kith_bench_conn *c, int kind, int64_t id)
+{
+    (void)b;
+    char params[96];
+    const char *method;
+    switch (kind) {
+    case KITH_BENCH_INFO:
+        method = "system.info";
+        params[0] = '\0';
+        break;
+    case KITH_BENCH_CLEAN_GET:
+        method = "customer.get";
+        snprintf(params, sizeof(params), "{\"id\":%" PRId64 "}", id);
+        break;
+    case KITH_BENCH_CLEAN_TASKS:
+        /* Every status: a task done or cancelled goes with the customer too. */
+        method = "task.list";
+        snprintf(params, sizeof(params), "{\"customer_id\":%" PRId64 ",\"limit\":1000}", id);
+        break;
+    case KITH_BENCH_CLEAN_DELETE:
+        method = "customer.delete";
+        snprintf(params, sizeof(params), "{\"id\":%" PRId64 "}", id);
+        break;
+    default:
+        return KITH_EINTERNAL;
+    }
+    uint64_t now = uv_hrtime();
+    return kith_bench_conn_request(c, kind, now, now, method, params[0] ? params : NULL);
 }
 
 int kith_bench_send_auth(kith_bench *b, kith_bench_conn *c)

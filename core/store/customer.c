@@ -301,7 +301,11 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     if (f->segment)
         rc |= kith_buf_appends(&sql, " JOIN segment_members sm ON sm.customer_id = c.id AND "
                                      "sm.segment = ?7");
-    rc |= kith_buf_appends(&sql, " WHERE c.id > ?2");
+    /* With a tag, the tag index yields rows in customer_id order: paging and
+     * ordering by it lets LIMIT stop after a page, where ORDER BY c.id made
+     * SQLite sort every tagged customer past the cursor on every page. */
+    const char *key = f->tag ? "t.customer_id" : "c.id";
+    rc |= kith_buf_appendf(&sql, " WHERE %s > ?2", key);
     if (f->stage) rc |= kith_buf_appends(&sql, " AND c.stage = ?3");
     if (f->owner) rc |= kith_buf_appends(&sql, " AND c.owner = ?4");
     if (f->q) {
@@ -320,7 +324,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
                                11 + 2 * nattrs);
         nattrs++;
     }
-    rc |= kith_buf_appends(&sql, " ORDER BY c.id LIMIT ?6");
+    rc |= kith_buf_appendf(&sql, " ORDER BY %s LIMIT ?6", key);
     sqlite3_stmt *st = rc ? NULL : kith_store_stmt_text(s, kith_buf_head(&sql));
     if (!st) {
         kith_buf_release(&sql);

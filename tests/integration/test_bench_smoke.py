@@ -1,6 +1,7 @@
 """A functional smoke of kith-bench against a real kithd with the shipped
-rules: every workload runs for a moment and every request succeeds.  This
-checks that the tool works, not how fast anything is."""
+rules: every workload runs for a moment and every request succeeds, and
+--cleanup removes what they created.  This checks that the tool works, not
+how fast anything is (test_bench_safety.py: what it may touch)."""
 
 import json
 import os
@@ -38,6 +39,11 @@ class BenchSmokeTest(KithTestCase):
                 r = self.bench("-t", workload, "-c", "4", "-n", "400", *extra)
                 self.assertEqual(r.get("errors"), 0, r)
                 self.assertGreaterEqual(r.get("requests", 0), 400, r)
+        # Everything above was the benchmark's own: --cleanup leaves nothing.
+        r = self.bench("--cleanup")
+        self.assertGreaterEqual(r["removed"]["customers"], 600, r)
+        with self.server.client() as c:
+            self.assertEqual(c.call("system.info")["customers"], 0)
 
     def test_open_loop_rate(self):
         r = self.bench("-t", "get", "-c", "2", "--rate", "500", "-d", "1", "--preload", "50")
