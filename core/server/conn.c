@@ -56,6 +56,21 @@ static int peer_is_loopback(kith_conn *c)
     return 0;
 }
 
+/* The client's address for per-address limits: its IP, or "unix". */
+static void peer_address(kith_conn *c, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    int n = sizeof(ss);
+    snprintf(buf, len, "%s", c->h.handle.type == UV_NAMED_PIPE ? "unix" : "unknown");
+    if (c->h.handle.type != UV_TCP ||
+        uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &n) < 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)&ss, buf, len);
+    else if (ss.ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)&ss, buf, len);
+}
+
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
@@ -218,6 +233,7 @@ int kith_conn_start(kith_conn *c)
 {
     struct kith_server *srv = c->srv;
     c->session.local_trust = c->h.handle.type == UV_NAMED_PIPE || peer_is_loopback(c);
+    peer_address(c, c->session.peer, sizeof(c->session.peer));
     c->session.role = c->session.local_trust ? KITH_ROLE_ADMIN : KITH_ROLE_NONE;
     snprintf(c->session.name, sizeof(c->session.name), "%s",
              c->session.local_trust ? "local" : "anonymous");
