@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from kithtest import (KITHD, Client, ConnectionClosed, KithTestCase, RpcError, create_token,
+from kithtest import (KITH, KITHD, Client, ConnectionClosed, KithTestCase, RpcError, create_token,
                       main)
 
 OPEN_METHODS = [("system.ping", None), ("rpc.discover", None)]
@@ -343,6 +343,22 @@ class TokenAdminTest(KithTestCase):
         self.assertIn(b"desk", missing.stderr)
         listed = kithd_token("list", "--data", self.server.data_dir)
         self.assertNotIn("desk", listed.stdout.decode())
+
+    def test_kith_cli_calls_the_token_methods(self):
+        env = dict(os.environ, KITH_TOKEN=self.tokens["root"])
+        base = [KITH, "--port", str(self.server.port)]
+
+        def kith(*args):
+            p = subprocess.run(base + list(args), env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return p.stdout.decode()
+
+        out = kith("--json", "token.create", "name=ci", "role=agent", "expires_in=30d")
+        self.assertIn("kith_", out)
+        self.assertIn("ci", kith("token.list"))
+        kith("token.revoke", "name=ci")
+        self.assertNotIn("ci", [t["name"] for t in self.admin.call("token.list")])
 
     def test_tokens_expire(self):
         got = self.admin.call("token.create", {"name": "temp", "role": "agent", "expires_in": "2s"})
