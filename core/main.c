@@ -1,6 +1,6 @@
 /*
- * kithd: flags -> config -> server run.  Also the `token create`
- * subcommand, which works on the data folder directly (safe while a server
+ * kithd: flags -> config -> server run.  Also the `token create|list|revoke`
+ * subcommands, which work on the data folder directly (safe while a server
  * runs: SQLite's WAL lets both write in turn).
  */
 #include "dispatch/command.h"
@@ -10,7 +10,9 @@
 #include "store/store.h"
 #include "store/token.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +24,10 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kithd [--config FILE] [options]\n"
-               "       kithd token create --role admin|agent|viewer --name NAME [--data DIR]\n"
+               "       kithd token create --role admin|agent|viewer --name NAME [--expires-in 30d]"
+               " [--data DIR]\n"
+               "       kithd token list [--data DIR]\n"
+               "       kithd token revoke NAME [--data DIR]\n"
                "       kithd test-scripts [--scripts DIR] [--plugins DIR] [FILES...]\n"
                "       kithd --version | --help\n\n"
                "options (each also settable in the config file; the flag wins):\n"
@@ -98,11 +103,101 @@ static int load_config(kith_config *cfg, int argc, char **argv, int first)
     return 0;
 }
 
-static int token_create(int argc, char **argv)
+/* Opens the data folder's store for a token subcommand; prints why not. */
+static kith_store *open_data_store(const kith_config *cfg)
 {
-    const char *role = NULL, *name = NULL;
+    char db[KITH_PATH_MAX + 16];
+    kith_store *s = NULL;
+    snprintf(db, sizeof(db), "%s/kith.db", cfg->data);
+    if (mkdir(cfg->data, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "kithd: cannot create %s: %s\n", cfg->data, strerror(errno));
+        return NULL;
+    }
+    if (kith_store_open(db, KITH_SYNC_FULL, &s) < 0) return NULL;
+    return s;
+}
+
+static int token_create(kith_store *s, const char *role, const char *name, const char *expires_in)
+{
+    int r;
+    int64_t ms = 0;
+    if (!role || !name) {
+        fprintf(stderr, "kithd: token create needs --role ROLE and --name NAME\n");
+        return 1;
+    }
+    if (kith_role_parse(role, &r) < 0 || r == KITH_ROLE_NONE) {
+        fprintf(stderr, "kithd: role must be admin, agent or viewer\n");
+        return 1;
+    }
+    if (!*name || strlen(name) > KITH_TOKEN_NAME_MAX) {
+        fprintf(stderr, "kithd: name must be 1-%d bytes\n", KITH_TOKEN_NAME_MAX);
+        return 1;
+    }
+    if (expires_in && (kith_time_parse_duration(expires_in, &ms) < 0 || ms <= 0)) {
+        fprintf(stderr, "kithd: --expires-in must be a duration like 30d or 12h\n");
+        return 1;
+    }
+    char token[KITH_TOKEN_BUFSZ];
+    int rc = kith_store_token_create(s, role, name, ms ? kith_time_now_ms() + ms : 0, token);
+    if (rc == KITH_ECONFLICT) {
+        fprintf(stderr, "kithd: a token named '%s' exists already\n", name);
+        return 1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "kithd: cannot create the token: %s\n", kith_strerror(rc));
+        return 1;
+    }
+    printf("%s\n", token);
+    fprintf(stderr, "kithd: token '%s' (%s) created; it is shown only this once\n", name, role);
+    return 0;
+}
+
+/* NAME ROLE CREATED EXPIRES, one token a line (never a secret). */
+static int token_list(kith_store *s)
+{
+    cJSON *items = NULL;
+    int rc = kith_store_token_list(s, &items);
+    if (rc < 0) {
+        fprintf(stderr, "kithd: cannot list the tokens: %s\n", kith_strerror(rc));
+        return 1;
+    }
+    printf("%-24s %-7s %-25s %s\n", "NAME", "ROLE", "CREATED", "EXPIRES");
+    for (const cJSON *t = items->child; t; t = t->next) {
+        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(t, "expires_at");
+        printf("%-24s %-7s %-25s %s\n", kith_json_get_str(t, "name"), kith_json_get_str(t, "role"),
+               kith_json_get_str(t, "created_at"),
+               cJSON_IsString(exp) ? exp->valuestring : "never");
+    }
+    cJSON_Delete(items);
+    return 0;
+}
+
+static int token_revoke(kith_store *s, const char *name)
+{
+    int64_t id;
+    int rc = kith_store_token_revoke(s, name, &id);
+    if (rc == KITH_ENOTFOUND) {
+        fprintf(stderr, "kithd: no token named '%s'\n", name);
+        return 1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "kithd: cannot revoke the token: %s\n", kith_strerror(rc));
+        return 1;
+    }
+    fprintf(stderr,
+            "kithd: token '%s' revoked; a running kithd ends its sessions within a "
+            "second\n",
+            name);
+    return 0;
+}
+
+/* kithd token create|list|revoke ...: works on the data folder directly
+ * (safe while a server runs: SQLite's WAL lets both write in turn). */
+static int token_command(int argc, char **argv)
+{
+    const char *verb = argv[2], *role = NULL, *name = NULL, *expires_in = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof(char *));
-    int nrest = 0;
+    int nrest = 0, code = 1;
     if (!rest) return 1;
     rest[nrest++] = argv[0];
     for (int i = 3; i < argc; i++) {
@@ -110,38 +205,22 @@ static int token_create(int argc, char **argv)
             role = argv[++i];
         else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--expires-in") == 0 && i + 1 < argc)
+            expires_in = argv[++i];
+        else if (strcmp(verb, "revoke") == 0 && !name && strncmp(argv[i], "--", 2) != 0)
+            name = argv[i];
         else
             rest[nrest++] = argv[i];
     }
     kith_config cfg;
-    int code = 1;
-    int r;
-    if (!role || !name) {
-        fprintf(stderr, "kithd: token create needs --role ROLE and --name NAME\n");
-    } else if (kith_role_parse(role, &r) < 0) {
-        fprintf(stderr, "kithd: role must be admin, agent or viewer\n");
-    } else if (!*name || strlen(name) > KITH_TOKEN_NAME_MAX) {
-        fprintf(stderr, "kithd: name must be 1-%d bytes\n", KITH_TOKEN_NAME_MAX);
+    if (strcmp(verb, "revoke") == 0 && !name) {
+        fprintf(stderr, "kithd: token revoke needs the token's NAME\n");
     } else if (load_config(&cfg, nrest, rest, 1) == 0) {
-        char db[KITH_PATH_MAX + 16], token[KITH_TOKEN_BUFSZ];
-        kith_store *s = NULL;
-        snprintf(db, sizeof(db), "%s/kith.db", cfg.data);
-        if (mkdir(cfg.data, 0755) < 0 && errno != EEXIST) {
-            fprintf(stderr, "kithd: cannot create %s: %s\n", cfg.data, strerror(errno));
-        } else if (kith_store_open(db, KITH_SYNC_FULL, &s) == 0) {
-            int rc = kith_store_token_create(s, role, name, token);
-            if (rc == KITH_ECONFLICT)
-                fprintf(stderr, "kithd: a token named '%s' exists already\n", name);
-            else if (rc < 0)
-                fprintf(stderr, "kithd: cannot create the token: %s\n", kith_strerror(rc));
-            else {
-                printf("%s\n", token);
-                fprintf(stderr, "kithd: token '%s' (%s) created; it is shown only this once\n",
-                        name, role);
-                code = 0;
-            }
-            kith_store_close(s);
-        }
+        kith_store *s = open_data_store(&cfg);
+        if (s && strcmp(verb, "create") == 0) code = token_create(s, role, name, expires_in);
+        if (s && strcmp(verb, "list") == 0) code = token_list(s);
+        if (s && strcmp(verb, "revoke") == 0) code = token_revoke(s, name);
+        kith_store_close(s);
     }
     free(rest);
     return code;
@@ -187,15 +266,20 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "token") == 0) {
-        if (argc < 3 || strcmp(argv[2], "create") != 0) {
+        if (argc < 3 || (strcmp(argv[2], "create") != 0 && strcmp(argv[2], "list") != 0 &&
+                         strcmp(argv[2], "revoke") != 0)) {
             usage(stderr);
             return 2;
         }
-        return token_create(argc, argv);
+        umask(077);
+        return token_command(argc, argv);
     }
     if (argc >= 2 && strcmp(argv[1], "test-scripts") == 0) return test_scripts(argc, argv);
     kith_config cfg;
     if (load_config(&cfg, argc, argv, 1) < 0) return 2;
+    /* The database, its WAL and the lock file hold every customer: private
+     * to kithd's user (the socket is opened up to its group explicitly). */
+    umask(077);
     /* A client that vanishes while we write to it must cost only its own
      * connection: the write fails with EPIPE instead of killing us. */
     signal(SIGPIPE, SIG_IGN);

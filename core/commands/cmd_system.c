@@ -1,16 +1,12 @@
 /*
- * system.ping, system.info and auth.  (system.stats and rpc.discover describe
- * the command table and live with the dispatcher.)
+ * system.ping and system.info.  (system.stats and rpc.discover describe the
+ * command table and live with the dispatcher; auth lives with the tokens.)
  */
 #include "commands/commands.h"
 #include "script/script.h"
 #include "store/customer.h"
-#include "store/token.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/log.h"
-
-#include <stdio.h>
 
 static int system_ping(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
@@ -41,40 +37,8 @@ static int system_info(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
-static int auth(kith_ctx *ctx, const cJSON *params, cJSON **result)
-{
-    const char *token = kith_json_get_str(params, "token");
-    char role_name[16], name[KITH_TOKEN_NAME_MAX + 1];
-    int rc = kith_store_token_verify(ctx->store, token, role_name, name);
-    if (rc == KITH_EUNAUTH) {
-        /* Never echo or log the presented token. */
-        kith_info("auth: rejected a token");
-        return kith_ctx_fail(ctx, KITH_EUNAUTH, "token", "invalid token");
-    }
-    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "token");
-    int role;
-    if (kith_role_parse(role_name, &role) < 0)
-        return kith_ctx_fail(ctx, KITH_EINTERNAL, NULL, "token %s has an unknown role", name);
-    ctx->session->role = role;
-    ctx->session->authenticated = 1;
-    snprintf(ctx->session->name, sizeof(ctx->session->name), "%s", name);
-    kith_info("auth: %s authenticated as %s", name, role_name);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "role", role_name);
-    cJSON_AddStringToObject(o, "name", name);
-    *result = o;
-    return 0;
-}
-
 static const kith_param no_params[] = {{NULL}};
-static const kith_param auth_params[] = {
-    {"token", KITH_T_STRING, 1, "an API token from `kithd token create`"},
-    {NULL},
-};
-
 const kith_command kith_cmd_system[] = {
-    {"auth", auth, auth_params, KITH_CMD_READ, KITH_ROLE_NONE,
-     "Authenticate this connection with an API token", "{role, name}"},
     {"system.ping", system_ping, no_params, KITH_CMD_READ, KITH_ROLE_NONE,
      "Check that the server answers", "\"pong\""},
     {"system.info", system_info, no_params, KITH_CMD_READ, KITH_ROLE_VIEWER,

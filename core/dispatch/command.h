@@ -33,7 +33,7 @@ enum kith_cmd_flags {
 enum kith_param_type {
     KITH_T_ANY,
     KITH_T_STRING,
-    KITH_T_INT,    /* a JSON number with no fraction, |v| <= 2^53 */
+    KITH_T_INT,    /* a JSON number with no fraction, |v| < 2^53 */
     KITH_T_NUMBER, /* any finite JSON number */
     KITH_T_BOOL,
     KITH_T_OBJECT,
@@ -65,21 +65,30 @@ typedef struct kith_env {
     int64_t started_at;
     const char *data_dir;
     const kith_server_counters *server;
-    struct kith_script *script;     /* the rules engine, or NULL */
-    const struct kith_tier *tiers;  /* loyalty tiers of the running rules */
+    struct kith_script *script;    /* the rules engine, or NULL */
+    const struct kith_tier *tiers; /* loyalty tiers of the running rules */
     size_t ntiers;
-    int64_t clock_offset_ms;        /* added to the wall clock (rule tests move time) */
-    const int64_t *published_seq;   /* the last event delivered to live subscribers */
+    int64_t clock_offset_ms;           /* added to the wall clock (rule tests move time) */
+    const int64_t *published_seq;      /* the last event delivered to live subscribers */
+    struct kith_ratelimit *auth_limit; /* failed auth per address, or NULL (no limit) */
+    /* Ends at once every session authenticated with token `token_id` (the
+     * server closes their connections once their replies are out); NULL
+     * where there are no connections (rule tests). */
+    void (*end_token_sessions)(void *ud, int64_t token_id);
+    void *sessions_ud;
 } kith_env;
 
 /* One client's identity, owned by its connection. */
 typedef struct kith_session {
-    int role;              /* effective role; KITH_ROLE_NONE before auth */
-    int authenticated;     /* role comes from a token */
-    int local_trust;       /* loopback/Unix: trusted while no token exists */
-    int wrote;             /* a write of this session awaits the pass's commit */
-    char name[72];         /* token name, or "local" */
-    struct kith_sub *sub;  /* pub/sub patterns, or NULL (owned by the connection) */
+    int role;                 /* effective role; KITH_ROLE_NONE before auth */
+    int authenticated;        /* role comes from a token */
+    int local_trust;          /* loopback/Unix: trusted while no token exists */
+    int wrote;                /* a write of this session awaits the pass's commit */
+    char name[72];            /* token name, or "local" */
+    char peer[64];            /* client address ("127.0.0.1", "::1", "unix"), for rate limits */
+    int64_t token_id;         /* the token authenticated with (0: none) */
+    int64_t token_expires_at; /* ms; 0: never (or no token) */
+    struct kith_sub *sub;     /* pub/sub patterns, or NULL (owned by the connection) */
 } kith_session;
 
 typedef struct kith_dispatch kith_dispatch;

@@ -164,6 +164,16 @@ static int fail(kith_call_error *err, int code, const char *what, const char *na
 static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd,
                       kith_call_error *err)
 {
+    /* A token past its expiry ends its session at the next request, even
+     * between the server's sweeps; the connection then needs a new auth. */
+    if (s->authenticated && s->token_expires_at && kith_time_now_ms() >= s->token_expires_at) {
+        s->authenticated = 0;
+        s->local_trust = 0;
+        s->role = KITH_ROLE_NONE;
+        s->token_id = s->token_expires_at = 0;
+        if (cmd->min_role != KITH_ROLE_NONE)
+            return fail(err, KITH_EUNAUTH, "the session's token has expired; call auth for ", cmd->name);
+    }
     if (cmd->min_role == KITH_ROLE_NONE) return 0;
     if (s->local_trust && !s->authenticated) {
         /* The first token ends local trust for everyone, at once. */

@@ -13,16 +13,26 @@
 const char *kith_param_type_name(int type)
 {
     switch (type) {
-    case KITH_T_STRING: return "string";
-    case KITH_T_INT: return "integer";
-    case KITH_T_NUMBER: return "number";
-    case KITH_T_BOOL: return "boolean";
-    case KITH_T_OBJECT: return "object";
-    case KITH_T_ARRAY: return "array";
-    case KITH_T_STRINGS: return "array of strings";
-    case KITH_T_TIME: return "ISO 8601 time";
-    case KITH_T_DUE: return "ISO 8601 time or duration";
-    default: return "any";
+    case KITH_T_STRING:
+        return "string";
+    case KITH_T_INT:
+        return "integer";
+    case KITH_T_NUMBER:
+        return "number";
+    case KITH_T_BOOL:
+        return "boolean";
+    case KITH_T_OBJECT:
+        return "object";
+    case KITH_T_ARRAY:
+        return "array";
+    case KITH_T_STRINGS:
+        return "array of strings";
+    case KITH_T_TIME:
+        return "ISO 8601 time";
+    case KITH_T_DUE:
+        return "ISO 8601 time or duration";
+    default:
+        return "any";
     }
 }
 
@@ -40,23 +50,34 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
     int ok;
     int64_t ms;
     switch (p->type) {
-    case KITH_T_STRING: ok = cJSON_IsString(v); break;
+    case KITH_T_STRING:
+        ok = cJSON_IsString(v);
+        break;
     case KITH_T_INT:
         if (!cJSON_IsNumber(v)) {
             ok = 0;
             break;
         }
-        if (!kith_json_is_int(v->valuedouble))
-            return bad(err, p->name, "must be an integer between -2^53 and 2^53");
+        /* A JSON integer past 2^53 arrives already rounded to a double
+         * (2^53 + 1 reads as 2^53), so only the range where every integer
+         * is exact is accepted: never act on a silently different id. */
+        if (!kith_json_is_int(v->valuedouble) || fabs(v->valuedouble) >= 9007199254740992.0)
+            return bad(err, p->name, "must be an integer between -(2^53 - 1) and 2^53 - 1");
         ok = 1;
         break;
     case KITH_T_NUMBER:
         ok = cJSON_IsNumber(v);
         if (ok && !isfinite(v->valuedouble)) return bad(err, p->name, "is out of range");
         break;
-    case KITH_T_BOOL: ok = cJSON_IsBool(v); break;
-    case KITH_T_OBJECT: ok = cJSON_IsObject(v); break;
-    case KITH_T_ARRAY: ok = cJSON_IsArray(v); break;
+    case KITH_T_BOOL:
+        ok = cJSON_IsBool(v);
+        break;
+    case KITH_T_OBJECT:
+        ok = cJSON_IsObject(v);
+        break;
+    case KITH_T_ARRAY:
+        ok = cJSON_IsArray(v);
+        break;
     case KITH_T_STRINGS:
         ok = cJSON_IsArray(v);
         for (const cJSON *e = ok ? v->child : NULL; e; e = e->next)
@@ -68,8 +89,9 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
             break;
         }
         if (kith_time_parse_iso(v->valuestring, &ms) < 0)
-            return bad(err, p->name, "must be an ISO 8601 time with an offset, "
-                                     "like 2026-11-23T14:31:57Z");
+            return bad(err, p->name,
+                       "must be an ISO 8601 time with an offset, "
+                       "like 2026-11-23T14:31:57Z");
         ok = 1;
         break;
     case KITH_T_DUE:
@@ -82,7 +104,9 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
             return bad(err, p->name, "must be an ISO 8601 time or a duration like \"15m\"");
         ok = 1;
         break;
-    default: ok = 1; break;
+    default:
+        ok = 1;
+        break;
     }
     if (ok) return 0;
     snprintf(why, sizeof(why), "must be of type %s", kith_param_type_name(p->type));

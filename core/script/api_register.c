@@ -13,15 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_events[] = {
-    "customer.created", "customer.updated",   "customer.deleted", "interaction.logged",
-    "order.created",    "segment.entered",    "segment.left",     "loyalty.awarded",
-    "loyalty.redeemed", "loyalty.tier_changed", "churn.warning",  "churn.cleared",
-    "task.created",     "task.completed",     "reminder.due",     "schedule.ran",
-    "script.reloaded",  "script.error",       NULL};
-static const char *const before_events[] = {"customer.created", "customer.updated",
-                                            "customer.deleted", "interaction.logged",
-                                            "order.created",    "task.created", NULL};
+static const char *const known_events[] = {"customer.created",
+                                           "customer.updated",
+                                           "customer.deleted",
+                                           "interaction.logged",
+                                           "order.created",
+                                           "segment.entered",
+                                           "segment.left",
+                                           "loyalty.awarded",
+                                           "loyalty.redeemed",
+                                           "loyalty.tier_changed",
+                                           "churn.warning",
+                                           "churn.cleared",
+                                           "task.created",
+                                           "task.completed",
+                                           "reminder.due",
+                                           "schedule.ran",
+                                           "script.reloaded",
+                                           "script.error",
+                                           NULL};
+static const char *const before_events[] = {"customer.created",
+                                            "customer.updated",
+                                            "customer.deleted",
+                                            "interaction.logged",
+                                            "order.created",
+                                            "task.created",
+                                            NULL};
 
 static int in_list(const char *const *list, const char *name)
 {
@@ -57,16 +74,18 @@ static int add_hook(lua_State *L, int kind, const char *what)
     luaL_checktype(L, 2, LUA_TFUNCTION);
     int glob = strchr(event, '*') != NULL;
     if (kind == KITH_HOOK_BEFORE && !in_list(before_events, event))
-        return luaL_error(L, "crm.before: '%s' has no before hooks (use one of customer.created, "
-                             "customer.updated, customer.deleted, interaction.logged, "
-                             "order.created, task.created)",
+        return luaL_error(L,
+                          "crm.before: '%s' has no before hooks (use one of customer.created, "
+                          "customer.updated, customer.deleted, interaction.logged, "
+                          "order.created, task.created)",
                           event);
     if (kind != KITH_HOOK_BEFORE && !glob && !in_list(known_events, event) &&
         strncmp(event, "plugin.", 7) != 0 && strncmp(event, "custom.", 7) != 0)
         return luaL_error(L, "%s: unknown event '%s'", what, event);
     if (kind == KITH_HOOK_AFTER && glob)
         return luaL_error(L, "crm.after: patterns are for crm.on; name the event");
-    if (strlen(event) >= sizeof(g->hooks[0].event)) return luaL_error(L, "%s: event name too long", what);
+    if (strlen(event) >= sizeof(g->hooks[0].event))
+        return luaL_error(L, "%s: event name too long", what);
     if (kith_grow((void **)&g->hooks, &g->caphooks, g->nhooks, sizeof(*g->hooks)) < 0)
         return luaL_error(L, "out of memory");
     kith_hook *h = &g->hooks[g->nhooks];
@@ -201,8 +220,9 @@ static int l_tiers(lua_State *L)
             if (strcmp(g->tiers[k].name, name) == 0)
                 return luaL_error(L, "crm.tiers: tier '%s' appears twice", name);
             if (g->tiers[k].min >= min)
-                return luaL_error(L, "crm.tiers: tiers must be in increasing order of min "
-                                     "('%s' at %d does not exceed '%s' at %d)",
+                return luaL_error(L,
+                                  "crm.tiers: tiers must be in increasing order of min "
+                                  "('%s' at %d does not exceed '%s' at %d)",
                                   name, (int)min, g->tiers[k].name, (int)g->tiers[k].min);
         }
         snprintf(g->tiers[g->ntiers].name, sizeof(g->tiers[0].name), "%s", name);
@@ -242,7 +262,7 @@ static int param_type(const char *t)
     static const struct {
         const char *name;
         int type;
-    } types[] = {{"string", KITH_T_STRING}, {"integer", KITH_T_INT},  {"number", KITH_T_NUMBER},
+    } types[] = {{"string", KITH_T_STRING}, {"integer", KITH_T_INT},   {"number", KITH_T_NUMBER},
                  {"boolean", KITH_T_BOOL},  {"object", KITH_T_OBJECT}, {"array", KITH_T_ARRAY},
                  {"any", KITH_T_ANY}};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -288,8 +308,9 @@ static int l_method(lua_State *L)
         const char *pname = lua_tostring(L, -4), *ptype = lua_tostring(L, -3);
         int type = ptype ? param_type(ptype) : KITH_T_ANY;
         if (!pname || !valid_name(pname, 63) || type < 0)
-            return luaL_error(L, "crm.method: param %d needs a name and a type (string, integer, "
-                                 "number, boolean, object, array, any)",
+            return luaL_error(L,
+                              "crm.method: param %d needs a name and a type (string, integer, "
+                              "number, boolean, object, array, any)",
                               (int)i);
         kith_param *p = &m->params[i - 1];
         p->name = strdup(pname);
@@ -305,6 +326,32 @@ static int l_method(lua_State *L)
     return 0;
 }
 
+/* "yes"/"true"/"1" or "no"/"false"/"0"; anything else is a typo. */
+static int parse_yes_no(const char *v, int *out)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* Raises "config/kith.conf:12: plugin.x.key: 'v' is not a <what>" (or
+ * "...: <what>" when `what` reads as a sentence).  The message starts with
+ * the config line, not the plugin's Lua position: the mistake is there. */
+static int setting_error(lua_State *L, const kith_plugin_setting *s, const char *what)
+{
+    if (strchr(what, ' '))
+        lua_pushfstring(L, "%s: plugin.%s.%s: bad value '%s': %s", s->where, s->plugin, s->key,
+                        s->value, what);
+    else
+        lua_pushfstring(L, "%s: plugin.%s.%s: bad value '%s': expected %s %s", s->where, s->plugin,
+                        s->key, s->value, strchr("aeiou", what[0]) ? "an" : "a", what);
+    return lua_error(L);
+}
+
 /* crm.plugin{name, version, description, priority, config = schema}
  * -> the plugin's configuration, checked against the schema. */
 static int l_plugin(lua_State *L)
@@ -312,7 +359,8 @@ static int l_plugin(lua_State *L)
     kith_generation *g = loading_gen(L, "crm.plugin");
     luaL_checktype(L, 1, LUA_TTABLE);
     kith_filedef *f = g->loading_file;
-    if (!f->plugin[0]) return luaL_error(L, "crm.plugin: only plugins/<name>/plugin.lua may declare a plugin");
+    if (!f->plugin[0])
+        return luaL_error(L, "crm.plugin: only plugins/<name>/plugin.lua may declare a plugin");
     if (g->loading_plugin) return luaL_error(L, "crm.plugin: declared twice");
     lua_getfield(L, 1, "name");
     const char *name = lua_tostring(L, -1);
@@ -334,17 +382,17 @@ static int l_plugin(lua_State *L)
     g->loading_plugin = p;
     g->loading_priority = p->priority;
 
+    /* The configuration: defaults from the schema, overridden by the config
+     * file's plugin.<name>.<key> lines, each checked against its type.  A
+     * disabled plugin's lines are checked too: a typo must stop kithd, not
+     * pass unseen until the day the plugin is enabled. */
     const kith_script_options *opt = &g->engine->opt;
+    int enabled = 0;
     for (size_t i = 0; i < opt->nplugin_settings; i++) {
         const kith_plugin_setting *s = &opt->plugin_settings[i];
-        if (strcmp(s->plugin, name) == 0 && strcmp(s->key, "enabled") == 0)
-            p->enabled = strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0;
+        if (strcmp(s->plugin, name) != 0 || strcmp(s->key, "enabled") != 0) continue;
+        if (parse_yes_no(s->value, &enabled) < 0) return setting_error(L, s, "expected yes or no");
     }
-    if (!p->enabled && !opt->test_mode) return luaL_error(L, "kith.plugin.disabled");
-    p->enabled = 1;
-
-    /* The configuration: defaults from the schema, overridden by the config
-     * file's plugin.<name>.<key> lines, each checked against its type. */
     lua_newtable(L);
     int cfg = lua_gettop(L);
     lua_getfield(L, 1, "config");
@@ -353,7 +401,8 @@ static int l_plugin(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, schema)) {
             const char *key = lua_tostring(L, -2);
-            if (!key || !lua_istable(L, -1)) return luaL_error(L, "crm.plugin: config entries are key = {type=, default=}");
+            if (!key || !lua_istable(L, -1))
+                return luaL_error(L, "crm.plugin: config entries are key = {type=, default=}");
             lua_getfield(L, -1, "default");
             lua_setfield(L, cfg, key);
             lua_getfield(L, -1, "type");
@@ -362,12 +411,14 @@ static int l_plugin(lua_State *L)
                 const kith_plugin_setting *s = &opt->plugin_settings[i];
                 if (strcmp(s->plugin, name) != 0 || strcmp(s->key, key) != 0) continue;
                 if (strcmp(type, "integer") == 0 || strcmp(type, "number") == 0) {
-                    if (!lua_stringtonumber(L, s->value))
-                        return luaL_error(L, "plugin.%s.%s: '%s' is not a %s", name, key, s->value, type);
+                    if (!lua_stringtonumber(L, s->value)) return setting_error(L, s, type);
                     if (strcmp(type, "integer") == 0 && !lua_isinteger(L, -1))
-                        return luaL_error(L, "plugin.%s.%s: '%s' is not an integer", name, key, s->value);
+                        return setting_error(L, s, "integer");
                 } else if (strcmp(type, "boolean") == 0) {
-                    lua_pushboolean(L, strcmp(s->value, "yes") == 0 || strcmp(s->value, "true") == 0);
+                    int yes;
+                    if (parse_yes_no(s->value, &yes) < 0)
+                        return setting_error(L, s, "expected yes or no");
+                    lua_pushboolean(L, yes);
                 } else {
                     lua_pushstring(L, s->value);
                 }
@@ -379,11 +430,27 @@ static int l_plugin(lua_State *L)
     for (size_t i = 0; i < opt->nplugin_settings; i++) {
         const kith_plugin_setting *s = &opt->plugin_settings[i];
         if (strcmp(s->plugin, name) != 0 || strcmp(s->key, "enabled") == 0) continue;
-        lua_getfield(L, cfg, s->key);
-        int known = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-        if (!known) return luaL_error(L, "plugin.%s.%s: the plugin has no such setting", name, s->key);
+        int known = lua_istable(L, schema) && lua_getfield(L, schema, s->key) != LUA_TNIL;
+        lua_settop(L, schema);
+        if (!known) {
+            /* Name what the plugin does have, so the fix is obvious. */
+            char have[512] = "";
+            size_t used = 0;
+            lua_pushnil(L);
+            while (lua_istable(L, schema) && lua_next(L, schema)) {
+                lua_pop(L, 1);
+                if (lua_type(L, -1) == LUA_TSTRING && used < sizeof(have))
+                    used += (size_t)snprintf(have + used, sizeof(have) - used, "%s%s",
+                                             used ? ", " : "", lua_tostring(L, -1));
+            }
+            lua_pushfstring(L, "%s: plugin.%s.%s: the plugin %s has no such setting (it has: %s)",
+                            s->where, name, s->key, name, used ? have : "none");
+            return lua_error(L);
+        }
     }
+    p->enabled = enabled;
+    if (!p->enabled && !opt->test_mode) return luaL_error(L, "kith.plugin.disabled");
+    p->enabled = 1;
     lua_settop(L, cfg);
     return 1;
 }
@@ -391,8 +458,8 @@ static int l_plugin(lua_State *L)
 void kith_api_register(lua_State *L, int crm)
 {
     static const luaL_Reg fns[] = {
-        {"before", l_before}, {"after", l_after}, {"on", l_on},         {"segment", l_segment},
-        {"churn", l_churn},   {"tiers", l_tiers}, {"job", l_job},       {"method", l_method},
+        {"before", l_before}, {"after", l_after}, {"on", l_on},   {"segment", l_segment},
+        {"churn", l_churn},   {"tiers", l_tiers}, {"job", l_job}, {"method", l_method},
         {"plugin", l_plugin}, {NULL, NULL},
     };
     lua_pushvalue(L, crm);

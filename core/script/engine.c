@@ -93,6 +93,11 @@ void kith_script_free(kith_script *sc)
     free(sc);
 }
 
+const char *kith_script_last_error(const kith_script *sc)
+{
+    return sc ? sc->last_error : "";
+}
+
 int64_t kith_script_generation(const kith_script *sc)
 {
     return sc && sc->gen ? sc->gen->id : 0;
@@ -231,7 +236,8 @@ static int load_one(kith_generation *g, const char *path, const char *plugin, ch
         g->budget.limit_ms = limit;
         g->loading = 0;
         if (rc < 0) {
-            if (g->loading_plugin && !g->loading_plugin->enabled && strstr(e.message, "kith.plugin.disabled"))
+            if (g->loading_plugin && !g->loading_plugin->enabled &&
+                strstr(e.message, "kith.plugin.disabled"))
                 rc = 0; /* a disabled plugin stops right after declaring itself */
             else
                 snprintf(err, errlen, "%s", e.message);
@@ -257,8 +263,13 @@ static int build_method_table(kith_generation *g, kith_handler handler)
     if (!g->method_table) return KITH_ENOMEM;
     for (size_t i = 0; i < g->nmethods; i++) {
         kith_methoddef *m = &g->methods[i];
-        g->method_table[i] = (kith_command){m->name, handler, m->params, KITH_CMD_WRITE, m->role,
-                                            m->summary, "what the plugin returns"};
+        g->method_table[i] = (kith_command){m->name,
+                                            handler,
+                                            m->params,
+                                            KITH_CMD_WRITE,
+                                            m->role,
+                                            m->summary,
+                                            "what the plugin returns"};
     }
     return 0;
 }
@@ -329,9 +340,28 @@ static kith_generation *gen_build(kith_script *sc, char *err, size_t errlen)
             for (size_t k = 0; k < g->nplugins; k++)
                 if (strcmp(g->plugins[k].file, path) == 0) declared = 1;
             if (!declared) {
-                snprintf(err, errlen, "%s: a plugin must start with crm.plugin{name = ..., ...}", path);
+                snprintf(err, errlen, "%s: a plugin must start with crm.plugin{name = ..., ...}",
+                         path);
                 rc = KITH_ESCRIPT;
             }
+        }
+    }
+    /* A setting for a plugin that is not among those installed is a typo in
+     * its name: refuse it like any other bad config line.  With no plugin
+     * installed at all (an empty or missing folder, as when --plugins points
+     * elsewhere than the shipped config expects) it is only worth a warning. */
+    for (size_t i = 0; i < sc->opt.nplugin_settings && !rc; i++) {
+        const kith_plugin_setting *s = &sc->opt.plugin_settings[i];
+        int found = 0;
+        for (int k = 0; k < n && !found; k++)
+            found = strcmp(names[k], s->plugin) == 0;
+        if (!found && n == 0) {
+            kith_warn("script: %s: plugin.%s.%s: no plugin is installed in %s", s->where, s->plugin,
+                      s->key, sc->opt.plugins_dir);
+        } else if (!found) {
+            snprintf(err, errlen, "%s: plugin.%s.%s: there is no plugin '%s' in %s", s->where,
+                     s->plugin, s->key, s->plugin, sc->opt.plugins_dir);
+            rc = KITH_ESCRIPT;
         }
     }
     free_names(names, n);
@@ -414,7 +444,10 @@ static void note_error(kith_script *sc, kith_ctx *ctx, const char *msg)
 {
     snprintf(sc->last_error, sizeof(sc->last_error), "%s", msg);
     sc->last_error_at = ctx->now;
-    kith_error("script: reload failed, the previous rules keep running: %s", msg);
+    if (sc->gen)
+        kith_error("script: reload failed, the previous rules keep running: %s", msg);
+    else
+        kith_error("script: the rules do not load: %s", msg);
     kith_lua_error e;
     kith_lua_error_set(&e, KITH_ESCRIPT, msg);
     cJSON *data = cJSON_CreateObject();
@@ -427,8 +460,6 @@ static void note_error(kith_script *sc, kith_ctx *ctx, const char *msg)
     }
     cJSON_Delete(data);
 }
-
-
 
 /* A first look at everyone under new rules, then daily.  A restart with
  * the same rules within a day of the last full sweep does not repeat it:
@@ -451,7 +482,12 @@ int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, 
     char hash[65];
     *changed = 0;
     folder_hash(sc, hash);
-    if (!force && sc->gen && strcmp(hash, sc->content_hash) == 0) return 0;
+    if (!force && sc->gen && strcmp(hash, sc->content_hash) == 0) {
+        /* The files are back to the running generation's (a broken edit was
+         * undone): nothing to load, and nothing wrong any more. */
+        sc->last_error[0] = '\0';
+        return 0;
+    }
     kith_generation *g = gen_build(sc, err, errlen);
     if (!g) {
         note_error(sc, ctx, err);
@@ -470,7 +506,8 @@ int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, 
         cJSON *data = cJSON_CreateObject();
         kith_json_add_int(data, "generation", g->id);
         kith_json_add_int(data, "files", (int64_t)g->nfiles);
-        if (!rc) rc = kith_store_event_append(ctx->store, "script.reloaded", 0, data, ctx->now, NULL);
+        if (!rc)
+            rc = kith_store_event_append(ctx->store, "script.reloaded", 0, data, ctx->now, NULL);
         cJSON_Delete(data);
         kith_store_request_end(ctx->store, rc == 0);
     }

@@ -35,18 +35,21 @@ typedef struct kith_script kith_script;
 typedef int (*kith_script_call_fn)(void *ud, kith_session *s, const char *method,
                                    const cJSON *params, cJSON **result, kith_call_error *err);
 
+/* One plugin.<plugin>.<key> line of the config; `where` names its source
+ * ("config/kith.conf:12" or "flag --plugin.x.y") for error messages. */
 typedef struct kith_plugin_setting {
     char plugin[64];
     char key[64];
     char value[256];
+    char where[512];
 } kith_plugin_setting;
 
 typedef struct kith_script_options {
     const char *scripts_dir;
     const char *plugins_dir;
-    int64_t cpu_limit_ms;  /* per hook call */
-    size_t mem_limit;      /* per generation */
-    int max_hook_depth;    /* cascade guard */
+    int64_t cpu_limit_ms; /* per hook call */
+    size_t mem_limit;     /* per generation */
+    int max_hook_depth;   /* cascade guard */
     const kith_plugin_setting *plugin_settings;
     size_t nplugin_settings;
     int test_mode; /* load *_test.lua too and provide test() and advance() */
@@ -69,6 +72,9 @@ void kith_script_set_on_reload(kith_script *sc,
  * set) or KITH_ESCRIPT with the error in err ("file:line: message"). */
 int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, char *err,
                        size_t errlen);
+/* The last load error ("file:line: message"), or "" once the rules load
+ * cleanly again.  Borrowed; valid until the next reload. */
+const char *kith_script_last_error(const kith_script *sc);
 /* The generation number (0: none loaded yet). */
 int64_t kith_script_generation(const kith_script *sc);
 /* The tiers of the running generation (for loyalty). */
@@ -118,8 +124,7 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
 /* 1 when the running rules define job `name`. */
 int kith_script_has_job(const kith_script *sc, const char *name);
 /* Calls the plugin method `name` with `params`. */
-int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params,
-                            cJSON **result);
+int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params, cJSON **result);
 /* Evaluates `code` in a fresh environment of the running generation. */
 int kith_script_eval(kith_ctx *ctx, const char *code, const cJSON *args, cJSON **result);
 /* script.status and plugin.list documents (owned by the caller). */
@@ -129,8 +134,8 @@ cJSON *kith_script_plugins(const kith_script *sc);
 void kith_script_set_advance(kith_script *sc, int (*fn)(void *ud, int64_t ms), void *ud);
 /* Loads a *_test.lua file into the running generation; its test(name, fn)
  * calls register tests.  Returns 0 with their count, or an error in err. */
-int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests,
-                           char *err, size_t errlen);
+int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests, char *err,
+                           size_t errlen);
 /* Runs test `index` (0-based) of the loaded file; names it in `name`.
  * Returns 0 when it passed, or a negative code with the failure in err. */
 int kith_script_run_test(kith_script *sc, kith_ctx *ctx, int index, char *name, size_t namelen,

@@ -252,6 +252,14 @@ int kith_server_rules_start(struct kith_server *srv)
     kith_script_set_caller(srv->script, dispatch_call, srv->dispatch);
     kith_script_set_on_reload(srv->script, on_reload, srv);
     kith_server_reload_rules(srv, 1, "start");
+    /* Rules that do not load (a syntax error, a bad plugin setting) stop
+     * the start like a bad option: serving with none would take orders
+     * that earn no points and put no one in a segment. */
+    if (kith_script_generation(srv->script) == 0) {
+        kith_error("server: the rules do not load, so kithd does not start: %s",
+                   kith_script_last_error(srv->script));
+        return KITH_ESCRIPT;
+    }
     kith_sched_init(&srv->sched, &srv->loop, on_due, srv);
     kith_ctx ctx;
     kith_call_error err;

@@ -209,6 +209,7 @@ static int set_plugin(kith_config *c, const char *name, const char *value, const
         snprintf(p->key, sizeof(p->key), "%s", dot + 1);
     }
     snprintf(p->value, sizeof(p->value), "%s", value);
+    snprintf(p->where, sizeof(p->where), "%s", where);
     return 0;
 }
 

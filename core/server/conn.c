@@ -97,6 +97,16 @@ static const char *over_capacity(kith_conn *c)
     return NULL;
 }
 
+/* The client's address for per-address limits: its IP, or "unix". */
+static void peer_address(kith_conn *c, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", c->h.handle.type == UV_NAMED_PIPE ? "unix" : "unknown");
+    if (c->peer.ss_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)&c->peer, buf, len);
+    else if (c->peer.ss_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)&c->peer, buf, len);
+}
+
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
@@ -294,6 +304,7 @@ int kith_conn_start(kith_conn *c)
     struct kith_server *srv = c->srv;
     int loopback = c->h.handle.type == UV_TCP && read_peer(c);
     c->session.local_trust = c->h.handle.type == UV_NAMED_PIPE || loopback;
+    peer_address(c, c->session.peer, sizeof(c->session.peer));
     c->session.role = c->session.local_trust ? KITH_ROLE_ADMIN : KITH_ROLE_NONE;
     snprintf(c->session.name, sizeof(c->session.name), "%s",
              c->session.local_trust ? "local" : "anonymous");

@@ -10,6 +10,7 @@
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 #include "util/timefmt.h"
 
 #include <errno.h>
@@ -234,6 +235,7 @@ static void on_sweep(uv_timer_t *t)
         srv->last_upkeep = now;
         kith_server_upkeep(srv);
     }
+    if (!srv->shutting_down) kith_server_check_sessions(srv);
     for (kith_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
         if (srv->shutting_down && now >= srv->shutdown_deadline) {
@@ -342,7 +344,7 @@ static int lock_data_dir(struct kith_server *srv)
 {
     char path[KITH_PATH_MAX + 16];
     snprintf(path, sizeof(path), "%s/kithd.lock", srv->cfg->data);
-    srv->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    srv->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (srv->lock_fd < 0 || flock(srv->lock_fd, LOCK_EX | LOCK_NB) < 0) {
         kith_error("server: %s is in use by another kithd (%s)", srv->cfg->data, strerror(errno));
         return KITH_EIO;
@@ -373,7 +375,14 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
                           .started_at = kith_time_now_ms(),
                           .data_dir = cfg->data,
                           .server = &srv->counters,
-                          .published_seq = &srv->published_seq};
+                          .published_seq = &srv->published_seq,
+                          .end_token_sessions = kith_server_end_token_sessions,
+                          .sessions_ud = srv};
+    /* Failed auth per address: 5 free in a minute, then a lock-out from 1 s
+     * doubling to 5 min; 4096 addresses at most (see util/ratelimit.h). */
+    srv->auth_limit = kith_ratelimit_new(4096, 5, 60000, 1000, 300000);
+    if (!srv->auth_limit) return KITH_ENOMEM;
+    srv->env.auth_limit = srv->auth_limit;
     /* Subscribers start from what is committed now; older events are
      * reached with since. */
     if ((rc = kith_store_event_last_seq(srv->store, &srv->published_seq)) < 0) return rc;
@@ -444,6 +453,7 @@ void kith_server_free(kith_server *srv)
     kith_script_free(srv->script);
     kith_dispatch_free(srv->dispatch);
     kith_store_close(srv->store);
+    kith_ratelimit_free(srv->auth_limit);
     if (srv->lock_fd >= 0) close(srv->lock_fd);
     free(srv);
 }

@@ -31,7 +31,7 @@ struct kith_server {
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t sweep;
     kith_script *script;
-    uv_idle_t work;   /* active while rules have work queued: keeps passes coming */
+    uv_idle_t work; /* active while rules have work queued: keeps passes coming */
     int work_on;
     kith_watch watch;
     int watch_on;
@@ -44,16 +44,25 @@ struct kith_server {
     int wal_sync_busy, wal_sync_failed;
     int64_t wal_sync_target;
     kith_sched sched;
-    uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
-    kith_conn *conns; /* every open connection */
-    kith_conn *dirty; /* connections to flush after this pass's commit */
+    uint64_t last_upkeep; /* loop time of the last expiry/trim round */
+    kith_conn *conns;     /* every open connection */
+    kith_conn *dirty;     /* connections to flush after this pass's commit */
     int shutting_down, finished;
     uint64_t shutdown_deadline;
     int lock_fd;
+    struct kith_ratelimit *auth_limit; /* failed auth per client address */
+    int64_t token_data_version;        /* the store's, when sessions were last checked */
     char tcp_name[300];
     char unix_name[KITH_PATH_MAX];
     char readbuf[KITH_READ_CHUNK]; /* shared: reads are consumed synchronously */
 };
+
+/* sessions.c: ends every session of token `token_id` at once (installed
+ * as env.end_token_sessions for token.revoke); and, from the sweep timer,
+ * ends the sessions whose token expired or was revoked by another process
+ * (`kithd token revoke`). */
+void kith_server_end_token_sessions(void *srv, int64_t token_id);
+void kith_server_check_sessions(struct kith_server *srv);
 
 /* Delivers committed events to subscribers (publish.c); returns 1 when a
  * replay has more to send. */

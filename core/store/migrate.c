@@ -98,7 +98,8 @@ static const char *const versions[] = {
     "  expires_at INTEGER,"
     "  remaining INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX loyalty_ledger_customer ON loyalty_ledger(customer_id, at, id);"
-    "CREATE INDEX loyalty_ledger_open ON loyalty_ledger(customer_id, expires_at) WHERE remaining > 0;"
+    "CREATE INDEX loyalty_ledger_open ON loyalty_ledger(customer_id, expires_at) WHERE remaining > "
+    "0;"
     "CREATE INDEX loyalty_ledger_expiry ON loyalty_ledger(expires_at) WHERE remaining > 0;"
     "CREATE TABLE loyalty_accounts ("
     "  customer_id INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,"
@@ -148,6 +149,9 @@ static const char *const versions[] = {
     "  created_at INTEGER NOT NULL,"
     "  created_by TEXT NOT NULL);"
     "CREATE INDEX schedules_next ON schedules(next_run) WHERE paused = 0;",
+
+    /* 4: tokens may expire (NULL: never). */
+    "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
@@ -172,8 +176,7 @@ int kith_migrate(kith_store *s)
     int rc = user_version(s, &v);
     if (rc) return rc;
     if (v > NVERSIONS) {
-        kith_error("store: database schema version %d is newer than this kithd (%d)", v,
-                   NVERSIONS);
+        kith_error("store: database schema version %d is newer than this kithd (%d)", v, NVERSIONS);
         return KITH_ECONFIG;
     }
     for (; v < NVERSIONS; v++) {

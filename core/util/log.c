@@ -1,6 +1,9 @@
 /*
  * See log.h.  One fprintf per line so concurrent writers (tests spawning
- * several servers into one file) do not interleave within a line.
+ * several servers into one file) do not interleave within a line.  Every
+ * line is escaped here, once, because messages carry text from clients and
+ * rules (print, crm.log, names, errors): a newline or a terminal escape in
+ * it must not start a line of its own or repaint the operator's screen.
  */
 #include "util/log.h"
 #include "util/error.h"
@@ -38,7 +41,37 @@ void kith_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s %-5s %s\n", when, names[level], msg);
+    char safe[4 * sizeof(msg)];
+    kith_log_escape(msg, safe, sizeof(safe));
+    fprintf(stderr, "%s %-5s %s\n", when, names[level], safe);
+}
+
+void kith_log_escape(const char *in, char *out, size_t outlen)
+{
+    static const char hexd[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 7 < outlen; p++) {
+        unsigned c = *p;
+        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            /* C1 controls in UTF-8 (U+0080..U+009F, CSI among them). */
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hexd[p[1] >> 4];
+            out[o + 5] = hexd[p[1] & 15];
+            o += 6;
+            p++;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            out[o++] = '\\';
+            out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c == 0x7f) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hexd[c >> 4];
+            out[o++] = hexd[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = '\0';
 }
 
 void kith_assert_fail(const char *expr, const char *file, int line)
