@@ -55,8 +55,8 @@ static void usage(FILE *out)
           "own by default, --all for everyone's, --status done|cancelled for closed ones.\n"
           "\n"
           "options:\n"
-          "  --host HOST    server host (default 127.0.0.1)\n"
-          "  --port PORT    server TCP port (default 7411)\n"
+          "  --host HOST    server host (default $KITH_HOST or 127.0.0.1)\n"
+          "  --port PORT    server TCP port (default $KITH_PORT or 7411)\n"
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
           "  --json         print results as compact JSON, one line each (subscribe:\n"
           "                 each event's {channel, seq, at, data})\n"
@@ -68,6 +68,8 @@ static void usage(FILE *out)
           "\n"
           "environment:\n"
           "  KITH_TOKEN     authenticate with this token before the first call\n"
+          "  KITH_HOST      server host when --host is not given\n"
+          "  KITH_PORT      server TCP port when --port is not given\n"
           "\n"
           "exit status: 0 ok, 1 the server returned an error (or bad usage),\n"
           "2 the server could not be reached.\n",
@@ -154,6 +156,17 @@ static int exit_status(int rc)
 int main(int argc, char **argv)
 {
     struct options o = {"127.0.0.1", "7411", NULL, 0};
+    /* The environment sets the defaults, the flags override them: a shell
+     * (or the README's test) can point every kith at one server. */
+    const char *env_host = getenv("KITH_HOST"), *env_port = getenv("KITH_PORT");
+    if (env_host && *env_host) o.host = env_host;
+    if (env_port && *env_port) {
+        if (!valid_port(env_port)) {
+            fprintf(stderr, "kith: KITH_PORT wants a number from 1 to 65535, not '%s'\n", env_port);
+            return EXIT_FAILED;
+        }
+        o.port = env_port;
+    }
     int words = parse_flags(argc, argv, &o);
     if (words == -2) return 0;
     if (words < 0) return EXIT_FAILED;
