@@ -36,6 +36,7 @@ struct options {
     const char *port;
     const char *unix_path; /* when set, used instead of host and port */
     int json;
+    int csv;
 };
 
 static void usage(FILE *out)
@@ -60,8 +61,14 @@ static void usage(FILE *out)
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
           "  --json         print results as compact JSON, one line each (subscribe:\n"
           "                 each event's {channel, seq, at, data})\n"
+          "  --csv          print tables and records as CSV: a header line, then a\n"
+          "                 line per row, RFC 4180 quoting, cells whole\n"
           "  -h, --help     show this help\n"
           "  --version      print kith's version\n"
+          "\n"
+          "Tables fit the terminal's width ($COLUMNS when set): the widest columns\n"
+          "shrink first and cut cells end in an ellipsis.  Piped output keeps cells\n"
+          "whole unless COLUMNS is set.\n"
           "\n"
           "A value is sent as JSON when it is valid JSON (n=5 ok=true tags='[\"vip\"]'\n"
           "note='\"42\"'), else as a string (name=Ada zip=0123). Keys are literal.\n"
@@ -125,6 +132,8 @@ static int parse_flags(int argc, char **argv, struct options *o)
             return -2;
         } else if (strcmp(name, "--json") == 0 && !eq) {
             o->json = 1;
+        } else if (strcmp(name, "--csv") == 0 && !eq) {
+            o->csv = 1;
         } else if (strcmp(name, "--host") == 0) {
             if (!(o->host = flag_value(name, eq, argc, argv, &i))) return -1;
         } else if (strcmp(name, "--unix") == 0) {
@@ -139,6 +148,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
             if (!unknown) unknown = arg;
             argv[words++] = arg;
         }
+    }
+    if (o->json && o->csv) {
+        fputs("kith: --json and --csv: choose one\n", stderr);
+        return -1;
     }
     if (unknown && !(words > 0 && argv[0] != unknown && kith_cli_session_is_local(argv[0]))) {
         fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", unknown);
@@ -155,7 +168,7 @@ static int exit_status(int rc)
 
 int main(int argc, char **argv)
 {
-    struct options o = {"127.0.0.1", "7411", NULL, 0};
+    struct options o = {"127.0.0.1", "7411", NULL, 0, 0};
     /* The environment sets the defaults, the flags override them: a shell
      * (or the README's test) can point every kith at one server. */
     const char *env_host = getenv("KITH_HOST"), *env_port = getenv("KITH_PORT");
@@ -175,6 +188,8 @@ int main(int argc, char **argv)
      * stay "C" for cJSON to read and write numbers with a '.'. */
     setlocale(LC_CTYPE, "");
     kith_cli_render_set_utf8(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
+    kith_cli_render_set_width(kith_cli_render_term_width());
+    kith_cli_render_set_csv(o.csv);
     /* A closed stdout (kith ... | head) ends output quietly, not by signal. */
     signal(SIGPIPE, SIG_IGN);
 
