@@ -23,6 +23,9 @@ The convention (also written in the README's Tests chapter):
     the output, in order, other lines may come between; `...` in a line
     matches any text, and ISO 8601 times match any time.
 
+The walkthrough must leave tracked files unchanged (an example that edits a
+rule undoes the edit).
+
 The copy: the repository's tracked and untracked-but-not-ignored files
 (`git ls-files`, as a fresh clone plus local edits), committed into a new git
 repository (so `git checkout FILE` undoes an edit), with the binaries from
@@ -51,6 +54,7 @@ BIN_DIR = os.environ.get("KITH_BIN_DIR") or os.path.join(SOURCE_DIR, "build")
 BINARIES = ("kithd", "kith", "kith-bench")
 README_PORT = "7411"
 WALK_TIMEOUT = 240.0      # the whole walkthrough; only guards against a hang
+BLOCK_TIMEOUT = 90.0      # one foreground block
 BACKGROUND_WAIT = 60.0    # until a background block shows its text
 STOP_TIMEOUT = 60.0       # SIGTERM until a background block exits
 
@@ -137,9 +141,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def copy_repository(dest):
+def copy_repository(dest, port):
     """Copies the working tree's files a clone would have (plus local edits)
-    into dest, and commits them to a new git repository there."""
+    into dest, with `port` in place of 7411 in config/kith.conf, and commits
+    them to a new git repository there."""
     files = None
     if shutil.which("git") and os.path.exists(os.path.join(SOURCE_DIR, ".git")):
         out = subprocess.run(["git", "-C", SOURCE_DIR, "ls-files", "-z", "--cached", "--others",
@@ -157,6 +162,11 @@ def copy_repository(dest):
             continue  # deleted locally
         os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
         shutil.copy2(src, os.path.join(dest, rel))
+    conf = os.path.join(dest, "config", "kith.conf")
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(text.replace(README_PORT, str(port)))
     if shutil.which("git"):
         git = ["git", "-C", dest, "-c", "user.name=readme-test", "-c",
                "user.email=readme-test@localhost"]
@@ -229,31 +239,24 @@ class ReadmeTest(unittest.TestCase):
         os.makedirs(outdir)
         proc = None
         try:
-            copy_repository(repo)
             port = free_port()
-            conf = os.path.join(repo, "config", "kith.conf")
-            with open(conf) as f:
-                text = f.read()
-            with open(conf, "w") as f:
-                f.write(text.replace(README_PORT, str(port)))
+            copy_repository(repo, port)
             script = walkthrough_script(blocks, port, outdir)
             with open(os.path.join(tmp, "walk.sh"), "w") as f:
                 f.write(script)
             env = dict(os.environ, KITH_PORT=str(port), HOME=tmp, COLUMNS="100")
             env.pop("KITH_TOKEN", None)
             env.pop("KITH_HOST", None)
-            proc = subprocess.Popen(["bash", os.path.join(tmp, "walk.sh")], cwd=repo, env=env,
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                trace, _ = proc.communicate(timeout=WALK_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                trace, _ = proc.communicate()
-                trace += b"\n(the walkthrough did not finish within %d s)" % WALK_TIMEOUT
-            trace = trace.decode(errors="replace")
+            trace_path = os.path.join(tmp, "walk.trace")
+            with open(trace_path, "wb") as trace_file:
+                proc = subprocess.Popen(["bash", os.path.join(tmp, "walk.sh")], cwd=repo,
+                                        env=env, stdin=subprocess.DEVNULL, stdout=trace_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            stuck = self.wait_walkthrough(proc, blocks, outdir)
+            trace = read_text(trace_path) + stuck
             self.check_blocks(blocks, outdir, proc.returncode, trace)
             self.check_background(blocks, outdir)
+            self.check_clean(repo)
         finally:
             if proc is not None:
                 try:
@@ -264,6 +267,43 @@ class ReadmeTest(unittest.TestCase):
                 sys.stderr.write("readme-test: kept %s\n" % tmp)
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    @staticmethod
+    def wait_walkthrough(proc, blocks, outdir):
+        """Waits for the walkthrough to end.  A block that runs longer than
+        BLOCK_TIMEOUT (a server in the foreground, a prompt waiting for
+        input) or a walkthrough longer than WALK_TIMEOUT is killed; returns
+        what to add to the trace then, else ""."""
+        start = time.monotonic()
+        current, since = None, start
+        while proc.poll() is None:
+            latest = max((n for n in range(len(blocks))
+                          if os.path.exists(os.path.join(outdir, "%d.started" % n))), default=None)
+            if latest != current:
+                current, since = latest, time.monotonic()
+            now = time.monotonic()
+            why = None
+            if current is not None and now - since > BLOCK_TIMEOUT:
+                why = ("README.md:%d did not finish within %d s (a server in the foreground? "
+                       "a command waiting for input?)" % (blocks[current].line, BLOCK_TIMEOUT))
+            elif now - start > WALK_TIMEOUT:
+                why = "the walkthrough did not finish within %d s" % WALK_TIMEOUT
+            if why:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return "\n(" + why + ")"
+            time.sleep(0.1)
+        return ""
+
+    def check_clean(self, repo):
+        """The walkthrough leaves the repository's files as it found them (an
+        example that edits a rule undoes the edit), so what a user reads
+        next still describes what runs."""
+        if not shutil.which("git"):
+            return
+        st = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, check=True).stdout.decode()
+        self.assertEqual(st, "", "the README's examples left tracked files changed:\n" + st)
 
     def check_background(self, blocks, outdir):
         """Each background block exited 0 on SIGTERM (a sanitizer report in
