@@ -198,7 +198,7 @@ def walkthrough_script(blocks, port, outdir):
          "    p=${__bg[$i]}",
          # The block is a subshell running the server: stop what it runs,
          # and the subshell exits with its status.
-         "    kids=$(pgrep -P \"$p\" | tr '\\n' ' ')",
+         "    kids=$(cat /proc/$p/task/*/children 2>/dev/null)",
          "    kill -TERM ${kids:-$p} 2>/dev/null",
          "    wait \"$p\"; echo $? > %s/$i.rc" % q(outdir),
          "  done",
