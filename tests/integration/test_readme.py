@@ -230,6 +230,10 @@ class ReadmeTest(unittest.TestCase):
     def test_examples_work_in_order_on_a_fresh_clone(self):
         with open(os.path.join(SOURCE_DIR, "README.md"), encoding="utf-8") as f:
             blocks = parse_readme(f.read())
+        for b in blocks:  # a shell example that is neither run nor marked as shown
+            self.assertNotIn(b.lang, ("bash", "shell", "zsh", "shell-session"),
+                             "README.md:%d: fence shell examples as ```sh (run by this test) or "
+                             "```text / ```console (shown, not run)" % b.line)
         runnable = [b for b in blocks if b.lang == "sh" and b.mark != "skip"]
         self.assertGreater(len(runnable), 5, "the README has shell examples to run")
 
