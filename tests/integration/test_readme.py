@@ -56,7 +56,6 @@ README_PORT = "7411"
 WALK_TIMEOUT = 240.0      # the whole walkthrough; only guards against a hang
 BLOCK_TIMEOUT = 90.0      # one foreground block
 BACKGROUND_WAIT = 60.0    # until a background block shows its text
-STOP_TIMEOUT = 60.0       # SIGTERM until a background block exits
 
 MARK_RE = re.compile(r"^<!--\s*readme-test:\s*(skip|output|background\s+\"([^\"]+)\")\s*-->\s*$")
 FENCE_RE = re.compile(r"^(\s*)(```+|~~~+)\s*([\w+-]*)\s*$")
@@ -75,6 +74,9 @@ def parse_readme(text):
     blocks, lines, i, mark, wait_for = [], text.split("\n"), 0, None, None
     while i < len(lines):
         m = MARK_RE.match(lines[i].strip())
+        if not m and "readme-test:" in lines[i] and lines[i].lstrip().startswith("<!--"):
+            raise AssertionError("README.md:%d: unknown marker %r (skip, output or "
+                                 "background \"TEXT\")" % (i + 1, lines[i].strip()))
         if m:
             mark, wait_for = ("background" if m.group(2) else m.group(1)), m.group(2)
             i += 1
@@ -82,7 +84,7 @@ def parse_readme(text):
         f = FENCE_RE.match(lines[i])
         if not f:
             if lines[i].strip():
-                mark = wait_for = None  # a marker binds to the next line only
+                mark = wait_for = None  # a marker binds to the block right after it
             i += 1
             continue
         start, fence, indent = i, f.group(2), len(f.group(1))
@@ -359,6 +361,10 @@ class ConventionTest(unittest.TestCase):
                           ("text", "output"), ("text", None)])
         self.assertEqual(blocks[1].wait_for, "ready")
         self.assertEqual(blocks[2].expect, ["pong"])
+
+    def test_unknown_marker_is_refused(self):
+        with self.assertRaises(AssertionError):
+            parse_readme("<!-- readme-test: skipp -->\n```sh\nmake\n```\n")
 
     def test_matching(self):
         out = "a\nid: 3\ncreated_at: 2026-12-04T15:00:00.123Z\n61 passed, 0 failed\n"
