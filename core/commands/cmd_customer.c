@@ -138,7 +138,6 @@ static cJSON *dedup_tags(const cJSON *tags)
     return out;
 }
 
-/* The customer with its stats, as customer.get returns it. */
 /* The tier a customer shows: the stored one, or for a customer never
  * stored with a tier, the entry tier of the running rules (min 0). */
 static const char *shown_tier(kith_ctx *ctx, const char *stored, int64_t lifetime)
@@ -146,6 +145,8 @@ static const char *shown_tier(kith_ctx *ctx, const char *stored, int64_t lifetim
     return stored[0] ? stored : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, lifetime);
 }
 
+/* The customer with its stats, as customer.get returns it, read from the
+ * store and put in the record cache on the way. */
 static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
 {
     cJSON *c = NULL;
@@ -166,7 +167,7 @@ static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
     return 0;
 }
 
-/* customer.get's reply from the record cache, or 0 on a miss. */
+/* customer.get's reply from the record cache, or NULL on a miss. */
 static cJSON *from_cache(kith_ctx *ctx, int64_t id)
 {
     kith_record_hit hit;
