@@ -36,6 +36,7 @@ struct options {
     const char *port;
     const char *unix_path; /* when set, used instead of host and port */
     int json;
+    int csv;
 };
 
 static void usage(FILE *out)
@@ -55,19 +56,27 @@ static void usage(FILE *out)
           "own by default, --all for everyone's, --status done|cancelled for closed ones.\n"
           "\n"
           "options:\n"
-          "  --host HOST    server host (default 127.0.0.1)\n"
-          "  --port PORT    server TCP port (default 7411)\n"
+          "  --host HOST    server host (default $KITH_HOST or 127.0.0.1)\n"
+          "  --port PORT    server TCP port (default $KITH_PORT or 7411)\n"
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
           "  --json         print results as compact JSON, one line each (subscribe:\n"
           "                 each event's {channel, seq, at, data})\n"
+          "  --csv          print tables and records as CSV: a header line, then a\n"
+          "                 line per row, RFC 4180 quoting, cells whole\n"
           "  -h, --help     show this help\n"
           "  --version      print kith's version\n"
+          "\n"
+          "Tables fit the terminal's width ($COLUMNS when set): the widest columns\n"
+          "shrink first and cut cells end in an ellipsis.  Piped output keeps cells\n"
+          "whole unless COLUMNS is set.\n"
           "\n"
           "A value is sent as JSON when it is valid JSON (n=5 ok=true tags='[\"vip\"]'\n"
           "note='\"42\"'), else as a string (name=Ada zip=0123). Keys are literal.\n"
           "\n"
           "environment:\n"
           "  KITH_TOKEN     authenticate with this token before the first call\n"
+          "  KITH_HOST      server host when --host is not given\n"
+          "  KITH_PORT      server TCP port when --port is not given\n"
           "\n"
           "exit status: 0 ok, 1 the server returned an error (or bad usage),\n"
           "2 the server could not be reached.\n",
@@ -123,6 +132,8 @@ static int parse_flags(int argc, char **argv, struct options *o)
             return -2;
         } else if (strcmp(name, "--json") == 0 && !eq) {
             o->json = 1;
+        } else if (strcmp(name, "--csv") == 0 && !eq) {
+            o->csv = 1;
         } else if (strcmp(name, "--host") == 0) {
             if (!(o->host = flag_value(name, eq, argc, argv, &i))) return -1;
         } else if (strcmp(name, "--unix") == 0) {
@@ -137,6 +148,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
             if (!unknown) unknown = arg;
             argv[words++] = arg;
         }
+    }
+    if (o->json && o->csv) {
+        fputs("kith: --json and --csv: choose one\n", stderr);
+        return -1;
     }
     if (unknown && !(words > 0 && argv[0] != unknown && kith_cli_session_is_local(argv[0]))) {
         fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", unknown);
@@ -153,7 +168,18 @@ static int exit_status(int rc)
 
 int main(int argc, char **argv)
 {
-    struct options o = {"127.0.0.1", "7411", NULL, 0};
+    struct options o = {"127.0.0.1", "7411", NULL, 0, 0};
+    /* The environment sets the defaults, the flags override them: a shell
+     * (or the README's test) can point every kith at one server. */
+    const char *env_host = getenv("KITH_HOST"), *env_port = getenv("KITH_PORT");
+    if (env_host && *env_host) o.host = env_host;
+    if (env_port && *env_port) {
+        if (!valid_port(env_port)) {
+            fprintf(stderr, "kith: KITH_PORT wants a number from 1 to 65535, not '%s'\n", env_port);
+            return EXIT_FAILED;
+        }
+        o.port = env_port;
+    }
     int words = parse_flags(argc, argv, &o);
     if (words == -2) return 0;
     if (words < 0) return EXIT_FAILED;
@@ -162,6 +188,8 @@ int main(int argc, char **argv)
      * stay "C" for cJSON to read and write numbers with a '.'. */
     setlocale(LC_CTYPE, "");
     kith_cli_render_set_utf8(strcmp(nl_langinfo(CODESET), "UTF-8") == 0);
+    kith_cli_render_set_width(kith_cli_render_term_width());
+    kith_cli_render_set_csv(o.csv);
     /* A closed stdout (kith ... | head) ends output quietly, not by signal. */
     signal(SIGPIPE, SIG_IGN);
 

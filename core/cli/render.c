@@ -5,6 +5,7 @@
  * up; wide (East Asian) characters are counted as one column, a trade made
  * to stay free of locale-dependent wcwidth().  Control characters in cells
  * become spaces: a note with a newline in it must not break the table.
+ * CSV keeps every character, quoted, since a program reads it.
  */
 #include "cli/render.h"
 #include "util/error.h"
@@ -12,10 +13,38 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *ellipsis = "...";
 static size_t ellipsis_width = 3;
+static size_t table_width; /* 0: no limit */
+static int csv_output;
+
+void kith_cli_render_set_width(size_t columns)
+{
+    table_width = columns;
+}
+
+void kith_cli_render_set_csv(int csv)
+{
+    csv_output = csv;
+}
+
+size_t kith_cli_render_term_width(void)
+{
+    const char *env = getenv("COLUMNS");
+    if (env && *env) {
+        char *end;
+        long n = strtol(env, &end, 10);
+        if (*end == '\0' && n > 0 && n < 100000) return (size_t)n;
+    }
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
+}
 
 void kith_cli_render_set_utf8(int utf8)
 {
@@ -67,9 +96,40 @@ char *kith_cli_render_clip(char *s, size_t width)
     return cut;
 }
 
-static char *fit_cell(char *s)
+/* Writes one CSV field: quoted (quotes doubled) when it holds a comma, a
+ * quote or a line break, as RFC 4180 asks; as is otherwise. */
+static void put_csv_field(FILE *out, const char *s)
 {
-    return kith_cli_render_clip(s, KITH_CLI_CELL_MAX);
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* Shrinks columns until the table fits table_width: always the widest
+ * one, by one column at a time, so long notes give way before short ids;
+ * none goes below KITH_CLI_CELL_MIN (or its own width when narrower). */
+static void fit_widths(size_t *width, size_t ncols)
+{
+    if (!table_width) return;
+    size_t total = 2 * (ncols - 1);
+    for (size_t j = 0; j < ncols; j++)
+        total += width[j];
+    while (total > table_width) {
+        size_t widest = ncols;
+        for (size_t j = 0; j < ncols; j++)
+            if (width[j] > KITH_CLI_CELL_MIN && (widest == ncols || width[j] > width[widest]))
+                widest = j;
+        if (widest == ncols) return; /* as narrow as it gets: let it wrap */
+        width[widest]--;
+        total--;
+    }
 }
 
 int kith_cli_render_time(const char *iso, int seconds, char *out, size_t size)
@@ -79,7 +139,9 @@ int kith_cli_render_time(const char *iso, int seconds, char *out, size_t size)
     if (!iso || kith_time_parse_iso(iso, &ms) < 0) return KITH_EPARAMS;
     /* Floor division: a time before 1970 still rounds down to its second. */
     time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-    if (!localtime_r(&secs, &tm) || strftime(out, size, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm) == 0) return KITH_EPARAMS;
+    if (!localtime_r(&secs, &tm) ||
+        strftime(out, size, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm) == 0)
+        return KITH_EPARAMS;
     return 0;
 }
 
@@ -141,6 +203,35 @@ static int collect_columns(const cJSON *rows, const char ***cols, size_t *ncols)
     return 0;
 }
 
+/* The text of row `row`'s cell in column `col`: "" for missing or null. */
+static char *cell_text(const cJSON *row, const char *col)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, col);
+    return (!v || cJSON_IsNull(v)) ? strdup("") : kith_cli_render_value(v);
+}
+
+static int render_csv(FILE *out, const cJSON *rows, const char **cols, size_t ncols)
+{
+    for (size_t j = 0; j < ncols; j++) {
+        if (j) fputc(',', out);
+        put_csv_field(out, cols[j]);
+    }
+    fputc('\n', out);
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        for (size_t j = 0; j < ncols; j++) {
+            char *text = cell_text(row, cols[j]);
+            if (!text) return KITH_ENOMEM;
+            if (j) fputc(',', out);
+            put_csv_field(out, text);
+            free(text);
+        }
+        fputc('\n', out);
+    }
+    return 0;
+}
+
 int kith_cli_render_table(FILE *out, const cJSON *rows)
 {
     const char **cols;
@@ -149,8 +240,14 @@ int kith_cli_render_table(FILE *out, const cJSON *rows)
     if (ncols == 0) {
         /* Only empty objects: a table of no columns would print nothing. */
         for (int k = cJSON_GetArraySize(rows); k > 0; k--)
-            fputs("{}\n", out);
+            fputs(csv_output ? "\n" : "{}\n", out);
+        free(cols);
         return 0;
+    }
+    if (csv_output) {
+        int rc = render_csv(out, rows, cols, ncols);
+        free(cols);
+        return rc;
     }
     size_t nrows = (size_t)cJSON_GetArraySize(rows);
     /* cells holds the header line, the dashes under it, then the rows. */
@@ -161,8 +258,10 @@ int kith_cli_render_table(FILE *out, const cJSON *rows)
     int rc = KITH_ENOMEM;
     if (!cells || !width || !numeric) goto done;
 
+    /* Whole cells first (control characters made spaces), to learn each
+     * column's natural width; then the widths that fit, then the cuts. */
     for (size_t j = 0; j < ncols; j++) {
-        if (!(cells[j] = fit_cell(strdup(cols[j])))) goto done;
+        if (!(cells[j] = kith_cli_render_clip(strdup(cols[j]), (size_t)-1))) goto done;
         width[j] = text_width(cells[j]);
         numeric[j] = 1;
     }
@@ -172,8 +271,7 @@ int kith_cli_render_table(FILE *out, const cJSON *rows)
     {
         for (size_t j = 0; j < ncols; j++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, cols[j]);
-            char *text = (!v || cJSON_IsNull(v)) ? strdup("") : kith_cli_render_value(v);
-            char *cell = fit_cell(text);
+            char *cell = kith_cli_render_clip(cell_text(row, cols[j]), (size_t)-1);
             if (!cell) goto done;
             cells[i * ncols + j] = cell;
             if (text_width(cell) > width[j]) width[j] = text_width(cell);
@@ -182,6 +280,11 @@ int kith_cli_render_table(FILE *out, const cJSON *rows)
             if (v && !cJSON_IsNull(v) && !cJSON_IsNumber(v)) numeric[j] = 0;
         }
         i++;
+    }
+    fit_widths(width, ncols);
+    for (size_t k = 0; k < nlines * ncols; k++) {
+        if (k >= ncols && k < 2 * ncols) continue; /* the dashes, below */
+        if (!(cells[k] = kith_cli_render_clip(cells[k], width[k % ncols]))) goto done;
     }
     for (size_t j = 0; j < ncols; j++) {
         char *dashes = malloc(width[j] + 1);
@@ -209,7 +312,10 @@ static int print_value_line(FILE *out, const char *key, const cJSON *v)
 {
     char *text = kith_cli_render_value(v);
     if (!text) return KITH_ENOMEM;
-    if (key)
+    if (csv_output && !key) {
+        put_csv_field(out, cJSON_IsNull(v) ? "" : text);
+        fputc('\n', out);
+    } else if (key)
         fprintf(out, "%s: %s\n", key, text);
     else
         fprintf(out, "%s\n", text);
@@ -220,7 +326,7 @@ static int print_value_line(FILE *out, const char *key, const cJSON *v)
 static int render_array(FILE *out, const cJSON *array)
 {
     if (cJSON_GetArraySize(array) == 0) {
-        fputs("(none)\n", out);
+        if (!csv_output) fputs("(none)\n", out); /* CSV: no rows, no line */
         return 0;
     }
     const cJSON *el;
@@ -240,6 +346,14 @@ static int render_array(FILE *out, const cJSON *array)
 
 static int render_object(FILE *out, const cJSON *obj)
 {
+    if (csv_output) { /* a table of one row */
+        cJSON *rows = cJSON_CreateArray();
+        int rc = rows && cJSON_AddItemReferenceToArray(rows, (cJSON *)obj)
+                     ? kith_cli_render_table(out, rows)
+                     : KITH_ENOMEM;
+        cJSON_Delete(rows);
+        return rc;
+    }
     if (!obj->child) {
         fputs("{}\n", out);
         return 0;
@@ -267,9 +381,11 @@ static int render_list(FILE *out, const cJSON *list)
     const cJSON *field;
     cJSON_ArrayForEach(field, list)
     {
-        /* A null cursor means the last page: nothing to say. */
+        /* A null cursor means the last page: nothing to say.  CSV keeps
+         * stdout to the rows; the rest goes where a person still sees it. */
         if (strcmp(field->string, "items") == 0 || cJSON_IsNull(field)) continue;
-        if (print_value_line(out, field->string, field) < 0) return KITH_ENOMEM;
+        if (print_value_line(csv_output ? stderr : out, field->string, field) < 0)
+            return KITH_ENOMEM;
     }
     return 0;
 }

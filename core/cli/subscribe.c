@@ -18,7 +18,7 @@
  *    gap: the last event printed, or where the run started when none was.
  * 4. A summary never fails an event: what it does not recognise is shown
  *    as key=value or compact JSON, and the line is cut to the terminal's
- *    width (SUMMARY_MAX columns off a terminal).
+ *    width or COLUMNS (SUMMARY_MAX columns off a terminal without it).
  */
 #include "cli/subscribe.h"
 #include "cli/args.h"
@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define SUMMARY_MAX 160 /* summary columns when stdout is not a terminal */
@@ -326,13 +325,13 @@ static void summarize(kith_buf *b, const cJSON *data)
 
 /* ---- output ---- */
 
-/* Columns left for the summary after `used` columns of the line. */
+/* Columns left for the summary after `used` columns of the line: the
+ * width tables fit too (COLUMNS, or the terminal's). */
 static size_t summary_width(size_t used)
 {
-    struct winsize ws;
-    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
-        return SUMMARY_MAX;
-    return ws.ws_col > used + SUMMARY_MIN ? ws.ws_col - used : SUMMARY_MIN;
+    size_t cols = kith_cli_render_term_width();
+    if (cols == 0) return SUMMARY_MAX;
+    return cols > used + SUMMARY_MIN ? cols - used : SUMMARY_MIN;
 }
 
 /* Builds the line for one event's params: compact JSON, or the readable

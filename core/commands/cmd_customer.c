@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_TAGS 100
+#define MAX_TAGS        100
 #define MAX_ATTRS_BYTES 65536
 
 /* Writable fields in the order the wire shape lists them. */
-static const char *const writable[] = {"name",  "email", "phone", "company", "external_id",
-                                       "tags",  "owner", "stage", "attrs",   NULL};
+static const char *const writable[] = {"name", "email", "phone", "company", "external_id",
+                                       "tags", "owner", "stage", "attrs",   NULL};
 
 static int check_email(kith_ctx *ctx, const char *email)
 {
@@ -41,7 +41,8 @@ static int check_stage(kith_ctx *ctx, const char *stage)
     if (!stage) return 0;
     size_t n = strlen(stage);
     for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)stage[i]) && stage[i] != '_' && !isdigit((unsigned char)stage[i]))
+        if (!islower((unsigned char)stage[i]) && stage[i] != '_' &&
+            !isdigit((unsigned char)stage[i]))
             n = 0;
     if (n == 0 || n > 32)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "stage",
@@ -116,7 +117,8 @@ static int check_record(kith_ctx *ctx, const cJSON *rec)
         } else if (strcmp(f, "name") == 0) {
             ok = cJSON_IsString(v);
         }
-        if (!ok) return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
+        if (!ok)
+            return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
     }
     return check_fields(ctx, rec);
 }
@@ -136,7 +138,6 @@ static cJSON *dedup_tags(const cJSON *tags)
     return out;
 }
 
-/* The customer with its stats, as customer.get returns it. */
 /* The tier a customer shows: the stored one, or for a customer never
  * stored with a tier, the entry tier of the running rules (min 0). */
 static const char *shown_tier(kith_ctx *ctx, const char *stored, int64_t lifetime)
@@ -144,13 +145,15 @@ static const char *shown_tier(kith_ctx *ctx, const char *stored, int64_t lifetim
     return stored[0] ? stored : kith_loyalty_tier_for(ctx->env->tiers, ctx->env->ntiers, lifetime);
 }
 
+/* The customer with its stats, as customer.get returns it, read from the
+ * store and put in the record cache on the way. */
 static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
 {
     cJSON *c = NULL;
     int64_t lifetime = 0, valid_until = 0;
     char stored[64];
-    int rc = kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, stored,
-                                          &valid_until);
+    int rc =
+        kith_store_customer_get_full(ctx->store, id, ctx->now, &c, &lifetime, stored, &valid_until);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
     /* Kept without the tier and the closing brace (reccache.h note 4). */
     kith_buf text;
@@ -164,7 +167,7 @@ static int load_full(kith_ctx *ctx, int64_t id, cJSON **out)
     return 0;
 }
 
-/* customer.get's reply from the record cache, or 0 on a miss. */
+/* customer.get's reply from the record cache, or NULL on a miss. */
 static cJSON *from_cache(kith_ctx *ctx, int64_t id)
 {
     kith_record_hit hit;
@@ -174,11 +177,30 @@ static cJSON *from_cache(kith_ctx *ctx, int64_t id)
     kith_buf text;
     kith_buf_init(&text);
     cJSON *raw = NULL;
-    if (kith_buf_append(&text, hit.json, hit.len) == 0 && kith_buf_appends(&text, ",\"tier\":") == 0 &&
+    if (kith_buf_append(&text, hit.json, hit.len) == 0 &&
+        kith_buf_appends(&text, ",\"tier\":") == 0 &&
         kith_json_write(&text, tier ? &name : NULL) == 0 && kith_buf_append(&text, "}", 2) == 0)
         raw = cJSON_CreateRaw(kith_buf_head(&text));
     kith_buf_release(&text);
     return raw;
+}
+
+/* After hooks run inside kith_cmd_emit and may write to the record they are
+ * about (the referral plugin gives a new customer its code), so the reply is
+ * read again once they have run: it shows what the request left, as a later
+ * customer.get would.  The event keeps the record as it was written.
+ * Replaces *c (owned) unless a hook deleted the customer.  Returns 0 or a
+ * failure in ctx. */
+static int reread_after_hooks(kith_ctx *ctx, int64_t id, cJSON **c)
+{
+    if (!ctx->env->script) return 0; /* no rules: nothing ran */
+    cJSON *now = NULL;
+    int rc = kith_store_customer_get(ctx->store, id, &now);
+    if (rc == KITH_ENOTFOUND) return 0;
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
+    cJSON_Delete(*c);
+    *c = now;
+    return 0;
 }
 
 static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -212,6 +234,7 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON_AddItemReferenceToObject(data, "customer", c);
     rc = kith_cmd_emit(ctx, "customer.created", id, data);
     cJSON_Delete(data);
+    if (!rc) rc = reread_after_hooks(ctx, id, &c);
     if (rc < 0) {
         cJSON_Delete(c);
         return rc;
@@ -260,7 +283,8 @@ static int apply_update(kith_ctx *ctx, cJSON *rec, const cJSON *params)
             cJSON_ArrayForEach(a, v)
             {
                 cJSON_DeleteItemFromObjectCaseSensitive(attrs, a->string);
-                if (!cJSON_IsNull(a)) cJSON_AddItemToObject(attrs, a->string, cJSON_Duplicate(a, 1));
+                if (!cJSON_IsNull(a))
+                    cJSON_AddItemToObject(attrs, a->string, cJSON_Duplicate(a, 1));
             }
             continue;
         }
@@ -334,6 +358,7 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
         cJSON_AddItemReferenceToObject(data, "changes", changes);
         rc = kith_cmd_emit(ctx, "customer.updated", id, data);
         cJSON_Delete(data);
+        if (!rc) rc = reread_after_hooks(ctx, id, &c);
     }
     cJSON_Delete(old);
     cJSON_Delete(rec);
@@ -384,11 +409,15 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
         const char *k = v->string;
         if (strcmp(k, "attrs") == 0) {
             if (!cJSON_IsObject(v))
-                return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.attrs", "filter.attrs must be an object");
-            const cJSON *a;
-            cJSON_ArrayForEach(a, v) if (cJSON_IsObject(a) || cJSON_IsArray(a) || strchr(a->string, '"'))
                 return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.attrs",
-                                     "filter.attrs values must be strings, numbers, booleans or null");
+                                     "filter.attrs must be an object");
+            const cJSON *a;
+            cJSON_ArrayForEach(
+                a, v) if (cJSON_IsObject(a) || cJSON_IsArray(a) ||
+                          strchr(a->string,
+                                 '"')) return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.attrs",
+                                                            "filter.attrs values must be strings, "
+                                                            "numbers, booleans or null");
             f->attrs = v;
             continue;
         }
@@ -442,7 +471,9 @@ static int customer_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
         {"tags", KITH_T_STRINGS, 0, "tags (a set)"},                                               \
         {"owner", KITH_T_STRING, 0, "the user who owns the relationship"},                         \
         {"stage", KITH_T_STRING, 0, "lifecycle stage (default prospect)"},                         \
-        {"attrs", KITH_T_OBJECT, 0, "custom attributes (update merges; null removes a key)"}
+    {                                                                                              \
+        "attrs", KITH_T_OBJECT, 0, "custom attributes (update merges; null removes a key)"         \
+    }
 
 static const kith_param create_params[] = {FIELD_PARAMS(1), {NULL}};
 static const kith_param update_params[] = {

@@ -70,6 +70,23 @@ static int emit_task(kith_ctx *ctx, const char *channel, const cJSON *task, cons
     return kith_cmd_emit_record(ctx, channel, customer ? cid : 0, "task", task, customer);
 }
 
+/* After hooks run inside the emit and may change the task (snooze it,
+ * close it), so a reply is read again once they have run, as a later read
+ * would show it.  Replaces *t (owned) unless a hook removed the task.
+ * Returns 0 or a failure in ctx. */
+static int reread_after_hooks(kith_ctx *ctx, cJSON **t)
+{
+    if (!ctx->env->script) return 0; /* no rules: nothing ran */
+    int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*t, "id"));
+    cJSON *now = NULL;
+    int rc = kith_store_task_get(ctx->store, id, &now);
+    if (rc == KITH_ENOTFOUND) return 0;
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "task");
+    cJSON_Delete(*t);
+    *t = now;
+    return 0;
+}
+
 int kith_task_create(kith_ctx *ctx, const cJSON *fields, const char *created_by, cJSON **task)
 {
     const cJSON *due = cJSON_GetObjectItemCaseSensitive(fields, "due_at");
@@ -95,6 +112,7 @@ int kith_task_create(kith_ctx *ctx, const cJSON *fields, const char *created_by,
                                 &t);
     if (rc < 0) rc = kith_cmd_store_fail(ctx, rc, "task");
     if (!rc) rc = emit_task(ctx, "task.created", t, customer);
+    if (!rc) rc = reread_after_hooks(ctx, &t);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(t);
@@ -214,6 +232,7 @@ static int finish_change(kith_ctx *ctx, int64_t id, int rc, const char *channel,
         rc = kith_cmd_store_fail(ctx, rc, "task");
     if (!rc) rc = task_customer(ctx, t, &customer);
     if (!rc) rc = emit_task(ctx, channel, t, customer);
+    if (!rc) rc = reread_after_hooks(ctx, &t);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(t);

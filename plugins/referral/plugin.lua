@@ -7,8 +7,8 @@ WHAT IT DOES
     The code is the customer's id scrambled, so it is unique by construction
     and finding its owner is a single lookup, never a search.  It is written
     right after the customer is created, in the same transaction: it is in
-    customer.get and in the customer.updated event that follows
-    customer.created (not in customer.create's own reply).  Customers from
+    customer.create's reply, in customer.get and in the customer.updated
+    event that follows customer.created (not in customer.created itself).  Customers from
     before the plugin get theirs the first time plugin.referral.code is
     asked for it.
   - A code given at creation (imported from an older system) is kept,
