@@ -3,7 +3,7 @@
  * subcommand, which works on the data folder directly (safe while a server
  * runs: SQLite's WAL lets both write in turn).
  */
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "server/testrun.h"

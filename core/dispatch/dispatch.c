@@ -11,7 +11,6 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +27,6 @@ struct kith_dispatch {
     kith_store *store;
     const kith_env *env;
 };
-
-int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
-{
-    kith_call_error *err = ctx->err;
-    err->code = code;
-    snprintf(err->param, sizeof(err->param), "%s", param ? param : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static const char *const role_names[] = {"none", "viewer", "agent", "admin"};
-
-const char *kith_role_name(int role)
-{
-    return role >= KITH_ROLE_NONE && role <= KITH_ROLE_ADMIN ? role_names[role] : "none";
-}
-
-int kith_role_parse(const char *name, int *role)
-{
-    for (int r = KITH_ROLE_VIEWER; r <= KITH_ROLE_ADMIN; r++)
-        if (strcmp(name, role_names[r]) == 0) {
-            *role = r;
-            return 0;
-        }
-    return KITH_EPARAMS;
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -172,7 +142,8 @@ static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd
         s->role = KITH_ROLE_NONE;
     }
     if (!s->authenticated)
-        return fail(err, KITH_EUNAUTH, "call auth first; authentication is required for ", cmd->name);
+        return fail(err, KITH_EUNAUTH, "call auth first; authentication is required for ",
+                    cmd->name);
     if (s->role < cmd->min_role) {
         err->code = KITH_EFORBIDDEN;
         snprintf(err->message, sizeof(err->message), "role %s may not call %s (needs %s)",
@@ -223,7 +194,8 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
             }
             if (write) {
                 int end = kith_store_request_end(d->store, rc == 0);
-                if (rc == 0 && end < 0) rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
+                if (rc == 0 && end < 0)
+                    rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
                 if (rc == 0) session->wrote = 1;
             }
         }
@@ -234,7 +206,8 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     }
     if (owned) cJSON_Delete(args);
     if (rc < 0 && !err->code) err->code = rc;
-    if (rc < 0 && !err->message[0]) snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
+    if (rc < 0 && !err->message[0])
+        snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
     uint64_t dt = mono_usec() - t0;
     /* The handler may have changed the table (script.reload swaps plugin
      * methods): find the entry again before counting. */
@@ -245,8 +218,7 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     if (dt > e->stats.usec_max) e->stats.usec_max = dt;
     if (rc < 0) {
         e->stats.errors++;
-        if (kith_error_rpc_code(rc) == -32603)
-            kith_error("%s failed: %s", method, err->message);
+        if (kith_error_rpc_code(rc) == -32603) kith_error("%s failed: %s", method, err->message);
     }
     return rc;
 }

@@ -22,7 +22,7 @@
 #ifndef KITH_SCRIPT_SCRIPT_H
 #define KITH_SCRIPT_SCRIPT_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "util/histogram.h"
 
 #include <cJSON.h>
@@ -44,9 +44,9 @@ typedef struct kith_plugin_setting {
 typedef struct kith_script_options {
     const char *scripts_dir;
     const char *plugins_dir;
-    int64_t cpu_limit_ms;  /* per hook call */
-    size_t mem_limit;      /* per generation */
-    int max_hook_depth;    /* cascade guard */
+    int64_t cpu_limit_ms; /* per hook call */
+    size_t mem_limit;     /* per generation */
+    int max_hook_depth;   /* cascade guard */
     const kith_plugin_setting *plugin_settings;
     size_t nplugin_settings;
     int test_mode; /* load *_test.lua too and provide test() and advance() */
@@ -63,7 +63,8 @@ void kith_script_set_caller(kith_script *sc, kith_script_call_fn fn, void *ud);
  * method table of the generation that was replaced (NULL at the first
  * load): the server re-registers methods and tiers there. */
 void kith_script_set_on_reload(kith_script *sc,
-                               void (*fn)(void *ud, const kith_command *old_methods), void *ud);
+                               void (*fn)(void *ud, const struct kith_command *old_methods),
+                               void *ud);
 /* Loads a new generation from the folders and swaps it in (note 1).  With
  * `force` 0 nothing happens when no file changed.  Returns 0 (with *changed
  * set) or KITH_ESCRIPT with the error in err ("file:line: message"). */
@@ -75,7 +76,7 @@ int64_t kith_script_generation(const kith_script *sc);
 const void *kith_script_tiers(const kith_script *sc, size_t *n);
 /* The plugin methods of the running generation: a {NULL}-terminated table,
  * valid until the next successful reload. */
-const kith_command *kith_script_methods(const kith_script *sc);
+const struct kith_command *kith_script_methods(const kith_script *sc);
 
 /* Runs the before hooks of `type` on `ev` (an object holding the record
  * under `kind` and context such as customer/old/changes).  Hooks may change
@@ -118,8 +119,7 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
 /* 1 when the running rules define job `name`. */
 int kith_script_has_job(const kith_script *sc, const char *name);
 /* Calls the plugin method `name` with `params`. */
-int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params,
-                            cJSON **result);
+int kith_script_call_method(kith_ctx *ctx, const char *name, const cJSON *params, cJSON **result);
 /* Evaluates `code` in a fresh environment of the running generation. */
 int kith_script_eval(kith_ctx *ctx, const char *code, const cJSON *args, cJSON **result);
 /* script.status and plugin.list documents (owned by the caller). */
@@ -129,8 +129,8 @@ cJSON *kith_script_plugins(const kith_script *sc);
 void kith_script_set_advance(kith_script *sc, int (*fn)(void *ud, int64_t ms), void *ud);
 /* Loads a *_test.lua file into the running generation; its test(name, fn)
  * calls register tests.  Returns 0 with their count, or an error in err. */
-int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests,
-                           char *err, size_t errlen);
+int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests, char *err,
+                           size_t errlen);
 /* Runs test `index` (0-based) of the loaded file; names it in `name`.
  * Returns 0 when it passed, or a negative code with the failure in err. */
 int kith_script_run_test(kith_script *sc, kith_ctx *ctx, int index, char *name, size_t namelen,

@@ -23,16 +23,10 @@
  * refreshes, reloads.  It acts as admin under the name "system". */
 static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *err)
 {
-    memset(err, 0, sizeof(*err));
     srv->system_session.role = KITH_ROLE_ADMIN;
     srv->system_session.authenticated = 1;
     snprintf(srv->system_session.name, sizeof(srv->system_session.name), "system");
-    *ctx = (kith_ctx){.store = srv->store,
-                      .session = &srv->system_session,
-                      .env = &srv->env,
-                      .dispatch = srv->dispatch,
-                      .now = kith_time_now_ms() + srv->env.clock_offset_ms,
-                      .err = err};
+    kith_ctx_init(ctx, srv->store, &srv->system_session, &srv->env, err);
 }
 
 /* ---- relaxed commits and the WAL sync (store.h note 6) ---- */
@@ -117,11 +111,11 @@ int kith_server_rules_work(struct kith_server *srv)
     system_ctx(srv, &ctx, &err);
     int more = kith_script_run_on(&ctx, 256);
     commit_background(srv, "rule handlers");
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     system_ctx(srv, &ctx, &err);
     more |= kith_script_background(&ctx, 3000);
     commit_background(srv, "background rules work");
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     return more;
 }
 
@@ -154,7 +148,7 @@ void kith_server_reload_rules(struct kith_server *srv, int force, const char *wh
     if (kith_script_reload(srv->script, &ctx, force, &changed, msg, sizeof(msg)) == 0 && changed)
         kith_info("server: rules reloaded (%s): generation %lld", why,
                   (long long)kith_script_generation(srv->script));
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     commit_background(srv, "the reload");
 }
 
@@ -175,12 +169,12 @@ static void due_work(struct kith_server *srv)
             if (rc < 0) kith_script_abandon(srv->script);
             kith_store_request_end(srv->store, rc == 0);
         }
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         commit_background(srv, "reminders");
     } while (n == 256);
     system_ctx(srv, &ctx, &err);
     kith_sched_run_due(&ctx);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     commit_background(srv, "schedules");
 }
 
@@ -199,7 +193,7 @@ void kith_server_upkeep(struct kith_server *srv)
         kith_store_request_end(srv->store, rc == 0);
     }
     kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     int64_t last = 0, handled = 0;
     kith_store_event_last_seq(srv->store, &last);
     kith_store_meta_get(srv->store, "on_seq", &handled, last);
@@ -255,13 +249,14 @@ int kith_server_rules_start(struct kith_server *srv)
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
     kith_sched_start(&ctx, (int)cfg->schedule_skip_missed);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     commit_background(srv, "schedule start");
     srv->last_upkeep = uv_now(&srv->loop);
     /* Reminders and runs that fell due while stopped fire right away. */
     kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
     if (cfg->watch_scripts) {
-        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed, srv);
+        kith_watch_start(&srv->watch, &srv->loop, cfg->scripts, cfg->plugins, on_rules_changed,
+                         srv);
         srv->watch_on = 1;
     }
     return 0;
@@ -273,5 +268,5 @@ void kith_server_rules_stop(struct kith_server *srv)
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
     kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
 }

@@ -20,7 +20,7 @@
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "proto/framer.h"
 #include "util/buf.h"
 
@@ -43,8 +43,8 @@ struct kith_conn {
     kith_session session;
     uint64_t last_active; /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
-    kith_conn *prev, *next;   /* all connections */
-    kith_conn *next_dirty;    /* connections with output or writes this pass */
+    kith_conn *prev, *next; /* all connections */
+    kith_conn *next_dirty;  /* connections with output or writes this pass */
 };
 
 /* Allocates a connection for a listener of the given kind (pipe or TCP),

@@ -31,10 +31,7 @@ typedef struct world {
 
 static void make_ctx(world *w, kith_ctx *ctx, kith_call_error *err)
 {
-    memset(err, 0, sizeof(*err));
-    *ctx = (kith_ctx){.store = w->store, .session = &w->session, .env = &w->env,
-                      .dispatch = w->dispatch, .now = kith_time_now_ms() + w->env.clock_offset_ms,
-                      .err = err};
+    kith_ctx_init(ctx, w->store, &w->session, &w->env, err);
 }
 
 /* What the server does after each pass: commit, crm.on handlers, background
@@ -48,18 +45,18 @@ static void settle_world(world *w)
         make_ctx(w, &ctx, &err);
         int more = kith_script_run_on(&ctx, 256);
         kith_store_commit(w->store);
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         make_ctx(w, &ctx, &err);
         more |= kith_script_background(&ctx, 50000);
         kith_store_commit(w->store);
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         if (!more) break;
     }
 }
 
 /* crm.call from a test: a top-level call is a pass of its own. */
-static int call(void *ud, kith_session *s, const char *method, const cJSON *params,
-                cJSON **result, kith_call_error *err)
+static int call(void *ud, kith_session *s, const char *method, const cJSON *params, cJSON **result,
+                kith_call_error *err)
 {
     world *w = ud;
     int top = !kith_store_in_request(w->store);
@@ -83,13 +80,13 @@ static void due_work(world *w)
             if (rc < 0) kith_script_abandon(w->script);
             kith_store_request_end(w->store, rc == 0);
         }
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         settle_world(w);
     } while (n == 256);
     for (int slices = 0; slices < 10000; slices++) {
         make_ctx(w, &ctx, &err);
         int more = kith_sched_run_due(&ctx);
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         settle_world(w);
         if (!more) break;
     }
@@ -100,7 +97,7 @@ static void due_work(world *w)
             int rc = kith_loyalty_expire(&ctx, 256, &n);
             kith_store_request_end(w->store, rc == 0);
         }
-        cJSON_Delete(err.data);
+        kith_ctx_release(&ctx);
         settle_world(w);
     } while (n == 256);
 }
@@ -150,7 +147,8 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
     w->dispatch = kith_dispatch_new(w->store, &w->env);
     for (int i = 0; w->dispatch && kith_command_tables[i]; i++)
         kith_dispatch_register(w->dispatch, kith_command_tables[i]);
-    kith_script_options so = {.scripts_dir = cfg->scripts, .plugins_dir = cfg->plugins,
+    kith_script_options so = {.scripts_dir = cfg->scripts,
+                              .plugins_dir = cfg->plugins,
                               .cpu_limit_ms = cfg->script_cpu_ms,
                               .mem_limit = (size_t)cfg->script_memory,
                               .max_hook_depth = (int)cfg->max_hook_depth,
@@ -168,7 +166,7 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
     make_ctx(w, &ctx, &cerr);
     int changed;
     int rc = kith_script_reload(w->script, &ctx, 1, &changed, err, errlen);
-    cJSON_Delete(cerr.data);
+    kith_ctx_release(&ctx);
     if (rc == 0) settle_world(w);
     return rc;
 }
@@ -215,7 +213,7 @@ static void run_file(const kith_config *cfg, const char *path, int *passed, int 
     if (rc == 0) {
         make_ctx(&w, &ctx, &cerr);
         rc = kith_script_load_tests(w.script, &ctx, path, &ntests, err, sizeof(err));
-        cJSON_Delete(cerr.data);
+        kith_ctx_release(&ctx);
     }
     world_close(&w);
     if (rc < 0) {
@@ -229,13 +227,13 @@ static void run_file(const kith_config *cfg, const char *path, int *passed, int 
         if (rc == 0) {
             make_ctx(&w, &ctx, &cerr);
             rc = kith_script_load_tests(w.script, &ctx, path, &n, err, sizeof(err));
-            cJSON_Delete(cerr.data);
+            kith_ctx_release(&ctx);
         }
         snprintf(name, sizeof(name), "#%d", i + 1);
         if (rc == 0) {
             make_ctx(&w, &ctx, &cerr);
             rc = kith_script_run_test(w.script, &ctx, i, name, sizeof(name), err, sizeof(err));
-            cJSON_Delete(cerr.data);
+            kith_ctx_release(&ctx);
         }
         world_close(&w);
         if (rc == 0) {

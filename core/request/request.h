@@ -1,0 +1,92 @@
+/*
+ * The request: what every layer above the store shares about one unit of
+ * work — who asks (kith_session and its role), what the process offers it
+ * (kith_env), what went wrong (kith_call_error) and the context a handler,
+ * a rule or a background task runs with (kith_ctx).  A leaf module: it
+ * includes only store/ and util/, so the dispatcher, the commands, the
+ * rules engine, the scheduler and the server all depend on it and none of
+ * them on each other for this vocabulary.
+ */
+#ifndef KITH_REQUEST_REQUEST_H
+#define KITH_REQUEST_REQUEST_H
+
+#include "store/store.h"
+
+#include <cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kith_role { KITH_ROLE_NONE = 0, KITH_ROLE_VIEWER, KITH_ROLE_AGENT, KITH_ROLE_ADMIN };
+
+/* What the server shares with commands: plain data, owned by the server and
+ * updated by it; commands only read it. */
+typedef struct kith_server_counters {
+    uint64_t connections, connections_total, connections_rejected;
+    uint64_t requests, bytes_in, bytes_out, slow_clients_dropped;
+} kith_server_counters;
+
+struct kith_command;
+struct kith_tier;
+struct kith_script;
+typedef struct kith_dispatch kith_dispatch;
+
+typedef struct kith_env {
+    const char *default_currency;
+    int64_t started_at;
+    const char *data_dir;
+    const kith_server_counters *server;
+    struct kith_script *script;    /* the rules engine, or NULL */
+    const struct kith_tier *tiers; /* loyalty tiers of the running rules */
+    size_t ntiers;
+    int64_t clock_offset_ms;      /* added to the wall clock (rule tests move time) */
+    const int64_t *published_seq; /* the last event delivered to live subscribers */
+} kith_env;
+
+/* One client's identity, owned by its connection. */
+typedef struct kith_session {
+    int role;             /* effective role; KITH_ROLE_NONE before auth */
+    int authenticated;    /* role comes from a token */
+    int local_trust;      /* loopback/Unix: trusted while no token exists */
+    int wrote;            /* a write of this session awaits the pass's commit */
+    char name[72];        /* token name, or "local" */
+    struct kith_sub *sub; /* pub/sub patterns, or NULL (owned by the connection) */
+} kith_session;
+
+/* What went wrong in a call: filled by kith_ctx_fail, read by proto/. */
+typedef struct kith_call_error {
+    int code;
+    char message[512];
+    char param[64]; /* "" when the error is not about one parameter */
+    cJSON *data;    /* extra members for error.data (owned), or NULL */
+} kith_call_error;
+
+typedef struct kith_ctx {
+    const struct kith_command *cmd; /* the command being run, or NULL outside the dispatcher */
+    kith_store *store;
+    kith_session *session;
+    const kith_env *env;
+    kith_dispatch *dispatch; /* set by the dispatcher for its own methods, else NULL */
+    int64_t now;             /* the request's time, ms since the epoch */
+    kith_call_error *err;
+} kith_ctx;
+
+/* Fills *ctx for work outside the dispatcher (background work, reloads,
+ * rule tests): no command, now = the wall clock plus env's offset, and *err
+ * cleared.  Borrows every pointer; release with kith_ctx_release(). */
+void kith_ctx_init(kith_ctx *ctx, kith_store *store, kith_session *who, const kith_env *env,
+                   kith_call_error *err);
+/* Frees what a failure left in ctx->err (its data) and clears it, so the
+ * context can be used again or dropped. */
+void kith_ctx_release(kith_ctx *ctx);
+
+/* Records a failure in ctx->err and returns `code`, for `return
+ * kith_ctx_fail(...)`.  `param` may be NULL. */
+int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "viewer" etc. for a role; "none" for KITH_ROLE_NONE. */
+const char *kith_role_name(int role);
+/* Parses a role name; returns 0 or KITH_EPARAMS. */
+int kith_role_parse(const char *name, int *role);
+
+#endif
