@@ -5,7 +5,6 @@
  */
 #include "dispatch/dispatch.h"
 #include "dispatch/params.h"
-#include "script/script.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -180,24 +179,13 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
                         .now = kith_time_now_ms() + d->env->clock_offset_ms,
                         .err = err};
         int write = (cmd->flags & KITH_CMD_WRITE) != 0;
-        if (write && (rc = kith_store_request_begin(d->store)) < 0) {
-            fail(err, rc, "cannot start a transaction", "");
-        } else {
+        if (!write || (rc = kith_request_begin(&ctx)) == 0) {
             rc = cmd->handler(&ctx, args, result);
             if (rc == 0 && !*result) rc = kith_ctx_fail(&ctx, KITH_ENOMEM, NULL, "out of memory");
-            /* The outermost write settles the customers it touched (segments,
-             * churn) inside its own savepoint, so their events commit or
-             * roll back with it. */
-            if (write && kith_store_in_request(d->store) == 1 && d->env->script) {
-                if (rc == 0) rc = kith_script_settle(&ctx);
-                if (rc < 0) kith_script_abandon(d->env->script);
-            }
-            if (write) {
-                int end = kith_store_request_end(d->store, rc == 0);
-                if (rc == 0 && end < 0)
-                    rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
-                if (rc == 0) session->wrote = 1;
-            }
+            /* The outermost write settles what it touched before it ends
+             * (request.h note 3). */
+            if (write) rc = kith_request_end(&ctx, rc);
+            if (write && rc == 0) session->wrote = 1;
         }
         if (rc < 0) {
             cJSON_Delete(*result);

@@ -26,6 +26,23 @@ void kith_ctx_release(kith_ctx *ctx)
     memset(ctx->err, 0, sizeof(*ctx->err));
 }
 
+int kith_request_begin(kith_ctx *ctx)
+{
+    int rc = kith_store_request_begin(ctx->store);
+    return rc < 0 ? kith_ctx_fail(ctx, rc, NULL, "cannot start a transaction") : 0;
+}
+
+int kith_request_end(kith_ctx *ctx, int rc)
+{
+    const kith_request_hooks *h = ctx->env->hooks;
+    int outermost = kith_store_in_request(ctx->store) == 1;
+    if (outermost && h && rc == 0 && h->settle) rc = h->settle(h->ud, ctx);
+    if (outermost && h && rc < 0 && h->abandon) h->abandon(h->ud, ctx);
+    int end = kith_store_request_end(ctx->store, rc == 0);
+    if (rc == 0 && end < 0) rc = kith_ctx_fail(ctx, end, NULL, "cannot save the change");
+    return rc;
+}
+
 int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
 {
     kith_call_error *err = ctx->err;

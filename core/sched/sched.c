@@ -125,10 +125,9 @@ static int run_one(kith_ctx *ctx, const char *name)
     cJSON *result = NULL;
     int more = 0;
     /* The slice's writes: one request, rolled back if the job fails. */
-    int rc = kith_store_request_begin(ctx->store);
+    int rc = kith_request_begin(ctx);
     if (!rc) {
         rc = kith_script_run_job(ctx, r.job, args, state, r.name, &result);
-        if (!rc) rc = kith_script_settle(ctx);
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(result, "more");
         more = rc == 0 && cJSON_IsTrue(m);
         if (more) {
@@ -138,8 +137,9 @@ static int run_one(kith_ctx *ctx, const char *name)
                 kith_store_schedule_set_state(ctx->store, r.name, next_state ? next_state : "null");
             cJSON_free(next_state);
         }
-        if (rc < 0) kith_script_abandon(ctx->env->script);
-        kith_store_request_end(ctx->store, rc == 0);
+        rc = kith_request_end(ctx, rc);
+        /* A slice that failed to settle failed: the run ends with it. */
+        if (rc < 0) more = 0;
     }
     char error[512] = "";
     if (rc < 0)
@@ -154,12 +154,11 @@ static int run_one(kith_ctx *ctx, const char *name)
             0)
             next = KITH_TIME_NONE;
         kith_ctx_release(ctx);
-        if (kith_store_request_begin(ctx->store) == 0) {
+        if (kith_request_begin(ctx) == 0) {
             int rr = kith_store_schedule_finish(ctx->store, r.name, started, rc ? "error" : "ok",
                                                 rc ? error : NULL, next);
             if (!rr) rr = emit_ran(ctx, r.name, rc ? "error" : "ok", rc ? error : NULL, result);
-            if (!rr) rr = kith_script_settle(ctx);
-            kith_store_request_end(ctx->store, rr == 0);
+            kith_request_end(ctx, rr);
         }
         if (rc) kith_warn("sched: schedule %s: job %s failed: %s", r.name, r.job, error);
     }

@@ -88,7 +88,7 @@ int kith_script_before(kith_ctx *ctx, const char *type, const char *kind, cJSON 
  * Returns 0 or a failure recorded in ctx. */
 int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
 /* Re-evaluates segments and churn for every customer the current request
- * touched (called by the dispatcher before an outermost write ends). */
+ * touched (the settle hook, run before an outermost request ends). */
 int kith_script_settle(kith_ctx *ctx);
 /* How long each customer's re-evaluation in kith_script_settle() took, in
  * nanoseconds, since the process started (all engines together).  Borrowed;
@@ -96,6 +96,11 @@ int kith_script_settle(kith_ctx *ctx);
 const kith_histogram *kith_script_settle_times(void);
 /* Forgets what a failed request touched. */
 void kith_script_abandon(kith_script *sc);
+/* The rules' policy for the end of a request (request.h notes 3-4):
+ * settle = kith_script_settle, abandon = kith_script_abandon of
+ * ctx->env->script.  The server and the rule-test world install it in
+ * their kith_env. */
+extern const kith_request_hooks kith_script_request_hooks;
 /* Runs crm.on handlers for committed events not yet handled, each in its
  * own request; stops after `max_events`.  Returns 1 when more remain.  The
  * caller commits afterwards. */

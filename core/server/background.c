@@ -163,12 +163,8 @@ static void due_work(struct kith_server *srv)
     do {
         system_ctx(srv, &ctx, &err);
         n = 0;
-        if (kith_store_request_begin(srv->store) == 0) {
-            int rc = kith_task_fire_due(&ctx, 256, &n);
-            if (!rc) rc = kith_script_settle(&ctx);
-            if (rc < 0) kith_script_abandon(srv->script);
-            kith_store_request_end(srv->store, rc == 0);
-        }
+        if (kith_request_begin(&ctx) == 0)
+            kith_request_end(&ctx, kith_task_fire_due(&ctx, 256, &n));
         kith_ctx_release(&ctx);
         commit_background(srv, "reminders");
     } while (n == 256);
@@ -186,12 +182,7 @@ void kith_server_upkeep(struct kith_server *srv)
     kith_call_error err;
     int n = 0;
     system_ctx(srv, &ctx, &err);
-    if (kith_store_request_begin(srv->store) == 0) {
-        int rc = kith_loyalty_expire(&ctx, 1000, &n);
-        if (!rc) rc = kith_script_settle(&ctx);
-        if (rc < 0) kith_script_abandon(srv->script);
-        kith_store_request_end(srv->store, rc == 0);
-    }
+    if (kith_request_begin(&ctx) == 0) kith_request_end(&ctx, kith_loyalty_expire(&ctx, 1000, &n));
     kith_script_save_cursor(&ctx);
     kith_ctx_release(&ctx);
     int64_t last = 0, handled = 0;
@@ -241,6 +232,8 @@ int kith_server_rules_start(struct kith_server *srv)
     srv->script = kith_script_new(&so);
     if (!srv->script) return KITH_ENOMEM;
     srv->env.script = srv->script;
+    srv->env.hooks = &kith_script_request_hooks;
+    srv->env.settle_times = kith_script_settle_times();
     kith_script_set_caller(srv->script, dispatch_call, srv->dispatch);
     kith_script_set_on_reload(srv->script, on_reload, srv);
     kith_server_reload_rules(srv, 1, "start");

@@ -74,12 +74,8 @@ static void due_work(world *w)
     do {
         make_ctx(w, &ctx, &err);
         n = 0;
-        if (kith_store_request_begin(w->store) == 0) {
-            int rc = kith_task_fire_due(&ctx, 256, &n);
-            if (!rc) rc = kith_script_settle(&ctx);
-            if (rc < 0) kith_script_abandon(w->script);
-            kith_store_request_end(w->store, rc == 0);
-        }
+        if (kith_request_begin(&ctx) == 0)
+            kith_request_end(&ctx, kith_task_fire_due(&ctx, 256, &n));
         kith_ctx_release(&ctx);
         settle_world(w);
     } while (n == 256);
@@ -157,6 +153,8 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
                               .test_mode = 1};
     w->script = kith_script_new(&so);
     w->env.script = w->script;
+    w->env.hooks = &kith_script_request_hooks;
+    w->env.settle_times = kith_script_settle_times();
     kith_script_set_caller(w->script, call, w);
     kith_script_set_on_reload(w->script, on_reload, w);
     kith_script_set_advance(w->script, advance, w);
