@@ -6,7 +6,7 @@
 #include "request/request.h"
 #include "server/config.h"
 #include "server/server.h"
-#include "server/testrun.h"
+#include "testrun/testrun.h"
 #include "store/store.h"
 #include "store/token.h"
 #include "util/error.h"
