@@ -62,7 +62,25 @@ static int nested_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
+/* A write whose inner call fails (its savepoint rolls back alone) and which
+ * goes on to succeed: the inner failure abandons nothing. */
+static int nested_inner_fails(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    cJSON *p = cJSON_Parse("{\"name\":\"Dup\",\"external_id\":\"a\"}"), *inner = NULL;
+    kith_call_error err;
+    int rc = kith_dispatch_call(ctx->dispatch, ctx->session, "customer.create", p, &inner, &err);
+    cJSON_Delete(p);
+    cJSON_Delete(err.data);
+    CHECK_INT(rc, KITH_ECONFLICT);
+    CHECK(inner == NULL);
+    CHECK_INT(seen.abandoned, 0);
+    *result = cJSON_CreateTrue();
+    return 0;
+}
+
 static const kith_command test_cmds[] = {
+    {"test.inner_fails", nested_inner_fails, (const kith_param[]){{NULL}}, KITH_CMD_WRITE,
+     KITH_ROLE_AGENT, "fails a nested call, then succeeds", "true"},
     {"test.nested", nested_create, (const kith_param[]){{NULL}}, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "creates a customer through a nested call", "the customer"},
     {NULL},
@@ -149,6 +167,16 @@ int main(void)
     CHECK_INT(code, 0);
     CHECK_INT(seen.settled, 1);
     CHECK_INT(seen.depth_at_settle, 1);
+    CHECK_INT(customers(), 2);
+    cJSON_Delete(r);
+
+    /* An inner request that fails is not abandoned: only its savepoint
+     * rolls back, and the outermost still settles. */
+    reset();
+    r = call_as(&admin, "test.inner_fails", "{}", &code);
+    CHECK_INT(code, 0);
+    CHECK_INT(seen.settled, 1);
+    CHECK_INT(seen.abandoned, 0);
     CHECK_INT(customers(), 2);
     cJSON_Delete(r);
 
