@@ -2,10 +2,12 @@
  * The rules engine: Lua business rules and plugins, loaded as a whole into a
  * *generation* (one sandboxed lua_State) and swapped in between requests.
  * Commands call in at fixed points of a write — before hooks, event emission
- * (after hooks), settling the customers a request touched (segments and
- * churn) — and the server calls in after each commit (crm.on handlers) and
- * when idle (background refreshes).  The engine reaches the dispatcher only
- * through the call function the server hands it (crm.call), never directly.
+ * (after hooks) — and the end of an outermost request settles the customers
+ * it touched (segments and churn) through kith_script_request_hooks, which
+ * the server installs (request.h note 5).  The server's background work
+ * (work/) calls in after each commit (crm.on handlers) and when idle
+ * (background refreshes).  The engine reaches the dispatcher only through
+ * the call function the server hands it (crm.call), never directly.
  *
  * DESIGN NOTES: generations
  *   1. kith_script_reload() builds a complete new generation beside the
