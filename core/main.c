@@ -3,10 +3,10 @@
  * subcommands, which work on the data folder directly (safe while a server
  * runs: SQLite's WAL lets both write in turn).
  */
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "server/config.h"
 #include "server/server.h"
-#include "server/testrun.h"
+#include "testrun/testrun.h"
 #include "store/store.h"
 #include "store/token.h"
 #include "util/error.h"

@@ -19,7 +19,7 @@
 #ifndef KITH_COMMANDS_LOYALTY_OPS_H
 #define KITH_COMMANDS_LOYALTY_OPS_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -11,7 +11,7 @@
 #ifndef KITH_COMMANDS_TASK_OPS_H
 #define KITH_COMMANDS_TASK_OPS_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 
 #include <cJSON.h>
 #include <stdint.h>

@@ -12,17 +12,17 @@
  * after describing the failure with kith_ctx_fail().  A result may be a
  * cJSON_Raw node holding ready-made JSON text (customer.get's cached
  * records): the wire writes it as is, and whoever needs a tree parses it.
+ * The request's own vocabulary (context, session, error record, roles) is
+ * request/request.h, shared by every layer.
  */
 #ifndef KITH_DISPATCH_COMMAND_H
 #define KITH_DISPATCH_COMMAND_H
 
-#include "store/store.h"
+#include "request/request.h"
 
 #include <cJSON.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum kith_role { KITH_ROLE_NONE = 0, KITH_ROLE_VIEWER, KITH_ROLE_AGENT, KITH_ROLE_ADMIN };
 
 enum kith_cmd_flags {
     KITH_CMD_READ = 1 << 0,  /* reads only; never opens a transaction */
@@ -33,7 +33,7 @@ enum kith_cmd_flags {
 enum kith_param_type {
     KITH_T_ANY,
     KITH_T_STRING,
-    KITH_T_INT,    /* a JSON number with no fraction, |v| < 2^53 */
+    KITH_T_INT,    /* a JSON number with no fraction, |v| <= 2^53 */
     KITH_T_NUMBER, /* any finite JSON number */
     KITH_T_BOOL,
     KITH_T_OBJECT,
@@ -50,67 +50,6 @@ typedef struct kith_param {
     const char *description;
 } kith_param;
 
-/* What the server shares with commands: plain data, owned by the server and
- * updated by it; commands only read it. */
-typedef struct kith_server_counters {
-    uint64_t connections, connections_total, connections_rejected;
-    uint64_t requests, bytes_in, bytes_out, slow_clients_dropped, failed_commits;
-} kith_server_counters;
-
-struct kith_tier;
-struct kith_script;
-
-typedef struct kith_env {
-    const char *default_currency;
-    int64_t started_at;
-    const char *data_dir;
-    const kith_server_counters *server;
-    struct kith_script *script;    /* the rules engine, or NULL */
-    const struct kith_tier *tiers; /* loyalty tiers of the running rules */
-    size_t ntiers;
-    int64_t clock_offset_ms;           /* added to the wall clock (rule tests move time) */
-    const int64_t *published_seq;      /* the last event delivered to live subscribers */
-    struct kith_ratelimit *auth_limit; /* failed auth per address, or NULL (no limit) */
-    /* Ends at once every session authenticated with token `token_id` (the
-     * server closes their connections once their replies are out); NULL
-     * where there are no connections (rule tests). */
-    void (*end_token_sessions)(void *ud, int64_t token_id);
-    void *sessions_ud;
-} kith_env;
-
-/* One client's identity, owned by its connection. */
-typedef struct kith_session {
-    int role;                 /* effective role; KITH_ROLE_NONE before auth */
-    int authenticated;        /* role comes from a token */
-    int local_trust;          /* loopback/Unix: trusted while no token exists */
-    int wrote;                /* a write of this session awaits the pass's commit */
-    char name[72];            /* token name, or "local" */
-    char peer[64];            /* client address ("127.0.0.1", "::1", "unix"), for rate limits */
-    int64_t token_id;         /* the token authenticated with (0: none) */
-    int64_t token_expires_at; /* ms; 0: never (or no token) */
-    struct kith_sub *sub;     /* pub/sub patterns, or NULL (owned by the connection) */
-} kith_session;
-
-typedef struct kith_dispatch kith_dispatch;
-
-/* What went wrong in a call: filled by kith_ctx_fail, read by proto/. */
-typedef struct kith_call_error {
-    int code;
-    char message[512];
-    char param[64]; /* "" when the error is not about one parameter */
-    cJSON *data;    /* extra members for error.data (owned), or NULL */
-} kith_call_error;
-
-typedef struct kith_ctx {
-    const struct kith_command *cmd; /* the command being run */
-    kith_store *store;
-    kith_session *session;
-    const kith_env *env;
-    kith_dispatch *dispatch;
-    int64_t now; /* the request's time, ms since the epoch */
-    kith_call_error *err;
-} kith_ctx;
-
 typedef int (*kith_handler)(kith_ctx *ctx, const cJSON *params, cJSON **result);
 
 typedef struct kith_command {
@@ -122,15 +61,5 @@ typedef struct kith_command {
     const char *summary;
     const char *result; /* one line on what comes back */
 } kith_command;
-
-/* Records a failure in ctx->err and returns `code`, for `return
- * kith_ctx_fail(...)`.  `param` may be NULL. */
-int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* "viewer" etc. for a role; "none" for KITH_ROLE_NONE. */
-const char *kith_role_name(int role);
-/* Parses a role name; returns 0 or KITH_EPARAMS. */
-int kith_role_parse(const char *name, int *role);
 
 #endif

@@ -5,13 +5,11 @@
  */
 #include "dispatch/dispatch.h"
 #include "dispatch/params.h"
-#include "script/script.h"
 #include "store/token.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +26,6 @@ struct kith_dispatch {
     kith_store *store;
     const kith_env *env;
 };
-
-int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
-{
-    kith_call_error *err = ctx->err;
-    err->code = code;
-    snprintf(err->param, sizeof(err->param), "%s", param ? param : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static const char *const role_names[] = {"none", "viewer", "agent", "admin"};
-
-const char *kith_role_name(int role)
-{
-    return role >= KITH_ROLE_NONE && role <= KITH_ROLE_ADMIN ? role_names[role] : "none";
-}
-
-int kith_role_parse(const char *name, int *role)
-{
-    for (int r = KITH_ROLE_VIEWER; r <= KITH_ROLE_ADMIN; r++)
-        if (strcmp(name, role_names[r]) == 0) {
-            *role = r;
-            return 0;
-        }
-    return KITH_EPARAMS;
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -182,7 +151,8 @@ static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd
         s->role = KITH_ROLE_NONE;
     }
     if (!s->authenticated)
-        return fail(err, KITH_EUNAUTH, "call auth first; authentication is required for ", cmd->name);
+        return fail(err, KITH_EUNAUTH, "call auth first; authentication is required for ",
+                    cmd->name);
     if (s->role < cmd->min_role) {
         err->code = KITH_EFORBIDDEN;
         snprintf(err->message, sizeof(err->message), "role %s may not call %s (needs %s)",
@@ -219,23 +189,13 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
                         .now = kith_time_now_ms() + d->env->clock_offset_ms,
                         .err = err};
         int write = (cmd->flags & KITH_CMD_WRITE) != 0;
-        if (write && (rc = kith_store_request_begin(d->store)) < 0) {
-            fail(err, rc, "cannot start a transaction", "");
-        } else {
+        if (!write || (rc = kith_request_begin(&ctx)) == 0) {
             rc = cmd->handler(&ctx, args, result);
             if (rc == 0 && !*result) rc = kith_ctx_fail(&ctx, KITH_ENOMEM, NULL, "out of memory");
-            /* The outermost write settles the customers it touched (segments,
-             * churn) inside its own savepoint, so their events commit or
-             * roll back with it. */
-            if (write && kith_store_in_request(d->store) == 1 && d->env->script) {
-                if (rc == 0) rc = kith_script_settle(&ctx);
-                if (rc < 0) kith_script_abandon(d->env->script);
-            }
-            if (write) {
-                int end = kith_store_request_end(d->store, rc == 0);
-                if (rc == 0 && end < 0) rc = kith_ctx_fail(&ctx, end, NULL, "cannot save the change");
-                if (rc == 0) session->wrote = 1;
-            }
+            /* The outermost write settles what it touched before it ends
+             * (request.h note 3). */
+            if (write) rc = kith_request_end(&ctx, rc);
+            if (write && rc == 0) session->wrote = 1;
         }
         if (rc < 0) {
             cJSON_Delete(*result);
@@ -244,7 +204,8 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     }
     if (owned) cJSON_Delete(args);
     if (rc < 0 && !err->code) err->code = rc;
-    if (rc < 0 && !err->message[0]) snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
+    if (rc < 0 && !err->message[0])
+        snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
     uint64_t dt = mono_usec() - t0;
     /* The handler may have changed the table (script.reload swaps plugin
      * methods): find the entry again before counting. */
@@ -255,8 +216,7 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     if (dt > e->stats.usec_max) e->stats.usec_max = dt;
     if (rc < 0) {
         e->stats.errors++;
-        if (kith_error_rpc_code(rc) == -32603)
-            kith_error("%s failed: %s", method, err->message);
+        if (kith_error_rpc_code(rc) == -32603) kith_error("%s failed: %s", method, err->message);
     }
     return rc;
 }

@@ -5,7 +5,7 @@
  */
 #include "dispatch/dispatch.h"
 #include "dispatch/params.h"
-#include "script/script.h"
+#include "util/histogram.h"
 #include "store/reccache.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -18,12 +18,24 @@ static cJSON *param_schema(int type)
 {
     cJSON *s = cJSON_CreateObject();
     switch (type) {
-    case KITH_T_STRING: cJSON_AddStringToObject(s, "type", "string"); break;
-    case KITH_T_INT: cJSON_AddStringToObject(s, "type", "integer"); break;
-    case KITH_T_NUMBER: cJSON_AddStringToObject(s, "type", "number"); break;
-    case KITH_T_BOOL: cJSON_AddStringToObject(s, "type", "boolean"); break;
-    case KITH_T_OBJECT: cJSON_AddStringToObject(s, "type", "object"); break;
-    case KITH_T_ARRAY: cJSON_AddStringToObject(s, "type", "array"); break;
+    case KITH_T_STRING:
+        cJSON_AddStringToObject(s, "type", "string");
+        break;
+    case KITH_T_INT:
+        cJSON_AddStringToObject(s, "type", "integer");
+        break;
+    case KITH_T_NUMBER:
+        cJSON_AddStringToObject(s, "type", "number");
+        break;
+    case KITH_T_BOOL:
+        cJSON_AddStringToObject(s, "type", "boolean");
+        break;
+    case KITH_T_OBJECT:
+        cJSON_AddStringToObject(s, "type", "object");
+        break;
+    case KITH_T_ARRAY:
+        cJSON_AddStringToObject(s, "type", "array");
+        break;
     case KITH_T_STRINGS: {
         cJSON_AddStringToObject(s, "type", "array");
         cJSON *items = cJSON_AddObjectToObject(s, "items");
@@ -39,7 +51,8 @@ static cJSON *param_schema(int type)
         cJSON_AddStringToObject(s, "description",
                                 "an ISO 8601 time, or a duration from now: 90s, 15m, 2h, 3d, 1w");
         break;
-    default: break;
+    default:
+        break;
     }
     return s;
 }
@@ -93,10 +106,16 @@ static void add_us(cJSON *o, const char *name, double ns)
 }
 
 /* The time to re-evaluate one customer's segments and churn after a write
- * (kith_script_settle), since start. */
-static void add_segment_eval(cJSON *out)
+ * (the settle hook), since start, as the server shares it in env; all zero
+ * where nothing settles. */
+static void add_segment_eval(cJSON *out, const kith_env *env)
 {
-    const kith_histogram *h = kith_script_settle_times();
+    static kith_histogram none;
+    const kith_histogram *h = env->settle_times;
+    if (!h) {
+        kith_histogram_init(&none);
+        h = &none;
+    }
     cJSON *o = cJSON_AddObjectToObject(out, "segment_eval");
     kith_json_add_int(o, "count", (int64_t)h->total);
     add_us(o, "mean_us", kith_histogram_mean(h));
@@ -148,7 +167,7 @@ static int system_stats(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_int(rec, "entries", (int64_t)rcc.entries);
     kith_json_add_int(rec, "bytes", (int64_t)rcc.bytes);
     kith_json_add_int(rec, "budget", (int64_t)rcc.budget);
-    add_segment_eval(out);
+    add_segment_eval(out, ctx->env);
     *result = out;
     return 0;
 }

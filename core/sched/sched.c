@@ -125,38 +125,40 @@ static int run_one(kith_ctx *ctx, const char *name)
     cJSON *result = NULL;
     int more = 0;
     /* The slice's writes: one request, rolled back if the job fails. */
-    int rc = kith_store_request_begin(ctx->store);
+    int rc = kith_request_begin(ctx);
     if (!rc) {
         rc = kith_script_run_job(ctx, r.job, args, state, r.name, &result);
-        if (!rc) rc = kith_script_settle(ctx);
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(result, "more");
         more = rc == 0 && cJSON_IsTrue(m);
         if (more) {
             char *next_state =
                 cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(result, "state"));
-            rc = kith_store_schedule_set_state(ctx->store, r.name, next_state ? next_state : "null");
+            rc =
+                kith_store_schedule_set_state(ctx->store, r.name, next_state ? next_state : "null");
             cJSON_free(next_state);
         }
-        if (rc < 0) kith_script_abandon(ctx->env->script);
-        kith_store_request_end(ctx->store, rc == 0);
+        rc = kith_request_end(ctx, rc);
+        /* A slice that failed to settle failed: the run ends with it. */
+        if (rc < 0) more = 0;
     }
     char error[512] = "";
-    if (rc < 0) snprintf(error, sizeof(error), "%s", ctx->err->message[0] ? ctx->err->message : kith_strerror(rc));
+    if (rc < 0)
+        snprintf(error, sizeof(error), "%s",
+                 ctx->err->message[0] ? ctx->err->message : kith_strerror(rc));
     if (!more) {
         /* The run is over: record it (note 1), in a request of its own so a
          * failed job's rollback does not take the record with it. */
         int64_t next = KITH_TIME_NONE;
         char why[256];
-        if (kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, started, &next, why, sizeof(why)) < 0)
+        if (kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, started, &next, why, sizeof(why)) <
+            0)
             next = KITH_TIME_NONE;
-        cJSON_Delete(ctx->err->data);
-        memset(ctx->err, 0, sizeof(*ctx->err));
-        if (kith_store_request_begin(ctx->store) == 0) {
+        kith_ctx_release(ctx);
+        if (kith_request_begin(ctx) == 0) {
             int rr = kith_store_schedule_finish(ctx->store, r.name, started, rc ? "error" : "ok",
                                                 rc ? error : NULL, next);
             if (!rr) rr = emit_ran(ctx, r.name, rc ? "error" : "ok", rc ? error : NULL, result);
-            if (!rr) rr = kith_script_settle(ctx);
-            kith_store_request_end(ctx->store, rr == 0);
+            kith_request_end(ctx, rr);
         }
         if (rc) kith_warn("sched: schedule %s: job %s failed: %s", r.name, r.job, error);
     }

@@ -23,7 +23,7 @@
 #ifndef KITH_SCHED_SCHED_H
 #define KITH_SCHED_SCHED_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "store/store.h"
 
 #include <stdint.h>

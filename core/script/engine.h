@@ -6,6 +6,7 @@
 #ifndef KITH_SCRIPT_ENGINE_H
 #define KITH_SCRIPT_ENGINE_H
 
+#include "dispatch/command.h" /* plugin methods are command tables */
 #include "script/sandbox.h"
 #include "script/script.h"
 #include "store/loyalty.h"
@@ -17,7 +18,7 @@ enum kith_hook_kind { KITH_HOOK_BEFORE, KITH_HOOK_AFTER, KITH_HOOK_ON };
 typedef struct kith_hook {
     int kind;
     char plugin[64]; /* "" for scripts/ files */
-    char event[96]; /* a name, or a glob for on-hooks */
+    char event[96];  /* a name, or a glob for on-hooks */
     char file[256];
     int line;
     int priority, order;
@@ -115,13 +116,13 @@ struct kith_script {
     int64_t last_error_at;
     kith_script_call_fn call;
     void *call_ud;
-    kith_ctx *ctx; /* the request a rule runs in, while one does */
-    const char *running_plugin; /* the plugin whose code runs now, or NULL */
-    const char *running_file;   /* the file whose code runs now */
-    kith_session rules_session; /* who crm.call acts as: admin, named after the rule */
+    kith_ctx *ctx;                        /* the request a rule runs in, while one does */
+    const char *running_plugin;           /* the plugin whose code runs now, or NULL */
+    const char *running_file;             /* the file whose code runs now */
+    kith_session rules_session;           /* who crm.call acts as: admin, named after the rule */
     int (*advance)(void *ud, int64_t ms); /* rule tests: move the clock */
     void *advance_ud;
-    int depth;     /* nesting of emit -> after hooks (the cascade guard) */
+    int depth; /* nesting of emit -> after hooks (the cascade guard) */
     int64_t touched[KITH_MAX_TOUCHED];
     int ntouched;
     int touched_overflow;

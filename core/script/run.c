@@ -33,22 +33,23 @@ static int wants(kith_generation *g, const char *type)
 
 /* Runs one event's on-handlers in their own request; the cursor is stored
  * in that same transaction, so a handled event is never handled again. */
-static void handle_event(kith_script *sc, kith_ctx *ctx, const cJSON *ev)
+static void handle_event(kith_ctx *ctx, const cJSON *ev)
 {
     const char *type = kith_json_get_str(ev, "type");
     int64_t seq = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "seq"));
     int64_t saved_now = ctx->now;
     ctx->now = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ev, "at"));
-    if (kith_store_request_begin(ctx->store) < 0) return;
+    if (kith_request_begin(ctx) < 0) {
+        ctx->now = saved_now;
+        return;
+    }
     cJSON *payload = cJSON_Duplicate(cJSON_GetObjectItem(ev, "data"), 1);
     cJSON_AddNumberToObject(payload, "seq", (double)seq);
     int rc = kith_script_run_hooks_on(ctx, type, payload);
-    if (!rc) rc = kith_script_settle(ctx);
     if (!rc) rc = kith_store_meta_set(ctx->store, "on_seq", seq);
-    kith_store_request_end(ctx->store, rc == 0);
+    rc = kith_request_end(ctx, rc);
     cJSON_Delete(payload);
     if (rc < 0) {
-        kith_script_abandon(sc);
         /* The handler's writes are gone; the stream moves on, and the
          * failure is recorded where people look. */
         cJSON *err = cJSON_CreateObject();
@@ -81,8 +82,8 @@ static int is_wanted(void *ud, int64_t seq, const char *type)
     return wants(w->gen, type);
 }
 
-static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id,
-                           int64_t at, const char *data, size_t len)
+static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id, int64_t at,
+                           const char *data, size_t len)
 {
     struct wanted_events *w = ud;
     cJSON *e = cJSON_CreateObject();
@@ -120,7 +121,7 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
         return 0;
     }
     const cJSON *ev;
-    cJSON_ArrayForEach(ev, w.events) handle_event(sc, ctx, ev);
+    cJSON_ArrayForEach(ev, w.events) handle_event(ctx, ev);
     cJSON_Delete(w.events);
     sc->on_cursor = w.upto;
     return w.upto < last;
@@ -157,7 +158,8 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
     kith_jobdef *j = NULL;
     for (size_t i = 0; g && i < g->njobs; i++)
         if (strcmp(g->jobs[i].name, name) == 0) j = &g->jobs[i];
-    if (!j) return kith_ctx_fail(ctx, KITH_ENOTFOUND, "job", "no rule registered the job '%s'", name);
+    if (!j)
+        return kith_ctx_fail(ctx, KITH_ENOTFOUND, "job", "no rule registered the job '%s'", name);
     lua_State *L = g->L;
     if (!lua_checkstack(L, 4)) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     cJSON *c = cJSON_CreateObject();
@@ -188,7 +190,9 @@ int kith_script_method_handler(kith_ctx *ctx, const cJSON *params, cJSON **resul
     kith_methoddef *m = NULL;
     for (size_t i = 0; g && i < g->nmethods; i++)
         if (strcmp(g->methods[i].name, ctx->cmd->name) == 0) m = &g->methods[i];
-    if (!m) return kith_ctx_fail(ctx, KITH_ENOMETHOD, NULL, "%s is gone (rules reloaded)", ctx->cmd->name);
+    if (!m)
+        return kith_ctx_fail(ctx, KITH_ENOMETHOD, NULL, "%s is gone (rules reloaded)",
+                             ctx->cmd->name);
     lua_State *L = g->L;
     if (!lua_checkstack(L, 4)) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     kith_lua_push_json(L, params);

@@ -2,10 +2,12 @@
  * The rules engine: Lua business rules and plugins, loaded as a whole into a
  * *generation* (one sandboxed lua_State) and swapped in between requests.
  * Commands call in at fixed points of a write — before hooks, event emission
- * (after hooks), settling the customers a request touched (segments and
- * churn) — and the server calls in after each commit (crm.on handlers) and
- * when idle (background refreshes).  The engine reaches the dispatcher only
- * through the call function the server hands it (crm.call), never directly.
+ * (after hooks) — and the end of an outermost request settles the customers
+ * it touched (segments and churn) through kith_script_request_hooks, which
+ * the server installs (request.h note 5).  The server's background work
+ * (work/) calls in after each commit (crm.on handlers) and when idle
+ * (background refreshes).  The engine reaches the dispatcher only through
+ * the call function the server hands it (crm.call), never directly.
  *
  * DESIGN NOTES: generations
  *   1. kith_script_reload() builds a complete new generation beside the
@@ -22,7 +24,7 @@
 #ifndef KITH_SCRIPT_SCRIPT_H
 #define KITH_SCRIPT_SCRIPT_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "util/histogram.h"
 
 #include <cJSON.h>
@@ -66,7 +68,8 @@ void kith_script_set_caller(kith_script *sc, kith_script_call_fn fn, void *ud);
  * method table of the generation that was replaced (NULL at the first
  * load): the server re-registers methods and tiers there. */
 void kith_script_set_on_reload(kith_script *sc,
-                               void (*fn)(void *ud, const kith_command *old_methods), void *ud);
+                               void (*fn)(void *ud, const struct kith_command *old_methods),
+                               void *ud);
 /* Loads a new generation from the folders and swaps it in (note 1).  With
  * `force` 0 nothing happens when no file changed.  Returns 0 (with *changed
  * set) or KITH_ESCRIPT with the error in err ("file:line: message"). */
@@ -81,7 +84,7 @@ int64_t kith_script_generation(const kith_script *sc);
 const void *kith_script_tiers(const kith_script *sc, size_t *n);
 /* The plugin methods of the running generation: a {NULL}-terminated table,
  * valid until the next successful reload. */
-const kith_command *kith_script_methods(const kith_script *sc);
+const struct kith_command *kith_script_methods(const kith_script *sc);
 
 /* Runs the before hooks of `type` on `ev` (an object holding the record
  * under `kind` and context such as customer/old/changes).  Hooks may change
@@ -93,7 +96,7 @@ int kith_script_before(kith_ctx *ctx, const char *type, const char *kind, cJSON 
  * Returns 0 or a failure recorded in ctx. */
 int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
 /* Re-evaluates segments and churn for every customer the current request
- * touched (called by the dispatcher before an outermost write ends). */
+ * touched (the settle hook, run before an outermost request ends). */
 int kith_script_settle(kith_ctx *ctx);
 /* How long each customer's re-evaluation in kith_script_settle() took, in
  * nanoseconds, since the process started (all engines together).  Borrowed;
@@ -101,6 +104,11 @@ int kith_script_settle(kith_ctx *ctx);
 const kith_histogram *kith_script_settle_times(void);
 /* Forgets what a failed request touched. */
 void kith_script_abandon(kith_script *sc);
+/* The rules' policy for the end of a request (request.h notes 3-4):
+ * settle = kith_script_settle, abandon = kith_script_abandon of
+ * ctx->env->script.  The server and the rule-test world install it in
+ * their kith_env. */
+extern const kith_request_hooks kith_script_request_hooks;
 /* Runs crm.on handlers for committed events not yet handled, each in its
  * own request; stops after `max_events`.  Returns 1 when more remain.  The
  * caller commits afterwards. */

@@ -159,7 +159,8 @@ int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
 static int emit_about(kith_ctx *ctx, const char *type, int64_t id, cJSON *data)
 {
     cJSON *c = NULL;
-    if (kith_store_customer_get(ctx->store, id, &c) == 0) cJSON_AddItemToObject(data, "customer", c);
+    if (kith_store_customer_get(ctx->store, id, &c) == 0)
+        cJSON_AddItemToObject(data, "customer", c);
     int rc = kith_script_emit(ctx, type, id, data);
     cJSON_Delete(data);
     return rc;
@@ -291,7 +292,8 @@ int kith_script_settle(kith_ctx *ctx)
         memcpy(ids, sc->touched, (size_t)n * sizeof(ids[0]));
         sc->ntouched = 0;
         for (int i = 0; i < n && !rc; i++) {
-            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i], .segments = 1, .churn = 1};
+            struct eval_args a = {
+                .g = sc->gen, .ctx = ctx, .id = ids[i], .segments = 1, .churn = 1};
             int64_t t0 = mono_ns();
             rc = evaluate(&a);
             kith_histogram_record(settle_hist(), (uint64_t)(mono_ns() - t0));
@@ -317,6 +319,18 @@ void kith_script_abandon(kith_script *sc)
     sc->depth = 0;
 }
 
+static int settle_hook(void *ud, kith_ctx *ctx)
+{
+    return kith_script_settle(ctx);
+}
+
+static void abandon_hook(void *ud, kith_ctx *ctx)
+{
+    kith_script_abandon(ctx->env->script);
+}
+
+const kith_request_hooks kith_script_request_hooks = {settle_hook, abandon_hook, NULL};
+
 int kith_script_refresh_all(kith_ctx *ctx, const char *segment, int64_t *evaluated,
                             int64_t *entered, int64_t *left)
 {
@@ -331,8 +345,11 @@ int kith_script_refresh_all(kith_ctx *ctx, const char *segment, int64_t *evaluat
         if ((rc = kith_store_customer_ids(ctx->store, after, 512, ids, &n)) < 0)
             return kith_ctx_fail(ctx, rc, NULL, "cannot list customers");
         for (int i = 0; i < n && !rc; i++) {
-            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i],
-                                  .only = segment ? only : NULL, .segments = 1};
+            struct eval_args a = {.g = sc->gen,
+                                  .ctx = ctx,
+                                  .id = ids[i],
+                                  .only = segment ? only : NULL,
+                                  .segments = 1};
             rc = evaluate(&a);
             *entered += a.entered;
             *left += a.left;
@@ -359,8 +376,12 @@ static int slice(kith_ctx *ctx, kith_script *sc, int64_t *cursor, const char *on
     while (mono_us() < deadline) {
         if ((*rc = kith_store_customer_ids(ctx->store, *cursor, 64, ids, &n)) < 0) return 0;
         for (int i = 0; i < n && !*rc; i++) {
-            struct eval_args a = {.g = sc->gen, .ctx = ctx, .id = ids[i], .only = only,
-                                  .segments = segments, .churn = churn};
+            struct eval_args a = {.g = sc->gen,
+                                  .ctx = ctx,
+                                  .id = ids[i],
+                                  .only = only,
+                                  .segments = segments,
+                                  .churn = churn};
             *rc = evaluate(&a);
             /* A broken rule must not wedge the sweep: skip the customer. */
             if (*rc) {
@@ -408,7 +429,8 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us)
             sc->sweep_churn = 0;
             sc->next_churn_sweep = ctx->now + DAY_MS;
             if (!rc) rc = kith_store_meta_set(ctx->store, "churn_swept_at", ctx->now);
-            if (!rc) rc = kith_store_meta_set(ctx->store, "churn_swept_rules", kith_script_rules_id(sc));
+            if (!rc)
+                rc = kith_store_meta_set(ctx->store, "churn_swept_rules", kith_script_rules_id(sc));
         }
     }
     kith_store_request_end(ctx->store, rc == 0);

@@ -2,7 +2,7 @@
  * Rule tests inside the engine: loading a *_test.lua file into the running
  * generation with `test` and `advance` in its environment, and running one of
  * its tests.  Creating a fresh store per test and moving the clock are the
- * runner's business (server/testrun.c); this file only speaks Lua.
+ * runner's business (testrun/testrun.c); this file only speaks Lua.
  */
 #include "script/convert.h"
 #include "script/engine.h"

@@ -2,15 +2,15 @@
  * Work no client asked for, run by the server between client passes: the
  * rules engine's start and reloads, crm.on handlers and background slices
  * after each commit, reminders and schedule runs when the scheduler's timer
- * fires, and the minute upkeep (loyalty expiry, event retention).  Each piece
- * runs in requests of its own and is committed on its own; a failure is
- * logged and retried on a later pass, never surfaced to a client.
+ * fires, and the minute upkeep (loyalty expiry, event retention).  The work
+ * itself is work/ (shared with `kithd test-scripts`); this file keeps the
+ * server's plumbing around it: when it runs (the scheduler's timer, the
+ * idle handle, the upkeep), how it is committed (relaxed commits and the
+ * WAL sync on a worker thread) and the rules engine's life.
  */
-#include "commands/loyalty_ops.h"
-#include "commands/task_ops.h"
 #include "server/server_int.h"
 #include "store/event.h"
-#include "store/rules.h"
+#include "work/work.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -19,20 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A context for work no client asked for: crm.on handlers, background
- * refreshes, reloads.  It acts as admin under the name "system". */
-static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *err)
+/* Who work no client asked for acts as: admin, under the name "system". */
+static kith_session *system_session(struct kith_server *srv)
 {
-    memset(err, 0, sizeof(*err));
     srv->system_session.role = KITH_ROLE_ADMIN;
     srv->system_session.authenticated = 1;
     snprintf(srv->system_session.name, sizeof(srv->system_session.name), "system");
-    *ctx = (kith_ctx){.store = srv->store,
-                      .session = &srv->system_session,
-                      .env = &srv->env,
-                      .dispatch = srv->dispatch,
-                      .now = kith_time_now_ms() + srv->env.clock_offset_ms,
-                      .err = err};
+    return &srv->system_session;
+}
+
+/* A context for that work outside work/: reloads, start and stop. */
+static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *err)
+{
+    kith_ctx_init(ctx, srv->store, system_session(srv), &srv->env, err);
 }
 
 /* ---- relaxed commits and the WAL sync (store.h note 6) ---- */
@@ -108,23 +107,32 @@ static void commit_background(struct kith_server *srv, const char *what)
     kick_wal_sync(srv);
 }
 
+/* The work module (work/) as the server runs it: acting as "system",
+ * committing the background way. */
+static void commit_work(void *ud, const char *what)
+{
+    commit_background(ud, what);
+}
+
+static kith_work work_of(struct kith_server *srv)
+{
+    return (kith_work){.store = srv->store,
+                       .env = &srv->env,
+                       .who = system_session(srv),
+                       .commit = commit_work,
+                       .ud = srv,
+                       .keep_events = srv->cfg->event_retention_count,
+                       .keep_days = srv->cfg->event_retention_days};
+}
+
 /* Runs crm.on handlers for what just committed, then a slice of background
  * work, each committed on its own; keeps the idle handle on while more is
  * queued, so it goes on between client passes. */
 int kith_server_rules_work(struct kith_server *srv)
 {
     if (!srv->script) return 0;
-    kith_ctx ctx;
-    kith_call_error err;
-    system_ctx(srv, &ctx, &err);
-    int more = kith_script_run_on(&ctx, 256);
-    commit_background(srv, "rule handlers");
-    cJSON_Delete(err.data);
-    system_ctx(srv, &ctx, &err);
-    more |= kith_script_background(&ctx, 3000);
-    commit_background(srv, "background rules work");
-    cJSON_Delete(err.data);
-    return more;
+    kith_work w = work_of(srv);
+    return kith_work_after_commit(&w, 3000);
 }
 
 static int dispatch_call(void *ud, kith_session *s, const char *method, const cJSON *params,
@@ -156,64 +164,24 @@ void kith_server_reload_rules(struct kith_server *srv, int force, const char *wh
     if (kith_script_reload(srv->script, &ctx, force, &changed, msg, sizeof(msg)) == 0 && changed)
         kith_info("server: rules reloaded (%s): generation %lld", why,
                   (long long)kith_script_generation(srv->script));
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     commit_background(srv, "the reload");
 }
 
 /* Time-driven work: reminders that fell due, then a slice of every due
- * schedule.  Each reminder is marked fired in the same transaction as its
- * reminder.due event, so a crash never loses or repeats one. */
+ * schedule (a sliced job's next slice comes with the next timer). */
 static void due_work(struct kith_server *srv)
 {
-    kith_ctx ctx;
-    kith_call_error err;
-    int n;
-    do {
-        system_ctx(srv, &ctx, &err);
-        n = 0;
-        if (kith_store_request_begin(srv->store) == 0) {
-            int rc = kith_task_fire_due(&ctx, 256, &n);
-            if (!rc) rc = kith_script_settle(&ctx);
-            if (rc < 0) kith_script_abandon(srv->script);
-            kith_store_request_end(srv->store, rc == 0);
-        }
-        cJSON_Delete(err.data);
-        commit_background(srv, "reminders");
-    } while (n == 256);
-    system_ctx(srv, &ctx, &err);
-    kith_sched_run_due(&ctx);
-    cJSON_Delete(err.data);
-    commit_background(srv, "schedules");
+    kith_work w = work_of(srv);
+    kith_work_due(&w);
 }
 
-/* Every minute: loyalty points past their expiry, and the event log past
- * its retention (never events the rules' handlers have not seen). */
+/* Every minute: a batch of expired loyalty points, and the event log past
+ * its retention. */
 void kith_server_upkeep(struct kith_server *srv)
 {
-    kith_ctx ctx;
-    kith_call_error err;
-    int n = 0;
-    system_ctx(srv, &ctx, &err);
-    if (kith_store_request_begin(srv->store) == 0) {
-        int rc = kith_loyalty_expire(&ctx, 1000, &n);
-        if (!rc) rc = kith_script_settle(&ctx);
-        if (rc < 0) kith_script_abandon(srv->script);
-        kith_store_request_end(srv->store, rc == 0);
-    }
-    kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
-    int64_t last = 0, handled = 0;
-    kith_store_event_last_seq(srv->store, &last);
-    kith_store_meta_get(srv->store, "on_seq", &handled, last);
-    int64_t keep_from = last - srv->cfg->event_retention_count + 1;
-    if (keep_from > handled + 1) keep_from = handled + 1;
-    int64_t min_at = ctx.now - srv->cfg->event_retention_days * 86400000LL;
-    if (kith_store_request_begin(srv->store) == 0) {
-        int a = kith_store_event_trim(srv->store, keep_from, INT64_MAX, 10000);
-        int b = kith_store_event_trim(srv->store, handled + 1, min_at, 10000);
-        kith_store_request_end(srv->store, a >= 0 && b >= 0);
-    }
-    commit_background(srv, "upkeep");
+    kith_work w = work_of(srv);
+    kith_work_upkeep(&w);
 }
 
 static void on_due(void *ud)
@@ -249,6 +217,8 @@ int kith_server_rules_start(struct kith_server *srv)
     srv->script = kith_script_new(&so);
     if (!srv->script) return KITH_ENOMEM;
     srv->env.script = srv->script;
+    srv->env.hooks = &kith_script_request_hooks;
+    srv->env.settle_times = kith_script_settle_times();
     kith_script_set_caller(srv->script, dispatch_call, srv->dispatch);
     kith_script_set_on_reload(srv->script, on_reload, srv);
     kith_server_reload_rules(srv, 1, "start");
@@ -265,7 +235,7 @@ int kith_server_rules_start(struct kith_server *srv)
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
     kith_sched_start(&ctx, (int)cfg->schedule_skip_missed);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
     commit_background(srv, "schedule start");
     srv->last_upkeep = uv_now(&srv->loop);
     /* Reminders and runs that fell due while stopped fire right away. */
@@ -284,5 +254,5 @@ void kith_server_rules_stop(struct kith_server *srv)
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
     kith_script_save_cursor(&ctx);
-    cJSON_Delete(err.data);
+    kith_ctx_release(&ctx);
 }

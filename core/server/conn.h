@@ -25,7 +25,7 @@
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
 
-#include "dispatch/command.h"
+#include "request/request.h"
 #include "proto/framer.h"
 #include "util/buf.h"
 

@@ -1,17 +1,15 @@
 /*
  * See testrun.h.
  */
-#include "server/testrun.h"
+#include "testrun/testrun.h"
 #include "commands/commands.h"
-#include "commands/loyalty_ops.h"
-#include "commands/task_ops.h"
 #include "dispatch/dispatch.h"
-#include "sched/sched.h"
 #include "script/script.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/timefmt.h"
+#include "work/work.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -27,39 +25,33 @@ typedef struct world {
     kith_script *script;
     kith_env env;
     kith_session session;
+    kith_work work; /* the server's background work (work/), on this world */
 } world;
 
 static void make_ctx(world *w, kith_ctx *ctx, kith_call_error *err)
 {
-    memset(err, 0, sizeof(*err));
-    *ctx = (kith_ctx){.store = w->store, .session = &w->session, .env = &w->env,
-                      .dispatch = w->dispatch, .now = kith_time_now_ms() + w->env.clock_offset_ms,
-                      .err = err};
+    kith_ctx_init(ctx, w->store, &w->session, &w->env, err);
 }
 
-/* What the server does after each pass: commit, crm.on handlers, background
- * work, each committed. */
+/* The world commits in full: nothing here waits for a WAL sync. */
+static void commit_world(void *ud, const char *what)
+{
+    world *w = ud;
+    kith_store_commit(w->store);
+}
+
+/* What the server does after each pass: commit, then crm.on handlers and
+ * background work until none is left (the server spreads it over passes). */
 static void settle_world(world *w)
 {
-    kith_ctx ctx;
-    kith_call_error err;
     kith_store_commit(w->store);
-    for (int round = 0; round < 1000; round++) {
-        make_ctx(w, &ctx, &err);
-        int more = kith_script_run_on(&ctx, 256);
-        kith_store_commit(w->store);
-        cJSON_Delete(err.data);
-        make_ctx(w, &ctx, &err);
-        more |= kith_script_background(&ctx, 50000);
-        kith_store_commit(w->store);
-        cJSON_Delete(err.data);
-        if (!more) break;
-    }
+    for (int round = 0; round < 1000; round++)
+        if (!kith_work_after_commit(&w->work, 50000)) break;
 }
 
 /* crm.call from a test: a top-level call is a pass of its own. */
-static int call(void *ud, kith_session *s, const char *method, const cJSON *params,
-                cJSON **result, kith_call_error *err)
+static int call(void *ud, kith_session *s, const char *method, const cJSON *params, cJSON **result,
+                kith_call_error *err)
 {
     world *w = ud;
     int top = !kith_store_in_request(w->store);
@@ -68,41 +60,20 @@ static int call(void *ud, kith_session *s, const char *method, const cJSON *para
     return rc;
 }
 
-/* Time-driven work due at the world's current time. */
+/* Time-driven work due at the world's current time, as the server's
+ * scheduler timer and upkeep run it, until nothing more is due now. */
 static void due_work(world *w)
 {
-    kith_ctx ctx;
-    kith_call_error err;
-    int n;
-    do {
-        make_ctx(w, &ctx, &err);
-        n = 0;
-        if (kith_store_request_begin(w->store) == 0) {
-            int rc = kith_task_fire_due(&ctx, 256, &n);
-            if (!rc) rc = kith_script_settle(&ctx);
-            if (rc < 0) kith_script_abandon(w->script);
-            kith_store_request_end(w->store, rc == 0);
-        }
-        cJSON_Delete(err.data);
-        settle_world(w);
-    } while (n == 256);
     for (int slices = 0; slices < 10000; slices++) {
-        make_ctx(w, &ctx, &err);
-        int more = kith_sched_run_due(&ctx);
-        cJSON_Delete(err.data);
+        int more = kith_work_due(&w->work);
         settle_world(w);
         if (!more) break;
     }
-    do {
-        make_ctx(w, &ctx, &err);
-        n = 0;
-        if (kith_store_request_begin(w->store) == 0) {
-            int rc = kith_loyalty_expire(&ctx, 256, &n);
-            kith_store_request_end(w->store, rc == 0);
-        }
-        cJSON_Delete(err.data);
+    for (int rounds = 0; rounds < 10000; rounds++) {
+        int more = kith_work_upkeep(&w->work);
         settle_world(w);
-    } while (n == 256);
+        if (!more) break;
+    }
 }
 
 static int advance(void *ud, int64_t ms)
@@ -147,10 +118,19 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
     w->env = (kith_env){.default_currency = cfg->default_currency,
                         .started_at = kith_time_now_ms(),
                         .data_dir = ":memory:"};
+    w->session = (kith_session){.role = KITH_ROLE_ADMIN, .authenticated = 1, .name = "test"};
+    w->work = (kith_work){.store = w->store,
+                          .env = &w->env,
+                          .who = &w->session,
+                          .commit = commit_world,
+                          .ud = w,
+                          .keep_events = cfg->event_retention_count,
+                          .keep_days = cfg->event_retention_days};
     w->dispatch = kith_dispatch_new(w->store, &w->env);
     for (int i = 0; w->dispatch && kith_command_tables[i]; i++)
         kith_dispatch_register(w->dispatch, kith_command_tables[i]);
-    kith_script_options so = {.scripts_dir = cfg->scripts, .plugins_dir = cfg->plugins,
+    kith_script_options so = {.scripts_dir = cfg->scripts,
+                              .plugins_dir = cfg->plugins,
                               .cpu_limit_ms = cfg->script_cpu_ms,
                               .mem_limit = (size_t)cfg->script_memory,
                               .max_hook_depth = (int)cfg->max_hook_depth,
@@ -159,16 +139,17 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
                               .test_mode = 1};
     w->script = kith_script_new(&so);
     w->env.script = w->script;
+    w->env.hooks = &kith_script_request_hooks;
+    w->env.settle_times = kith_script_settle_times();
     kith_script_set_caller(w->script, call, w);
     kith_script_set_on_reload(w->script, on_reload, w);
     kith_script_set_advance(w->script, advance, w);
-    w->session = (kith_session){.role = KITH_ROLE_ADMIN, .authenticated = 1, .name = "test"};
     kith_ctx ctx;
     kith_call_error cerr;
     make_ctx(w, &ctx, &cerr);
     int changed;
     int rc = kith_script_reload(w->script, &ctx, 1, &changed, err, errlen);
-    cJSON_Delete(cerr.data);
+    kith_ctx_release(&ctx);
     if (rc == 0) settle_world(w);
     return rc;
 }
@@ -215,7 +196,7 @@ static void run_file(const kith_config *cfg, const char *path, int *passed, int 
     if (rc == 0) {
         make_ctx(&w, &ctx, &cerr);
         rc = kith_script_load_tests(w.script, &ctx, path, &ntests, err, sizeof(err));
-        cJSON_Delete(cerr.data);
+        kith_ctx_release(&ctx);
     }
     world_close(&w);
     if (rc < 0) {
@@ -229,13 +210,13 @@ static void run_file(const kith_config *cfg, const char *path, int *passed, int 
         if (rc == 0) {
             make_ctx(&w, &ctx, &cerr);
             rc = kith_script_load_tests(w.script, &ctx, path, &n, err, sizeof(err));
-            cJSON_Delete(cerr.data);
+            kith_ctx_release(&ctx);
         }
         snprintf(name, sizeof(name), "#%d", i + 1);
         if (rc == 0) {
             make_ctx(&w, &ctx, &cerr);
             rc = kith_script_run_test(w.script, &ctx, i, name, sizeof(name), err, sizeof(err));
-            cJSON_Delete(cerr.data);
+            kith_ctx_release(&ctx);
         }
         world_close(&w);
         if (rc == 0) {

@@ -2,11 +2,15 @@
  * `kithd test-scripts`: runs the rule tests (*_test.lua) against a private
  * in-memory store.  Each test gets a fresh world — store, dispatcher, rules
  * and plugins loaded anew — so tests cannot leak into each other; advance()
- * moves that world's clock, firing due reminders, loyalty expiry and daily
- * rule sweeps on the way.
+ * moves that world's clock, firing due reminders, schedules, loyalty expiry
+ * and daily rule sweeps on the way.  The background work is the server's
+ * own (work/), driven by a simulated clock instead of libuv timers; the
+ * world commits in full after each piece and runs crm.on handlers until
+ * none is left before a test looks.  Not server code: it opens no socket,
+ * and sits beside server/ as the other owner of a dispatcher and rules.
  */
-#ifndef KITH_SERVER_TESTRUN_H
-#define KITH_SERVER_TESTRUN_H
+#ifndef KITH_TESTRUN_TESTRUN_H
+#define KITH_TESTRUN_TESTRUN_H
 
 #include "server/config.h"
 
