@@ -65,21 +65,21 @@ typedef struct kith_env {
     int64_t started_at;
     const char *data_dir;
     const kith_server_counters *server;
-    struct kith_script *script;     /* the rules engine, or NULL */
-    const struct kith_tier *tiers;  /* loyalty tiers of the running rules */
+    struct kith_script *script;    /* the rules engine, or NULL */
+    const struct kith_tier *tiers; /* loyalty tiers of the running rules */
     size_t ntiers;
-    int64_t clock_offset_ms;        /* added to the wall clock (rule tests move time) */
-    const int64_t *published_seq;   /* the last event delivered to live subscribers */
+    int64_t clock_offset_ms;      /* added to the wall clock (rule tests move time) */
+    const int64_t *published_seq; /* the last event delivered to live subscribers */
 } kith_env;
 
 /* One client's identity, owned by its connection. */
 typedef struct kith_session {
-    int role;              /* effective role; KITH_ROLE_NONE before auth */
-    int authenticated;     /* role comes from a token */
-    int local_trust;       /* loopback/Unix: trusted while no token exists */
-    int wrote;             /* a write of this session awaits the pass's commit */
-    char name[72];         /* token name, or "local" */
-    struct kith_sub *sub;  /* pub/sub patterns, or NULL (owned by the connection) */
+    int role;             /* effective role; KITH_ROLE_NONE before auth */
+    int authenticated;    /* role comes from a token */
+    int local_trust;      /* loopback/Unix: trusted while no token exists */
+    int wrote;            /* a write of this session awaits the pass's commit */
+    char name[72];        /* token name, or "local" */
+    struct kith_sub *sub; /* pub/sub patterns, or NULL (owned by the connection) */
 } kith_session;
 
 typedef struct kith_dispatch kith_dispatch;
@@ -100,9 +100,35 @@ typedef struct kith_ctx {
     kith_dispatch *dispatch;
     int64_t now; /* the request's time, ms since the epoch */
     kith_call_error *err;
+    /* Where kith_ctx_offload puts its job, or NULL when the caller cannot
+     * take a reply later (rules, jobs, tests): only client requests can. */
+    struct kith_offload **offload;
 } kith_ctx;
 
 typedef int (*kith_handler)(kith_ctx *ctx, const cJSON *params, cJSON **result);
+
+/* A handler's return when it handed its slow part off the loop
+ * (kith_ctx_offload): the reply comes later.  Positive: not an error. */
+#define KITH_DEFERRED 1
+
+/* Work a handler hands off the loop thread (system.backup's copy).  The
+ * command embeds this as the first member of its own struct.  The server
+ * runs `run` on a worker thread, then `finish` on the loop thread; until
+ * then the client's connection handles none of its later input, so replies
+ * keep their order.
+ *   run:    the slow part.  It may touch only what the job holds: never the
+ *           store, Lua, the request's cJSON or anything else of the loop's.
+ *   finish: like a handler's tail: returns 0 with *result (owned by the
+ *           caller) or a negative code after filling *err.  `status` is 0
+ *           when `run` ran, or negative when it could not be started (then
+ *           finish only reports and cleans up).  It frees the job, always. */
+typedef struct kith_offload kith_offload;
+struct kith_offload {
+    void (*run)(kith_offload *job);
+    int (*finish)(kith_offload *job, int status, cJSON **result, kith_call_error *err);
+    const char *method; /* set by the dispatcher: for its counters */
+    uint64_t started;   /* set by the dispatcher: monotonic usec of the call */
+};
 
 typedef struct kith_command {
     const char *name;
@@ -118,6 +144,12 @@ typedef struct kith_command {
  * kith_ctx_fail(...)`.  `param` may be NULL. */
 int kith_ctx_fail(kith_ctx *ctx, int code, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Hands `job` (ownership taken) off the loop for a client's request and
+ * returns KITH_DEFERRED, for `return kith_ctx_offload(...)` from a READ
+ * handler.  Where the caller cannot wait (ctx->offload is NULL) the job is
+ * finished unrun and freed, and the call fails with KITH_EINVREQ. */
+int kith_ctx_offload(kith_ctx *ctx, struct kith_offload *job);
 
 /* "viewer" etc. for a role; "none" for KITH_ROLE_NONE. */
 const char *kith_role_name(int role);

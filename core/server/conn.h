@@ -16,6 +16,24 @@
  *      overload rejections and at shutdown.
  *   5. CLOSING: uv_close was called; the struct is freed in the close
  *      callback, never earlier.
+ *
+ * DESIGN NOTES: input that takes more than one pass
+ *   6. A connection handles its input for at most KITH_CONN_SLICE_USEC per
+ *      loop pass (serve in conn.c): whole messages, and batch elements one by
+ *      one (rpc.h notes 2-5).  One message or element always runs.
+ *   7. BUSY: a message that is not done (`job`: a batch cut into slices, or
+ *      a request waiting for work off the loop) or framed input left for a
+ *      later pass.  While busy the connection reads nothing more and handles
+ *      none of its later messages, so replies keep request order.  A busy
+ *      connection with work it can do is on the server's pending list
+ *      (`pending`); kith_conn_serve_pending gives each one slice per pass
+ *      and the server keeps passes coming while the list is not empty.
+ *   8. A request's work off the loop (kith_offload) runs on libuv's thread
+ *      pool; its completion hands it back to the job and serves the
+ *      connection again.  A connection that closes meanwhile leaves the work
+ *      to finish alone: its result is dropped.
+ *   9. EOF or shutdown while busy (`input_ended`): what was already received
+ *      is still answered; the connection drains (note 4) once not busy.
  */
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
@@ -43,9 +61,22 @@ struct kith_conn {
     kith_session session;
     uint64_t last_active; /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
-    kith_conn *prev, *next;   /* all connections */
-    kith_conn *next_dirty;    /* connections with output or writes this pass */
+    kith_conn *prev, *next; /* all connections */
+    kith_conn *next_dirty;  /* connections with output or writes this pass */
+    /* Notes 6-9. */
+    struct kith_rpc_job *job;    /* the message in progress, or NULL */
+    struct offload_req *offload; /* its work on the thread pool, or NULL */
+    int pending;                 /* on the server's pending list */
+    int paused;                  /* reading stopped while busy */
+    int input_ended;             /* EOF or shutdown came while busy */
+    uint64_t served_pass;        /* the pass that last served it */
+    kith_conn *next_pending;
 };
+
+/* How long one connection's input may run per loop pass (note 6): long
+ * enough that a batch commits in few passes, short enough that nobody waits
+ * more than a few ms behind it. */
+#define KITH_CONN_SLICE_USEC 2000
 
 /* Allocates a connection for a listener of the given kind (pipe or TCP),
  * initialises its handle on `srv`'s loop and links it into the server's list
@@ -63,5 +94,9 @@ void kith_conn_close(kith_conn *c);
 void kith_conn_close_after_flush(kith_conn *c);
 /* Puts the connection on the server's dirty list (flushed after commit). */
 void kith_conn_mark_dirty(kith_conn *c);
+/* Gives every connection on the server's pending list one slice (note 7),
+ * before the pass commits.  Returns 1 while some connection still has work
+ * it can do, so the server keeps passes coming. */
+int kith_conn_serve_pending(struct kith_server *srv);
 
 #endif

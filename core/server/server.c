@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* ---- connections come and go ---- */
 
 static void finish_if_done(struct kith_server *srv);
@@ -105,7 +104,7 @@ static void on_work(uv_idle_t *h)
 
 void kith_server_want_more(struct kith_server *srv, int more)
 {
-    if (more && !srv->work_on && !srv->shutting_down) {
+    if (more && !srv->work_on && !srv->finished) {
         uv_idle_start(&srv->work, on_work);
         srv->work_on = 1;
     } else if (!more && srv->work_on) {
@@ -117,6 +116,8 @@ void kith_server_want_more(struct kith_server *srv, int more)
 static void after_io(uv_check_t *h)
 {
     struct kith_server *srv = h->data;
+    /* Busy connections' slices run before the commit that holds them. */
+    int pending = kith_conn_serve_pending(srv);
     int wrote = kith_store_txn_wrote(srv->store);
     if (kith_store_in_txn(srv->store)) {
         if (kith_store_commit(srv->store) < 0) {
@@ -134,7 +135,7 @@ static void after_io(uv_check_t *h)
     more |= kith_server_rules_work(srv);
     more |= kith_server_publish(srv);
     kith_server_flush_dirty(srv);
-    kith_server_want_more(srv, more);
+    kith_server_want_more(srv, more || pending);
     /* A write may have added or moved the nearest due time. */
     if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
 }

@@ -31,7 +31,7 @@ struct kith_server {
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t sweep;
     kith_script *script;
-    uv_idle_t work;   /* active while rules have work queued: keeps passes coming */
+    uv_idle_t work; /* active while rules have work queued: keeps passes coming */
     int work_on;
     kith_watch watch;
     int watch_on;
@@ -44,9 +44,11 @@ struct kith_server {
     int wal_sync_busy, wal_sync_failed;
     int64_t wal_sync_target;
     kith_sched sched;
-    uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
-    kith_conn *conns; /* every open connection */
-    kith_conn *dirty; /* connections to flush after this pass's commit */
+    uint64_t last_upkeep; /* loop time of the last expiry/trim round */
+    kith_conn *conns;     /* every open connection */
+    kith_conn *dirty;     /* connections to flush after this pass's commit */
+    kith_conn *pending;   /* busy connections with work for the next pass (conn.h note 7) */
+    uint64_t pass;        /* loop passes served so far */
     int shutting_down, finished;
     uint64_t shutdown_deadline;
     int lock_fd;
