@@ -312,6 +312,7 @@ static void serve(kith_conn *c)
             if (kith_rpc_job_state(c->job) == KITH_RPC_DONE) {
                 kith_rpc_job_free(c->job);
                 c->job = NULL;
+                c->acks_write |= c->session.wrote;
             }
             if (over_limit(c)) return;
             continue;
@@ -327,6 +328,8 @@ static void serve(kith_conn *c)
                 kith_framer_discard_line(&c->framer);
             else
                 srv->counters.requests += (uint64_t)n;
+            /* Its reply goes out after this pass's commit (note 10). */
+            if (!c->job) c->acks_write |= c->session.wrote;
             /* A client pipelining requests without reading is cut off as
              * soon as its replies pass the limit, not after the whole read. */
             if (over_limit(c)) return;
@@ -344,6 +347,16 @@ static void serve(kith_conn *c)
         drain(c);
     else
         resume_input(c);
+}
+
+int kith_conn_pass_acknowledges(struct kith_server *srv)
+{
+    int acks = 0;
+    for (kith_conn *c = srv->dirty; c; c = c->next_dirty) {
+        acks |= c->acks_write;
+        c->acks_write = 0;
+    }
+    return acks;
 }
 
 int kith_conn_serve_pending(struct kith_server *srv)

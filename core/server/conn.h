@@ -34,6 +34,11 @@
  *      to finish alone: its result is dropped.
  *   9. EOF or shutdown while busy (`input_ended`): what was already received
  *      is still answered; the connection drains (note 4) once not busy.
+ *  10. A pass whose only writes are slices of batches not yet done commits
+ *      relaxed (store.h note 6): nobody hears of those writes before the pass
+ *      that ends their batch, and that pass's full commit syncs them all.
+ *      So a batch costs one WAL sync, not one per slice, and the passes of
+ *      other clients are not slowed by its syncs.
  */
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
@@ -69,6 +74,7 @@ struct kith_conn {
     int pending;                 /* on the server's pending list */
     int paused;                  /* reading stopped while busy */
     int input_ended;             /* EOF or shutdown came while busy */
+    int acks_write;              /* this pass answers a write (note 10) */
     uint64_t served_pass;        /* the pass that last served it */
     kith_conn *next_pending;
 };
@@ -98,5 +104,10 @@ void kith_conn_mark_dirty(kith_conn *c);
  * before the pass commits.  Returns 1 while some connection still has work
  * it can do, so the server keeps passes coming. */
 int kith_conn_serve_pending(struct kith_server *srv);
+/* Called once per pass with writes, before its commit: returns 1 when a
+ * connection will answer a write after it, or 0 when every write of the pass
+ * belongs to a message not yet done (note 10), whose commit need not sync
+ * the WAL.  Clears the connections' marks for the next pass. */
+int kith_conn_pass_acknowledges(struct kith_server *srv);
 
 #endif
