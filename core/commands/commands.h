@@ -19,17 +19,20 @@ extern const kith_command kith_cmd_segment[];
 extern const kith_command kith_cmd_script[];
 extern const kith_command kith_cmd_pubsub[];
 extern const kith_command kith_cmd_schedule[];
+extern const kith_command kith_cmd_backup[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];
 
 #define KITH_LIST_DEFAULT 50
-#define KITH_LIST_MAX 1000
+#define KITH_LIST_MAX     1000
 
 /* The common params of every list method, for the command tables. */
 #define KITH_LIST_PARAMS                                                                           \
     {"limit", KITH_T_INT, 0, "page size, 1..1000 (default 50)"},                                   \
-        {"cursor", KITH_T_STRING, 0, "next_cursor of the previous page"}
+    {                                                                                              \
+        "cursor", KITH_T_STRING, 0, "next_cursor of the previous page"                             \
+    }
 
 /* Reads `limit` and `cursor` from params.  Sets *after to NULL for the first
  * page.  Returns 0 or a failure recorded in ctx. */
