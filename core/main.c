@@ -6,6 +6,7 @@
 #include "dispatch/command.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/restore.h"
 #include "server/testrun.h"
 #include "store/store.h"
 #include "store/token.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: kithd [--config FILE] [options]\n"
                "       kithd token create --role admin|agent|viewer --name NAME [--data DIR]\n"
                "       kithd test-scripts [--scripts DIR] [--plugins DIR] [FILES...]\n"
+               "       kithd restore FILE [--data DIR]   (with kithd stopped)\n"
                "       kithd --version | --help\n\n"
                "options (each also settable in the config file; the flag wins):\n"
                "  --config FILE          config file (default: config/kith.conf)\n");
@@ -176,6 +178,20 @@ static int test_scripts(int argc, char **argv)
     return code;
 }
 
+/* kithd restore FILE [flags]: server/restore.h. */
+static int restore(int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        fprintf(stderr, "kithd: restore needs the backup file: kithd restore FILE --data DIR\n");
+        return 2;
+    }
+    const char *file = argv[2];
+    argv[2] = argv[0]; /* load_config reads the flags after its argv[0] */
+    kith_config cfg;
+    if (load_config(&cfg, argc - 2, argv + 2, 1) < 0) return 2;
+    return kith_restore(&cfg, file);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
@@ -194,6 +210,7 @@ int main(int argc, char **argv)
         return token_create(argc, argv);
     }
     if (argc >= 2 && strcmp(argv[1], "test-scripts") == 0) return test_scripts(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "restore") == 0) return restore(argc, argv);
     kith_config cfg;
     if (load_config(&cfg, argc, argv, 1) < 0) return 2;
     /* A client that vanishes while we write to it must cost only its own
