@@ -286,6 +286,8 @@ static void serve(kith_conn *c)
     uint64_t start = uv_hrtime();
     int did = 0;
     c->served_pass = srv->pass;
+    /* Working through a long batch is activity, not idleness. */
+    c->last_active = uv_now(&srv->loop);
     while (!c->closing && !c->draining) {
         if (c->job && kith_rpc_job_state(c->job) == KITH_RPC_WAIT) {
             if (!c->offload) start_offload(c);
