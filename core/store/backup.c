@@ -56,8 +56,10 @@ static int integrity(sqlite3 *db, char *why, size_t whylen)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return failf(why, whylen, KITH_EIO, "integrity_check: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_OK) {
+        int bad = rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT;
+        return failf(why, whylen, bad ? KITH_EINVREQ : KITH_EIO, "%s", sqlite3_errmsg(db));
+    }
     rc = sqlite3_step(st);
     const char *first = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     int ok = first && strcmp(first, "ok") == 0;
