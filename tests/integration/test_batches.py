@@ -111,15 +111,19 @@ class BatchFairnessTest(KithTestCase):
 
 
     def test_shutdown_finishes_a_batch_in_progress(self):
-        c = self.connect(self.server)
+        # A grace long enough for a slow sanitizer build to finish the batch.
+        server = self.start_server("--shutdown-grace", "120")
+        c = self.connect(server)
         c.send_raw(compact(batch_of_creates(3000)) + b"\n" +
                    compact({"jsonrpc": "2.0", "method": "system.ping", "id": "after"}) + b"\n")
         time.sleep(0.05)
-        self.server.proc.send_signal(signal.SIGTERM)
+        server.proc.send_signal(signal.SIGTERM)
         replies = c.read_json(timeout=120)
         self.assertEqual([r["id"] for r in replies], list(range(3000)))
         self.assertEqual(c.read_json()["id"], "after", "what was received is answered")
         c.expect_closed()
+        # Exits by itself (the cleanup's SIGTERM would race its teardown).
+        self.assertEqual(server.proc.wait(timeout=120), 0)
 
 
 class BatchTooLargeTest(KithTestCase):
