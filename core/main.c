@@ -6,6 +6,7 @@
 #include "request/request.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/restore.h"
 #include "testrun/testrun.h"
 #include "store/store.h"
 #include "store/token.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
                "       kithd token list [--data DIR]\n"
                "       kithd token revoke NAME [--data DIR]\n"
                "       kithd test-scripts [--scripts DIR] [--plugins DIR] [FILES...]\n"
+               "       kithd restore FILE [--data DIR]   (with kithd stopped)\n"
                "       kithd --version | --help\n\n"
                "options (each also settable in the config file; the flag wins):\n"
                "  --config FILE          config file (default: config/kith.conf)\n");
@@ -255,6 +257,20 @@ static int test_scripts(int argc, char **argv)
     return code;
 }
 
+/* kithd restore FILE [flags]: server/restore.h. */
+static int restore(int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[2], "--", 2) == 0) {
+        fprintf(stderr, "kithd: restore needs the backup file: kithd restore FILE --data DIR\n");
+        return 2;
+    }
+    const char *file = argv[2];
+    argv[2] = argv[0]; /* load_config reads the flags after its argv[0] */
+    kith_config cfg;
+    if (load_config(&cfg, argc - 2, argv + 2, 1) < 0) return 2;
+    return kith_restore(&cfg, file);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
@@ -275,6 +291,7 @@ int main(int argc, char **argv)
         return token_command(argc, argv);
     }
     if (argc >= 2 && strcmp(argv[1], "test-scripts") == 0) return test_scripts(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "restore") == 0) return restore(argc, argv);
     kith_config cfg;
     if (load_config(&cfg, argc, argv, 1) < 0) return 2;
     /* The database, its WAL and the lock file hold every customer: private

@@ -39,6 +39,15 @@ static const struct client_command {
      "  --status S      open (default), done or cancelled\n"
      "  --limit N       at most N tasks (default 50, at most 1000)\n"
      "  --json          the task.list result as compact JSON\n"},
+    {"backup", "backup FILE [--overwrite] [--json]",
+     "copy a consistent snapshot of the server's database to FILE",
+     "The server writes FILE while it keeps serving (admin only): a relative FILE is\n"
+     "relative to the server's data folder.  Prints where it went, its size and the\n"
+     "seq of the last event it holds.  Restore it with `kithd restore FILE --data DIR`\n"
+     "while that server is stopped.\n"
+     "\n"
+     "  --overwrite   replace FILE if it exists (refused otherwise)\n"
+     "  --json        the system.backup result ({path, bytes, seq}) as JSON\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -49,7 +58,9 @@ int kith_cli_help_client(FILE *out, const char *name)
         fputs("\nclient commands:\n", out);
         for (c = client_commands; c->name; c++)
             fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-        fputs("'kith help subscribe' and 'kith help tasks' describe their options.\n", out);
+        fputs("'kith help subscribe', 'kith help tasks' and 'kith help backup' describe their "
+              "options.\n",
+              out);
         return 0;
     }
     for (c = client_commands; c->name; c++) {

@@ -11,6 +11,7 @@
 #include "cli/args.h"
 #include "cli/help.h"
 #include "cli/render.h"
+#include "cli/backup.h"
 #include "cli/subscribe.h"
 #include "cli/tasks.h"
 #include "util/error.h"
@@ -154,7 +155,8 @@ static int run_call(kith_cli_session *s, int argc, char *const *argv)
 
 int kith_cli_session_is_local(const char *word)
 {
-    return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0;
+    return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0 ||
+           strcmp(word, "backup") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -164,6 +166,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "call") == 0) return run_call(s, argc, argv);
     if (strcmp(argv[0], "subscribe") == 0) return kith_cli_subscribe_run(s, argc, argv);
     if (strcmp(argv[0], "tasks") == 0) return kith_cli_tasks_run(s, argc, argv);
+    if (strcmp(argv[0], "backup") == 0) return kith_cli_backup_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

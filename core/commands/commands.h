@@ -20,6 +20,7 @@ extern const kith_command kith_cmd_script[];
 extern const kith_command kith_cmd_pubsub[];
 extern const kith_command kith_cmd_schedule[];
 extern const kith_command kith_cmd_token[];
+extern const kith_command kith_cmd_backup[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

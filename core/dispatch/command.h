@@ -52,6 +52,35 @@ typedef struct kith_param {
 
 typedef int (*kith_handler)(kith_ctx *ctx, const cJSON *params, cJSON **result);
 
+/* A handler's return when it handed its slow part off the loop
+ * (kith_ctx_offload): the reply comes later.  Positive: not an error. */
+#define KITH_DEFERRED 1
+
+/* Work a handler hands off the loop thread (system.backup's copy).  The
+ * command embeds this as the first member of its own struct.  The server
+ * runs `run` on a worker thread, then `finish` on the loop thread; until
+ * then the client's connection handles none of its later input, so replies
+ * keep their order.
+ *   run:    the slow part.  It may touch only what the job holds: never the
+ *           store, Lua, the request's cJSON or anything else of the loop's.
+ *   finish: like a handler's tail: returns 0 with *result (owned by the
+ *           caller) or a negative code after filling *err.  `status` is 0
+ *           when `run` ran, or negative when it could not be started (then
+ *           finish only reports and cleans up).  It frees the job, always. */
+typedef struct kith_offload kith_offload;
+struct kith_offload {
+    void (*run)(kith_offload *job);
+    int (*finish)(kith_offload *job, int status, cJSON **result, kith_call_error *err);
+    const char *method; /* set by the dispatcher: for its counters */
+    uint64_t started;   /* set by the dispatcher: monotonic usec of the call */
+};
+
+/* Hands `job` (ownership taken) off the loop for a client's request and
+ * returns KITH_DEFERRED, for `return kith_ctx_offload(...)` from a READ
+ * handler.  Where the caller cannot wait (ctx->offload is NULL) the job is
+ * finished unrun and freed, and the call fails with KITH_EINVREQ. */
+int kith_ctx_offload(kith_ctx *ctx, kith_offload *job);
+
 typedef struct kith_command {
     const char *name;
     kith_handler handler;

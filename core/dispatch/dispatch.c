@@ -141,7 +141,8 @@ static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd
         s->role = KITH_ROLE_NONE;
         s->token_id = s->token_expires_at = 0;
         if (cmd->min_role != KITH_ROLE_NONE)
-            return fail(err, KITH_EUNAUTH, "the session's token has expired; call auth for ", cmd->name);
+            return fail(err, KITH_EUNAUTH, "the session's token has expired; call auth for ",
+                        cmd->name);
     }
     if (cmd->min_role == KITH_ROLE_NONE) return 0;
     if (s->local_trust && !s->authenticated) {
@@ -162,11 +163,46 @@ static int check_role(kith_dispatch *d, kith_session *s, const kith_command *cmd
     return 0;
 }
 
-int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *method,
-                       const cJSON *params, cJSON **result, kith_call_error *err)
+int kith_ctx_offload(kith_ctx *ctx, kith_offload *job)
+{
+    if (!ctx->offload) {
+        cJSON *none = NULL;
+        kith_call_error ignored = {0};
+        job->finish(job, KITH_EINVREQ, &none, &ignored);
+        cJSON_Delete(none);
+        cJSON_Delete(ignored.data);
+        return kith_ctx_fail(ctx, KITH_EINVREQ, NULL,
+                             "%s answers only a client's request, not a rule or a job",
+                             ctx->cmd->name);
+    }
+    /* Writes must end inside their savepoint in this pass: only reads wait. */
+    kith_assert(!(ctx->cmd->flags & KITH_CMD_WRITE));
+    *ctx->offload = job;
+    return KITH_DEFERRED;
+}
+
+static void count_call(kith_dispatch *d, const char *method, int rc, uint64_t dt,
+                       const kith_call_error *err)
+{
+    /* The handler may have changed the table (script.reload swaps plugin
+     * methods): find the entry again before counting. */
+    struct entry *e = lookup(d, method);
+    if (!e) return;
+    e->stats.calls++;
+    e->stats.usec_total += dt;
+    if (dt > e->stats.usec_max) e->stats.usec_max = dt;
+    if (rc < 0) {
+        e->stats.errors++;
+        if (kith_error_rpc_code(rc) == -32603) kith_error("%s failed: %s", method, err->message);
+    }
+}
+
+static int call(kith_dispatch *d, kith_session *session, const char *method, const cJSON *params,
+                cJSON **result, kith_offload **job, kith_call_error *err)
 {
     memset(err, 0, sizeof(*err));
     *result = NULL;
+    if (job) *job = NULL;
     struct entry *e = lookup(d, method);
     if (!e) return fail(err, KITH_ENOMETHOD, "method not found: ", method);
     const kith_command *cmd = e->cmd;
@@ -187,10 +223,16 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
                         .env = d->env,
                         .dispatch = d,
                         .now = kith_time_now_ms() + d->env->clock_offset_ms,
-                        .err = err};
+                        .err = err,
+                        .offload = job};
         int write = (cmd->flags & KITH_CMD_WRITE) != 0;
         if (!write || (rc = kith_request_begin(&ctx)) == 0) {
             rc = cmd->handler(&ctx, args, result);
+            if (rc == KITH_DEFERRED) {
+                kith_assert(job && *job && !*result);
+                (*job)->method = cmd->name;
+                (*job)->started = t0;
+            }
             if (rc == 0 && !*result) rc = kith_ctx_fail(&ctx, KITH_ENOMEM, NULL, "out of memory");
             /* The outermost write settles what it touched before it ends
              * (request.h note 3). */
@@ -206,17 +248,42 @@ int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *meth
     if (rc < 0 && !err->code) err->code = rc;
     if (rc < 0 && !err->message[0])
         snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
-    uint64_t dt = mono_usec() - t0;
-    /* The handler may have changed the table (script.reload swaps plugin
-     * methods): find the entry again before counting. */
-    e = lookup(d, method);
-    if (!e) return rc;
-    e->stats.calls++;
-    e->stats.usec_total += dt;
-    if (dt > e->stats.usec_max) e->stats.usec_max = dt;
-    if (rc < 0) {
-        e->stats.errors++;
-        if (kith_error_rpc_code(rc) == -32603) kith_error("%s failed: %s", method, err->message);
+    /* A deferred call is counted when it finishes, with its whole time. */
+    if (rc != KITH_DEFERRED) count_call(d, method, rc, mono_usec() - t0, err);
+    return rc;
+}
+
+int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *method,
+                       const cJSON *params, cJSON **result, kith_call_error *err)
+{
+    return call(d, session, method, params, result, NULL, err);
+}
+
+int kith_dispatch_call_async(kith_dispatch *d, kith_session *session, const char *method,
+                             const cJSON *params, cJSON **result, kith_offload **job,
+                             kith_call_error *err)
+{
+    return call(d, session, method, params, result, job, err);
+}
+
+int kith_dispatch_finish(kith_dispatch *d, kith_offload *job, int status, cJSON **result,
+                         kith_call_error *err)
+{
+    memset(err, 0, sizeof(*err));
+    *result = NULL;
+    const char *method = job->method;
+    uint64_t started = job->started;
+    int rc = job->finish(job, status, result, err); /* frees the job */
+    if (rc == 0 && !*result) {
+        err->code = rc = KITH_ENOMEM;
+        snprintf(err->message, sizeof(err->message), "out of memory");
     }
+    if (rc < 0) {
+        cJSON_Delete(*result);
+        *result = NULL;
+        if (!err->code) err->code = rc;
+        if (!err->message[0]) snprintf(err->message, sizeof(err->message), "%s", kith_strerror(rc));
+    }
+    count_call(d, method, rc, mono_usec() - started, err);
     return rc;
 }

@@ -35,6 +35,19 @@ const kith_command *kith_dispatch_find(const kith_dispatch *d, const char *name)
  * own savepoint: on failure it changes nothing. */
 int kith_dispatch_call(kith_dispatch *d, kith_session *session, const char *method,
                        const cJSON *params, cJSON **result, kith_call_error *err);
+/* The same for a caller that can take the reply later (a client's
+ * connection).  Returns as kith_dispatch_call, or KITH_DEFERRED with *job
+ * (owned by the caller) when the command handed work off the loop: run
+ * job->run on a worker thread, then kith_dispatch_finish on the loop. */
+int kith_dispatch_call_async(kith_dispatch *d, kith_session *session, const char *method,
+                             const cJSON *params, cJSON **result, kith_offload **job,
+                             kith_call_error *err);
+/* Ends a deferred call: calls job->finish with `status` (0 when run ran),
+ * which frees the job, and counts the call in the method's counters.
+ * Returns 0 with *result (owned by the caller) or a negative code with *err
+ * filled (err->data owned by the caller). */
+int kith_dispatch_finish(kith_dispatch *d, kith_offload *job, int status, cJSON **result,
+                         kith_call_error *err);
 
 /* Iterates over the registered commands in name order: returns the i-th, or
  * NULL past the end; *stats (may be NULL) receives its counters. */

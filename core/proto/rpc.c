@@ -9,7 +9,10 @@
 #include "util/log.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Ids are echoed exactly: cJSON prints numbers with 15 significant digits,
  * which would change an integer id like 9007199254740991. */
@@ -62,9 +65,67 @@ static int valid_id(const cJSON *id)
            (cJSON_IsNumber(id) && isfinite(id->valuedouble));
 }
 
-/* Handles one request object; appends its reply (without newline) and
- * returns 1, or returns 0 when there is nothing to reply. */
-static int handle_one(kith_dispatch *d, kith_session *s, const cJSON *req, kith_buf *out)
+enum work_state { WORK_HELD, WORK_TAKEN, WORK_BACK };
+
+struct kith_rpc_job {
+    cJSON *root;          /* the parsed message (owned) */
+    cJSON *next;          /* batch: the next element to run; NULL when all ran */
+    int batch;            /* root is a batch (an array) */
+    int ran, total;       /* batch elements run so far, and in all */
+    int replies;          /* batch replies in `reply` so far */
+    int too_large;        /* the batch's reply passed max_reply (note 5) */
+    kith_buf reply;       /* batch: "[" and the replies so far */
+    const cJSON *waiting; /* the request whose work is off the loop, or NULL */
+    kith_offload *work;   /* that work */
+    int work_state;       /* enum work_state */
+    int work_status;      /* what kith_rpc_job_resume said */
+};
+
+static uint64_t mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Appends the reply for a call's outcome (no newline); nothing for a
+ * notification.  Returns 1 when it wrote a reply.  Takes `result` and
+ * err->data. */
+static int outcome(kith_buf *out, const cJSON *id, int rc, cJSON *result, kith_call_error *err)
+{
+    int replied = 0;
+    if (!id) {
+        /* A notification: its outcome is not reported, by definition. */
+    } else if (rc < 0) {
+        error_value(out, id, err->code, err->message, err->param, err->data);
+        replied = 1;
+    } else {
+        size_t start = kith_buf_size(out);
+        kith_buf_appends(out, "{\"jsonrpc\":\"2.0\",\"id\":");
+        write_id(out, id);
+        kith_buf_appends(out, ",\"result\":");
+        int wrc = kith_json_write(out, result);
+        if (!wrc) wrc = kith_buf_appends(out, "}");
+        if (wrc < 0) {
+            kith_buf_truncate(out, start);
+            error_value(out, id, KITH_ENOMEM, "out of memory while encoding the result", NULL,
+                        NULL);
+        }
+        replied = 1;
+    }
+    cJSON_Delete(result);
+    cJSON_Delete(err->data);
+    err->data = NULL;
+    return replied;
+}
+
+enum { NO_REPLY = 0, REPLIED = 1, WAITS = 2 };
+
+/* Handles one request object: appends its reply (without newline) and
+ * returns REPLIED, returns NO_REPLY for a notification, or WAITS with *work
+ * set when its reply waits for work off the loop. */
+static int handle_one(kith_dispatch *d, kith_session *s, const cJSON *req, kith_buf *out,
+                      kith_offload **work)
 {
     const char *why = NULL;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
@@ -85,38 +146,183 @@ static int handle_one(kith_dispatch *d, kith_session *s, const cJSON *req, kith_
         error_value(out, id && valid_id(id) ? id : NULL, KITH_EINVREQ, why, NULL, NULL);
         return 1;
     }
-
     cJSON *result = NULL;
     kith_call_error err;
-    int rc = kith_dispatch_call(d, s, method->valuestring, params, &result, &err);
-    if (!id) {
-        /* A notification: its outcome is not reported, by definition. */
-        cJSON_Delete(result);
-        cJSON_Delete(err.data);
-        return 0;
+    int rc = kith_dispatch_call_async(d, s, method->valuestring, params, &result, work, &err);
+    if (rc == KITH_DEFERRED) return WAITS;
+    return outcome(out, id, rc, result, &err);
+}
+
+/* Finishes the request whose work came back: appends its reply (without
+ * newline) like handle_one. */
+static int finish_one(kith_dispatch *d, kith_rpc_job *job, kith_buf *out)
+{
+    cJSON *result = NULL;
+    kith_call_error err;
+    int rc = kith_dispatch_finish(d, job->work, job->work_status, &result, &err);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(job->waiting, "id");
+    job->work = NULL;
+    job->waiting = NULL;
+    return outcome(out, id, rc, result, &err);
+}
+
+/* Replaces the reply that starts at `start` in `out` when it passed
+ * `max_reply` (note 5).  `total` is the batch's size, 0 for a single
+ * request.  Returns 1 when it did. */
+static int cap_reply(kith_buf *out, size_t start, const cJSON *id, const kith_rpc_limits *lim,
+                     const kith_session *s, int ran, int total)
+{
+    size_t size = kith_buf_size(out) - start;
+    if (size <= lim->max_reply) return 0;
+    kith_buf_truncate(out, start);
+    char msg[240];
+    cJSON *extra = cJSON_CreateObject();
+    cJSON_AddNumberToObject(extra, "max_output_bytes", (double)lim->max_reply);
+    if (total) {
+        snprintf(msg, sizeof(msg),
+                 "the batch's reply passed max_output_bytes (%zu bytes) at request %d of %d: "
+                 "the first %d ran (their writes are committed), the rest did not run",
+                 lim->max_reply, ran, total, ran);
+        cJSON_AddNumberToObject(extra, "ran", ran);
+        cJSON_AddNumberToObject(extra, "requests", total);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "the reply (%zu bytes) is larger than max_output_bytes (%zu bytes); the "
+                 "request ran",
+                 size, lim->max_reply);
     }
-    if (rc < 0) {
-        error_value(out, id, err.code, err.message, err.param, err.data);
-        cJSON_Delete(err.data);
-        return 1;
-    }
-    size_t start = kith_buf_size(out);
-    kith_buf_appends(out, "{\"jsonrpc\":\"2.0\",\"id\":");
-    write_id(out, id);
-    kith_buf_appends(out, ",\"result\":");
-    int wrc = kith_json_write(out, result);
-    if (!wrc) wrc = kith_buf_appends(out, "}");
-    cJSON_Delete(result);
-    if (wrc < 0) {
-        kith_buf_truncate(out, start);
-        error_value(out, id, KITH_ENOMEM, "out of memory while encoding the result", NULL, NULL);
-    }
+    kith_warn("rpc: a reply to %s (%s) was too large and was replaced by an error: %s",
+              total ? "a batch" : "a request", s->name, msg);
+    error_value(out, id, KITH_ETOOLARGE, msg, NULL, extra);
+    cJSON_Delete(extra);
     return 1;
 }
 
-int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, int has_nul,
-                    kith_buf *out)
+/* Adds one element's reply, already appended after `before`, to the batch;
+ * `r` is what handle_one or finish_one returned. */
+static void add_reply(kith_rpc_job *job, size_t before, int r, const kith_rpc_limits *lim,
+                      const kith_session *s)
 {
+    if (r == 0) {
+        kith_buf_truncate(&job->reply, before);
+        return;
+    }
+    job->replies++;
+    if (cap_reply(&job->reply, 0, NULL, lim, s, job->ran, job->total)) {
+        job->too_large = 1;
+        job->next = NULL;
+    }
+}
+
+/* Runs batch elements until the budget is spent, the batch is done, or an
+ * element waits for work off the loop.  Returns the requests it ran. */
+static int run_batch(kith_dispatch *d, kith_session *s, kith_rpc_job *job,
+                     const kith_rpc_limits *lim)
+{
+    uint64_t t0 = mono_usec();
+    int ran = 0;
+    while (job->next && !job->waiting) {
+        if (ran && mono_usec() - t0 >= lim->budget_usec) break;
+        cJSON *req = job->next;
+        job->next = req->next;
+        job->ran++;
+        ran++;
+        size_t before = kith_buf_size(&job->reply);
+        if (job->replies) kith_buf_append(&job->reply, ",", 1);
+        int r = handle_one(d, s, req, &job->reply, &job->work);
+        if (r == WAITS) {
+            kith_buf_truncate(&job->reply, before);
+            job->waiting = req;
+            job->work_state = WORK_HELD;
+        } else {
+            add_reply(job, before, r, lim, s);
+        }
+    }
+    return ran;
+}
+
+/* Moves a finished batch's reply to `out` (nothing when every element was
+ * a notification). */
+static void end_batch(kith_rpc_job *job, kith_buf *out)
+{
+    if (!job->replies) return;
+    kith_buf_append(out, kith_buf_head(&job->reply), kith_buf_size(&job->reply));
+    if (!job->too_large) kith_buf_append(out, "]", 1);
+    kith_buf_append(out, "\n", 1);
+}
+
+int kith_rpc_job_state(const kith_rpc_job *job)
+{
+    if (job->waiting) return job->work_state == WORK_BACK ? KITH_RPC_MORE : KITH_RPC_WAIT;
+    return job->next ? KITH_RPC_MORE : KITH_RPC_DONE;
+}
+
+kith_offload *kith_rpc_job_take(kith_rpc_job *job)
+{
+    kith_assert(job->waiting && job->work_state == WORK_HELD);
+    job->work_state = WORK_TAKEN;
+    return job->work;
+}
+
+void kith_rpc_job_resume(kith_rpc_job *job, kith_offload *work, int status)
+{
+    kith_assert(job->waiting && job->work == work && job->work_state == WORK_TAKEN);
+    job->work_state = WORK_BACK;
+    job->work_status = status;
+}
+
+int kith_rpc_job_run(kith_dispatch *d, kith_session *s, kith_rpc_job *job,
+                     const kith_rpc_limits *lim, kith_buf *out)
+{
+    int ran = 0;
+    if (job->waiting) {
+        if (job->work_state != WORK_BACK) return 0;
+        if (!job->batch) {
+            size_t start = kith_buf_size(out);
+            if (finish_one(d, job, out)) {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(job->root, "id");
+                cap_reply(out, start, id, lim, s, 0, 0);
+                kith_buf_append(out, "\n", 1);
+            }
+            return 0; /* counted when it was handled */
+        }
+        size_t before = kith_buf_size(&job->reply);
+        if (job->replies) kith_buf_append(&job->reply, ",", 1);
+        add_reply(job, before, finish_one(d, job, &job->reply), lim, s);
+    }
+    if (job->batch) {
+        ran = run_batch(d, s, job, lim);
+        if (kith_rpc_job_state(job) == KITH_RPC_DONE) end_batch(job, out);
+    }
+    return ran;
+}
+
+/* Frees what a job holds (not the job itself). */
+static void release(kith_rpc_job *job)
+{
+    /* Work held and never taken was never started: finish it unrun. */
+    if (job->waiting && job->work_state == WORK_HELD) {
+        cJSON *none = NULL;
+        kith_call_error err = {0};
+        job->work->finish(job->work, KITH_EINVREQ, &none, &err);
+        cJSON_Delete(none);
+        cJSON_Delete(err.data);
+    }
+    cJSON_Delete(job->root);
+    kith_buf_release(&job->reply);
+}
+
+void kith_rpc_job_free(kith_rpc_job *job)
+{
+    if (!job) return;
+    release(job);
+    free(job);
+}
+
+int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t len, int has_nul,
+                    const kith_rpc_limits *lim, kith_buf *out, kith_rpc_job **jobp)
+{
+    *jobp = NULL;
     cJSON *root = cJSON_ParseWithLength(msg, len);
     if (!root) {
         kith_rpc_write_error(out, NULL, KITH_EPARSE, "parse error: not valid JSON", NULL);
@@ -132,33 +338,43 @@ int kith_rpc_handle(kith_dispatch *d, kith_session *s, const char *msg, size_t l
         cJSON_Delete(root);
         return 1;
     }
+    kith_rpc_job job = {.root = root};
     int requests = 0;
     if (!cJSON_IsArray(root)) {
         requests = 1;
-        if (handle_one(d, s, root, out)) kith_buf_append(out, "\n", 1);
+        size_t start = kith_buf_size(out);
+        int r = handle_one(d, s, root, out, &job.work);
+        if (r == WAITS) {
+            job.waiting = root;
+            job.work_state = WORK_HELD;
+        } else if (r) {
+            cap_reply(out, start, cJSON_GetObjectItemCaseSensitive(root, "id"), lim, s, 0, 0);
+            kith_buf_append(out, "\n", 1);
+        }
     } else if (!root->child) {
         kith_rpc_write_error(out, NULL, KITH_EINVREQ, "an empty batch is not a request", NULL);
     } else {
-        /* Remember where the batch starts so an all-notification batch
-         * leaves no trace in the output. */
-        size_t start = kith_buf_size(out);
-        int replies = 0;
-        kith_buf_append(out, "[", 1);
-        for (const cJSON *req = root->child; req; req = req->next) {
-            requests++;
-            size_t before = kith_buf_size(out);
-            if (replies) kith_buf_append(out, ",", 1);
-            if (handle_one(d, s, req, out))
-                replies++;
-            else
-                kith_buf_truncate(out, before);
-        }
-        if (replies)
-            kith_buf_append(out, "]\n", 2);
-        else
-            kith_buf_truncate(out, start);
+        job.batch = 1;
+        job.next = root->child;
+        job.total = cJSON_GetArraySize(root);
+        kith_buf_init(&job.reply);
+        kith_buf_append(&job.reply, "[", 1);
+        requests = run_batch(d, s, &job, lim);
+        if (kith_rpc_job_state(&job) == KITH_RPC_DONE) end_batch(&job, out);
     }
-    cJSON_Delete(root);
+    if (kith_rpc_job_state(&job) == KITH_RPC_DONE) {
+        release(&job);
+        return requests;
+    }
+    /* Not done: the message becomes a job of its own. */
+    if ((*jobp = malloc(sizeof(**jobp)))) {
+        **jobp = job;
+    } else {
+        kith_error("rpc: out of memory keeping a message across passes; the rest is dropped");
+        kith_rpc_write_error(out, NULL, KITH_ENOMEM,
+                             "out of memory: the rest of this message was not run", NULL);
+        release(&job);
+    }
     return requests;
 }
 

@@ -121,6 +121,10 @@ struct kith_ctx {
     kith_dispatch *dispatch; /* set by the dispatcher for its own methods, else NULL */
     int64_t now;             /* the request's time, ms since the epoch */
     kith_call_error *err;
+    /* Where kith_ctx_offload (dispatch/command.h) puts its job, or NULL when
+     * the caller cannot take a reply later (rules, jobs, tests): only client
+     * requests can. */
+    struct kith_offload **offload;
 };
 
 /* Fills *ctx for work outside the dispatcher (background work, reloads,

@@ -1,9 +1,11 @@
 /*
- * A client connection; see conn.h for its life.  Reading, framing and
- * dispatching happen in on_read; writing happens in kith_conn_flush, which
- * the server calls after the pass's commit.
+ * A client connection; see conn.h for its life.  Reading happens in on_read,
+ * framing and dispatching in serve (from on_read, from the server's pending
+ * list, and when work off the loop comes back); writing happens in
+ * kith_conn_flush, which the server calls after the pass's commit.
  */
 #include "server/conn.h"
+#include "dispatch/dispatch.h"
 #include "proto/rpc.h"
 #include "pubsub/pubsub.h"
 #include "server/server_int.h"
@@ -12,6 +14,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A request's work on the thread pool (conn.h note 9). */
+struct offload_req {
+    uv_work_t work;
+    kith_offload *job;       /* owned until handed back or finished */
+    kith_conn *conn;         /* NULL once the connection closed */
+    kith_dispatch *dispatch; /* to finish it alone */
+};
 
 struct write_req {
     uv_write_t req;
@@ -110,6 +120,14 @@ static void peer_address(kith_conn *c, char *buf, size_t len)
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
+    if (c->pending)
+        for (kith_conn **p = &c->srv->pending; *p; p = &(*p)->next_pending)
+            if (*p == c) {
+                *p = c->next_pending;
+                break;
+            }
+    if (c->offload) c->offload->conn = NULL; /* its work finishes alone */
+    kith_rpc_job_free(c->job);
     kith_server_conn_closed(c->srv, c);
     kith_framer_release(&c->framer);
     kith_buf_release(&c->out);
@@ -132,12 +150,29 @@ void kith_conn_mark_dirty(kith_conn *c)
     c->srv->dirty = c;
 }
 
-void kith_conn_close_after_flush(kith_conn *c)
+/* Note 4: reading stops; the flush closes once the output is written. */
+static void drain(kith_conn *c)
 {
-    if (c->closing || c->draining) return;
     c->draining = 1;
     uv_read_stop(&c->h.stream);
     kith_conn_mark_dirty(c);
+}
+
+static int busy(const kith_conn *c)
+{
+    return c->job || c->pending;
+}
+
+void kith_conn_close_after_flush(kith_conn *c)
+{
+    if (c->closing || c->draining) return;
+    if (busy(c)) {
+        /* Note 9: answer what was received first; serve drains after. */
+        c->input_ended = 1;
+        uv_read_stop(&c->h.stream);
+        return;
+    }
+    drain(c);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -169,6 +204,25 @@ static int over_limit(kith_conn *c)
 void kith_conn_release(kith_conn *c)
 {
     c->ready = kith_buf_size(&c->out);
+}
+
+void kith_conn_commit_failed(kith_conn *c, int code)
+{
+    uint64_t pass = c->srv->pass - 1; /* serve_pending has moved on */
+    int split =
+        (c->job && c->served_pass == pass) || (c->job_done_pass == pass && c->job_pass != pass);
+    if (!split) {
+        kith_conn_fail_held(c, code);
+        return;
+    }
+    /* A batch cut into slices lost this pass's elements while its earlier
+     * slices are saved: no one reply can say that truthfully, and its
+     * replies so far may show lost writes.  Close without a reply, as for
+     * an ambiguous failure (server.h note 3). */
+    kith_error("conn: %s: a batch spanning several passes was cut by a failed commit (%s); "
+               "closing the connection without its reply",
+               c->session.name, kith_error_kind(code));
+    kith_conn_close(c);
 }
 
 void kith_conn_fail_held(kith_conn *c, int code)
@@ -249,19 +303,141 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof(c->srv->readbuf);
 }
 
-/* Frames and handles every complete message buffered on the connection. */
-static void handle_input(kith_conn *c)
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Stops reading while busy (note 8): input waits in the socket, not here. */
+static void pause_input(kith_conn *c)
 {
-    kith_frame fr;
-    int st;
-    while (!c->draining && (st = kith_framer_next(&c->framer, &fr)) != KITH_FRAME_MORE) {
+    if (c->paused || c->draining || c->closing || c->input_ended) return;
+    uv_read_stop(&c->h.stream);
+    c->paused = 1;
+}
+
+static void resume_input(kith_conn *c)
+{
+    if (!c->paused) return;
+    c->paused = 0;
+    if (c->draining || c->closing || c->input_ended) return;
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) < 0) kith_conn_close(c);
+}
+
+/* Puts the connection on the pending list for a slice on a later pass. */
+static void want_pass(kith_conn *c)
+{
+    if (!c->pending) {
+        c->pending = 1;
+        c->next_pending = c->srv->pending;
+        c->srv->pending = c;
+    }
+    pause_input(c);
+}
+
+static void serve(kith_conn *c);
+
+static void offload_run(uv_work_t *w)
+{
+    struct offload_req *r = w->data;
+    r->job->run(r->job);
+}
+
+static void offload_done(uv_work_t *w, int status)
+{
+    struct offload_req *r = w->data;
+    kith_conn *c = r->conn;
+    if (!c) {
+        /* The client left (note 9): end the work and drop its result. */
+        cJSON *result = NULL;
+        kith_call_error err;
+        kith_dispatch_finish(r->dispatch, r->job, status < 0 ? KITH_EIO : 0, &result, &err);
+        cJSON_Delete(result);
+        cJSON_Delete(err.data);
+        free(r);
+        return;
+    }
+    c->offload = NULL;
+    kith_rpc_job_resume(c->job, r->job, status < 0 ? KITH_EIO : 0);
+    free(r);
+    c->last_active = uv_now(&c->srv->loop);
+    serve(c);
+    if (!c->closing) kith_conn_mark_dirty(c);
+}
+
+/* Sends the job's work to the thread pool; when it cannot go, the work is
+ * handed back with an error so the request is answered anyway. */
+static void start_offload(kith_conn *c)
+{
+    kith_offload *job = kith_rpc_job_take(c->job);
+    struct offload_req *r = calloc(1, sizeof(*r));
+    if (r) {
+        *r = (struct offload_req){.job = job, .conn = c, .dispatch = c->srv->dispatch};
+        r->work.data = r;
+        if (uv_queue_work(&c->srv->loop, &r->work, offload_run, offload_done) == 0) {
+            c->offload = r;
+            return;
+        }
+        free(r);
+    }
+    kith_error("conn: cannot start work off the loop");
+    kith_rpc_job_resume(c->job, job, KITH_EIO);
+}
+
+/* Handles buffered input for one slice (notes 6 and 7): first the message
+ * in progress, then further complete messages, until the slice is spent,
+ * the input runs out, or the message waits for work off the loop. */
+static void serve(kith_conn *c)
+{
+    struct kith_server *srv = c->srv;
+    uint64_t start = uv_hrtime();
+    int did = 0;
+    c->served_pass = srv->pass;
+    /* Working through a long batch is activity, not idleness. */
+    c->last_active = uv_now(&srv->loop);
+    while (!c->closing && !c->draining) {
+        if (c->job && kith_rpc_job_state(c->job) == KITH_RPC_WAIT) {
+            if (!c->offload) start_offload(c);
+            if (c->offload) {
+                pause_input(c); /* its completion serves the connection again */
+                return;
+            }
+            continue; /* handed back with an error: answer it now */
+        }
+        uint64_t used = (uv_hrtime() - start) / 1000;
+        if (did && used >= KITH_CONN_SLICE_USEC) {
+            if (c->job || kith_framer_pending(&c->framer)) {
+                want_pass(c);
+                return;
+            }
+            break;
+        }
+        kith_rpc_limits lim = {.budget_usec = KITH_CONN_SLICE_USEC - (did ? used : 0),
+                               .max_reply = (size_t)srv->cfg->max_output_bytes};
+        if (c->job) {
+            srv->counters.requests +=
+                (uint64_t)kith_rpc_job_run(srv->dispatch, &c->session, c->job, &lim, &c->out);
+            did = 1;
+            if (kith_rpc_job_state(c->job) == KITH_RPC_DONE) {
+                kith_rpc_job_free(c->job);
+                c->job = NULL;
+                c->job_done_pass = srv->pass;
+                c->acks_write |= c->session.wrote;
+            }
+            if (over_limit(c)) return;
+            continue;
+        }
+        kith_frame fr;
+        int st = kith_framer_next(&c->framer, &fr);
+        if (st == KITH_FRAME_MORE) break;
+        did = 1;
         if (st == KITH_FRAME_MSG) {
-            int n =
-                kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &c->out);
+            int n = kith_rpc_handle(srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &lim,
+                                    &c->out, &c->job);
+            if (c->job) c->job_pass = srv->pass;
             if (n == KITH_EPARSE)
                 kith_framer_discard_line(&c->framer);
             else
-                c->srv->counters.requests += (uint64_t)n;
+                srv->counters.requests += (uint64_t)n;
+            /* Its reply goes out after this pass's commit (note 11). */
+            if (!c->job) c->acks_write |= c->session.wrote;
             /* A client pipelining requests without reading is cut off as
              * soon as its replies pass the limit, not after the whole read. */
             if (over_limit(c)) return;
@@ -270,11 +446,45 @@ static void handle_input(kith_conn *c)
         char msg[160];
         snprintf(msg, sizeof(msg), "%s: %s", kith_strerror(fr.err), fr.why);
         kith_rpc_write_error(&c->out, NULL, fr.err, msg, NULL);
-        if (fr.err == KITH_ETOOLARGE) {
-            /* The rest of the message cannot be skipped reliably: close. */
-            kith_conn_close_after_flush(c);
-        }
+        /* The rest of the message cannot be skipped reliably: close. */
+        if (fr.err == KITH_ETOOLARGE) drain(c);
     }
+    if (c->closing || c->draining) return;
+    /* Nothing is left to do: read again, or end as asked (note 10). */
+    if (c->input_ended)
+        drain(c);
+    else
+        resume_input(c);
+}
+
+int kith_conn_pass_acknowledges(struct kith_server *srv)
+{
+    int acks = 0;
+    for (kith_conn *c = srv->dirty; c; c = c->next_dirty) {
+        acks |= c->acks_write;
+        c->acks_write = 0;
+    }
+    return acks;
+}
+
+int kith_conn_serve_pending(struct kith_server *srv)
+{
+    kith_conn *c = srv->pending;
+    srv->pending = NULL;
+    while (c) {
+        kith_conn *next = c->next_pending;
+        c->pending = 0;
+        c->next_pending = NULL;
+        if (c->served_pass == srv->pass)
+            want_pass(c); /* it had its slice in this pass's reads */
+        else {
+            serve(c);
+            if (!c->closing) kith_conn_mark_dirty(c);
+        }
+        c = next;
+    }
+    srv->pass++;
+    return srv->pending != NULL;
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -295,7 +505,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         kith_conn_close(c);
         return;
     }
-    handle_input(c);
+    /* A busy connection's turn comes from its pending slot or its work. */
+    if (!busy(c)) serve(c);
     if (!c->closing) kith_conn_mark_dirty(c);
 }
 

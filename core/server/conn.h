@@ -21,6 +21,29 @@
  *      overload rejections and at shutdown.
  *   6. CLOSING: uv_close was called; the struct is freed in the close
  *      callback, never earlier.
+ *
+ * DESIGN NOTES: input that takes more than one pass
+ *   7. A connection handles its input for at most KITH_CONN_SLICE_USEC per
+ *      loop pass (serve in conn.c): whole messages, and batch elements one by
+ *      one (rpc.h notes 2-5).  One message or element always runs.
+ *   8. BUSY: a message that is not done (`job`: a batch cut into slices, or
+ *      a request waiting for work off the loop) or framed input left for a
+ *      later pass.  While busy the connection reads nothing more and handles
+ *      none of its later messages, so replies keep request order.  A busy
+ *      connection with work it can do is on the server's pending list
+ *      (`pending`); kith_conn_serve_pending gives each one slice per pass
+ *      and the server keeps passes coming while the list is not empty.
+ *   9. A request's work off the loop (kith_offload) runs on libuv's thread
+ *      pool; its completion hands it back to the job and serves the
+ *      connection again.  A connection that closes meanwhile leaves the work
+ *      to finish alone: its result is dropped.
+ *  10. EOF or shutdown while busy (`input_ended`): what was already received
+ *      is still answered; the connection drains (note 5) once not busy.
+ *  11. A pass whose only writes are slices of batches not yet done commits
+ *      relaxed (store.h note 6): nobody hears of those writes before the pass
+ *      that ends their batch, and that pass's full commit syncs them all.
+ *      So a batch costs one WAL sync, not one per slice, and the passes of
+ *      other clients are not slowed by its syncs.
  */
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
@@ -56,7 +79,23 @@ struct kith_conn {
     int draining, closing, dirty;
     kith_conn *prev, *next; /* all connections */
     kith_conn *next_dirty;  /* connections with output or writes this pass */
+    /* Notes 7-10. */
+    struct kith_rpc_job *job;    /* the message in progress, or NULL */
+    struct offload_req *offload; /* its work on the thread pool, or NULL */
+    int pending;                 /* on the server's pending list */
+    int paused;                  /* reading stopped while busy */
+    int input_ended;             /* EOF or shutdown came while busy */
+    int acks_write;              /* this pass answers a write (note 11) */
+    uint64_t served_pass;        /* the pass that last served it */
+    uint64_t job_pass;           /* the pass that began the last job */
+    uint64_t job_done_pass;      /* the pass that finished it */
+    kith_conn *next_pending;
 };
+
+/* How long one connection's input may run per loop pass (note 6): long
+ * enough that a batch commits in few passes, short enough that nobody waits
+ * more than a few ms behind it. */
+#define KITH_CONN_SLICE_USEC 2000
 
 /* Allocates a connection for a listener of the given kind (pipe or TCP),
  * initialises its handle on `srv`'s loop and links it into the server's list
@@ -70,6 +109,12 @@ int kith_conn_start(kith_conn *c);
 /* Marks everything in `out` as ready to leave (note 2).  Only the server's
  * end of pass calls it, when no uncommitted write is open. */
 void kith_conn_release(kith_conn *c);
+/* The pass's commit failed definitely with `code`: the connection's held
+ * replies become that error (kith_conn_fail_held), or, when a batch cut
+ * into slices across passes was in it, the connection is closed without
+ * its reply (part of the batch was saved, part not).  Every connection is
+ * given this call. */
+void kith_conn_commit_failed(kith_conn *c, int code);
 /* The commit the held (not yet ready) output waited for failed and saved
  * nothing: every success reply in it becomes the error `code` (a KITH_E*
  * code), so each request of the pass is told it did not happen. */
@@ -82,5 +127,14 @@ void kith_conn_close(kith_conn *c);
 void kith_conn_close_after_flush(kith_conn *c);
 /* Puts the connection on the server's dirty list (flushed after commit). */
 void kith_conn_mark_dirty(kith_conn *c);
+/* Gives every connection on the server's pending list one slice (note 7),
+ * before the pass commits.  Returns 1 while some connection still has work
+ * it can do, so the server keeps passes coming. */
+int kith_conn_serve_pending(struct kith_server *srv);
+/* Called once per pass with writes, before its commit: returns 1 when a
+ * connection will answer a write after it, or 0 when every write of the pass
+ * belongs to a message not yet done (note 11), whose commit need not sync
+ * the WAL.  Clears the connections' marks for the next pass. */
+int kith_conn_pass_acknowledges(struct kith_server *srv);
 
 #endif

@@ -110,7 +110,7 @@ static void on_work(uv_idle_t *h)
 
 void kith_server_want_more(struct kith_server *srv, int more)
 {
-    if (more && !srv->work_on && !srv->shutting_down) {
+    if (more && !srv->work_on && !srv->finished) {
         uv_idle_start(&srv->work, on_work);
         srv->work_on = 1;
     } else if (!more && srv->work_on) {
@@ -121,12 +121,15 @@ void kith_server_want_more(struct kith_server *srv, int more)
 
 /* Commits the pass's transaction; on failure, decides what its requests
  * are told (store.h note 4).  Returns 1 when the pass held writes that are
- * now durable. */
+ * now durable (a full commit synced the WAL). */
 static int commit_pass(struct kith_server *srv)
 {
     int wrote = kith_store_txn_wrote(srv->store);
     if (!kith_store_in_txn(srv->store)) return 0;
-    int rc = kith_store_commit(srv->store);
+    /* Writes nobody is answered for yet need no sync (conn.h note 11). */
+    int relaxed = wrote && !kith_conn_pass_acknowledges(srv);
+    int rc =
+        relaxed ? kith_store_commit_relaxed(srv->store, &wrote) : kith_store_commit(srv->store);
     if (rc == KITH_ENOSPACE || rc == KITH_EDISKIO) {
         /* Nothing of the pass was saved, and we know it: each request is
          * told so, reads included (they may have seen the lost writes). */
@@ -134,8 +137,8 @@ static int commit_pass(struct kith_server *srv)
                    "that error",
                    kith_error_kind(rc));
         srv->counters.failed_commits++;
-        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-            kith_conn_fail_held(c, rc);
+        for (kith_conn *c = srv->conns; c; c = c->next)
+            kith_conn_commit_failed(c, rc);
         return 0;
     }
     if (rc < 0) {
@@ -148,7 +151,7 @@ static int commit_pass(struct kith_server *srv)
             if (c->session.wrote) kith_conn_close(c);
         return 0;
     }
-    return wrote;
+    return wrote && !relaxed;
 }
 
 /*
@@ -158,6 +161,7 @@ static int commit_pass(struct kith_server *srv)
  * synchronous full, the WAL sync — of every write its request made or saw;
  * no event reaches a subscriber before it is on disk.  Hence this order,
  * which nothing else repeats:
+ *   0. give busy connections their slice (conn.h notes 7-11);
  *   1. commit the pass (group commit, store.h notes 2-4);
  *   2. publish the events now committed and durable (publish.c);
  *   3. release and flush what every dirty connection holds (conn.h note 2);
@@ -170,6 +174,8 @@ static int commit_pass(struct kith_server *srv)
  */
 static void end_pass(struct kith_server *srv)
 {
+    /* Busy connections' slices run before the commit that holds them. */
+    int pending = kith_conn_serve_pending(srv);
     int wrote = commit_pass(srv);
     if (wrote) kith_server_all_durable(srv); /* a full commit synced the WAL */
     int more = kith_server_publish(srv);
@@ -177,7 +183,7 @@ static void end_pass(struct kith_server *srv)
     more |= kith_server_rules_work(srv);
     more |= kith_server_publish(srv);
     kith_server_flush_dirty(srv);
-    kith_server_want_more(srv, more);
+    kith_server_want_more(srv, more || pending);
     /* A write may have added or moved the nearest due time. */
     if (wrote || more) kith_sched_arm(&srv->sched, srv->store, kith_time_now_ms());
 }
@@ -240,7 +246,8 @@ static void on_sweep(uv_timer_t *t)
         next = c->next;
         if (srv->shutting_down && now >= srv->shutdown_deadline) {
             kith_conn_close(c);
-        } else if (idle_ms && !c->draining && !c->session.sub && now - c->last_active > idle_ms) {
+        } else if (idle_ms && !c->draining && !c->session.sub && !c->job &&
+                   now - c->last_active > idle_ms) {
             kith_info("server: closing %s connection idle for %llds", c->session.name,
                       (long long)srv->cfg->idle_timeout);
             kith_conn_close(c);

@@ -3,24 +3,30 @@
  * store, the dispatcher and the signals.  It runs everything on one thread.
  *
  * DESIGN NOTES: one loop pass
- *   1. Poll phase: read callbacks frame and dispatch every complete message at
- *      once.  Replies are appended to the connection's output buffer and the
- *      connection is put on the dirty list; nothing is written yet.
+ *   1. Poll phase: read callbacks frame and dispatch complete messages, up to
+ *      a slice per connection (conn.h notes 7-10: a batch or a request waiting
+ *      for work off the loop goes on in later passes).  Replies are appended
+ *      to the connection's output buffer and the connection is put on the
+ *      dirty list; nothing is written yet.
  *   2. Check phase (after_io -> end_pass in server.c, the one place the
- *      order below is written): the pass's transaction, if any write opened
- *      one, is committed (group commit, store.h); committed and durable
- *      events are published; then every dirty connection's output is
- *      released and flushed (conn.h note 2).  No byte of a reply leaves
- *      before the commit of what it saw, even when a WAL sync or a write
- *      completes in the middle of a pass: a connection only ever writes
- *      what end_pass released.
+ *      order below is written): busy connections get their slice
+ *      (kith_conn_serve_pending); the pass's transaction, if any write
+ *      opened one, is committed (group commit, store.h; relaxed when no
+ *      reply of this pass acknowledges a write, conn.h note 11); committed
+ *      and durable events are published; then every dirty connection's
+ *      output is released and flushed (conn.h note 2).  No byte of a reply
+ *      leaves before the commit of what it saw, even when a WAL sync or a
+ *      write completes in the middle of a pass: a connection only ever
+ *      writes what end_pass released.
  *   3. If COMMIT fails definitely (a full disk, an I/O error: nothing was
  *      saved), every success reply of the pass is rewritten into that error
- *      before release, so each request is told.  If only the WAL sync after
- *      it failed, nobody can say whether the writes survive: the
- *      connections whose writes were in the pass are closed without a reply.
- *   4. Shutdown (SIGINT/SIGTERM): listeners close, reading stops, the last pass
- *      commits and flushes, connections close once their output is written
+ *      before release, so each request is told; a batch still in slices
+ *      fails whole (rpc.h).  If only the WAL sync after it failed, nobody
+ *      can say whether the writes survive: the connections whose writes
+ *      were in the pass are closed without a reply.
+ *   4. Shutdown (SIGINT/SIGTERM): listeners close, reading stops (a busy
+ *      connection first finishes what it received, conn.h note 10), the last
+ *      pass commits and flushes, connections close once their output is written
  *      (or after shutdown_grace seconds), then the loop ends and the store
  *      closes.  SIGHUP is reserved for reloading rules.
  */

@@ -47,6 +47,8 @@ struct kith_server {
     uint64_t last_upkeep; /* loop time of the last expiry/trim round */
     kith_conn *conns;     /* every open connection */
     kith_conn *dirty;     /* connections to flush after this pass's commit */
+    kith_conn *pending;   /* busy connections with work for the next pass (conn.h note 8) */
+    uint64_t pass;        /* loop passes served so far */
     int shutting_down, finished;
     uint64_t shutdown_deadline;
     int lock_fd;

@@ -24,7 +24,19 @@ static kith_buf out;
 static inline const char *rpc(kith_session *s, const char *msg)
 {
     kith_buf_clear(&out);
-    kith_rpc_handle(d, s, msg, strlen(msg), 0, &out);
+    kith_rpc_limits lim = {.budget_usec = UINT64_MAX, .max_reply = SIZE_MAX};
+    kith_rpc_job *job = NULL;
+    kith_rpc_handle(d, s, msg, strlen(msg), 0, &lim, &out, &job);
+    /* Work a request hands off the loop runs right here, on this thread. */
+    while (job && kith_rpc_job_state(job) != KITH_RPC_DONE) {
+        if (kith_rpc_job_state(job) == KITH_RPC_WAIT) {
+            kith_offload *work = kith_rpc_job_take(job);
+            work->run(work);
+            kith_rpc_job_resume(job, work, 0);
+        }
+        kith_rpc_job_run(d, s, job, &lim, &out);
+    }
+    kith_rpc_job_free(job);
     kith_store_commit(store);
     if (kith_buf_size(&out) && kith_buf_head(&out)[kith_buf_size(&out) - 1] == '\n')
         kith_buf_truncate(&out, kith_buf_size(&out) - 1);
