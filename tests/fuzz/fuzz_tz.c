@@ -24,14 +24,22 @@
 
 #define LIMIT (26 * 3600)
 
-static char tzfile[256];
+static char tzdir[64], tzfile[256];
+
+/* The private TZDIR goes when the fuzzer exits normally. */
+static void cleanup(void)
+{
+    unlink(tzfile);
+    rmdir(tzdir);
+}
 
 static void setup(void)
 {
-    char dir[] = "/tmp/kith-fuzz-tz-XXXXXX";
-    if (!mkdtemp(dir)) abort();
-    setenv("TZDIR", dir, 1);
-    snprintf(tzfile, sizeof(tzfile), "%s/fuzz.tzif", dir);
+    snprintf(tzdir, sizeof(tzdir), "%s", "/tmp/kith-fuzz-tz-XXXXXX");
+    if (!mkdtemp(tzdir)) abort();
+    setenv("TZDIR", tzdir, 1);
+    snprintf(tzfile, sizeof(tzfile), "%s/fuzz.tzif", tzdir);
+    atexit(cleanup);
 }
 
 static void check_zone(const kith_tz *tz, int64_t t, int exact)
