@@ -15,8 +15,8 @@ void kith_framer_init(kith_framer *f, size_t max_bytes, int max_depth)
     memset(f, 0, sizeof(*f));
     kith_buf_init(&f->in);
     f->max_bytes = max_bytes;
-    f->max_depth = max_depth > KITH_FRAMER_MAX_DEPTH || max_depth <= 0 ? KITH_FRAMER_MAX_DEPTH
-                                                                        : max_depth;
+    f->max_depth =
+        max_depth > KITH_FRAMER_MAX_DEPTH || max_depth <= 0 ? KITH_FRAMER_MAX_DEPTH : max_depth;
 }
 
 void kith_framer_release(kith_framer *f)
@@ -111,8 +111,8 @@ static int is_ws(unsigned char c)
 
 static int is_scalar_char(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '.' || c == '+' || c == '-';
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '+' || c == '-';
 }
 
 /* A bare top-level token is JSON only as true, false, null or a number. */
@@ -163,7 +163,9 @@ static int emit(kith_framer *f, kith_frame *out, size_t end)
 /* Scans a string byte; returns 0, or -1 on a fault with *why set. */
 static int string_byte(kith_framer *f, unsigned char c, const char **why)
 {
-    if (f->utf8_need > 0 || c >= 0x80) {
+    /* Hex digits first: a byte >= 0x80 inside \u must fail as a digit, not
+     * pass as the start of a UTF-8 character. */
+    if (f->hex_left == 0 && (f->utf8_need > 0 || c >= 0x80)) {
         if (f->escape || utf8_step(f, c) < 0) {
             *why = "invalid UTF-8 in string";
             return -1;

@@ -156,8 +156,10 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
         return NULL;
     }
     switch (lua_type(L, idx)) {
-    case LUA_TNIL: return cJSON_CreateNull();
-    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNIL:
+        return cJSON_CreateNull();
+    case LUA_TBOOLEAN:
+        return cJSON_CreateBool(lua_toboolean(L, idx));
     case LUA_TNUMBER: {
         if (lua_isinteger(L, idx)) {
             lua_Integer i = lua_tointeger(L, idx);
@@ -169,7 +171,14 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
             snprintf(err, errlen, "%s is not a finite number", key ? key : "value");
             return NULL;
         }
-        if (is_time_key(key)) return kith_json_time((int64_t)d);
+        if (is_time_key(key)) {
+            /* Outside int64 the cast is undefined; no such time exists. */
+            if (!(d >= -0x1p63 && d < 0x1p63)) {
+                snprintf(err, errlen, "%s is out of range for a time", key);
+                return NULL;
+            }
+            return kith_json_time((int64_t)d);
+        }
         return cJSON_CreateNumber(d);
     }
     case LUA_TSTRING: {
@@ -220,7 +229,8 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
         }
         return out;
     }
-    default: break;
+    default:
+        break;
     }
     snprintf(err, errlen, "%s: a %s cannot be turned into JSON", key ? key : "value",
              luaL_typename(L, idx));

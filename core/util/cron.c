@@ -170,7 +170,9 @@ static int parse_item(const char *s, const char *end, const struct field *f, uin
                 return -1;
             }
         } else if (s < end && *s == '/') {
-            hi = f == &fields[F_DOW] ? 6 : f->hi; /* "a/n" runs from a to the end */
+            /* "a/n" runs from a to the end: Saturday for weekdays, unless a
+             * is 7 (Sunday), which must not leave an empty range. */
+            hi = f == &fields[F_DOW] && lo < 7 ? 6 : f->hi;
         }
     }
     if (s < end && *s == '/') {

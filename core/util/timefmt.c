@@ -52,10 +52,20 @@ static char *put_digits(char *p, unsigned v, int n)
 
 void kith_time_format(int64_t ms, char out[KITH_TIME_BUFSZ])
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int milli = (int)(ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int sod = (int)(secs - days * 86400);
+    /* Floor division by remainder, which cannot overflow at INT64_MIN (a
+     * rule may hand any Lua integer to a time field). */
+    int64_t secs = ms / 1000;
+    int milli = (int)(ms % 1000);
+    if (milli < 0) {
+        milli += 1000;
+        secs--;
+    }
+    int64_t days = secs / 86400;
+    int sod = (int)(secs % 86400);
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
@@ -170,12 +180,23 @@ int kith_time_parse_duration(const char *s, int64_t *ms)
     }
     int64_t unit;
     switch (*p++) {
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000; break;
-    case 'h': unit = 3600 * 1000; break;
-    case 'd': unit = 86400 * 1000; break;
-    case 'w': unit = 7 * 86400 * 1000LL; break;
-    default: return KITH_EPARAMS;
+    case 's':
+        unit = 1000;
+        break;
+    case 'm':
+        unit = 60 * 1000;
+        break;
+    case 'h':
+        unit = 3600 * 1000;
+        break;
+    case 'd':
+        unit = 86400 * 1000;
+        break;
+    case 'w':
+        unit = 7 * 86400 * 1000LL;
+        break;
+    default:
+        return KITH_EPARAMS;
     }
     if (*p != '\0') return KITH_EPARAMS;
     *ms = n * unit;

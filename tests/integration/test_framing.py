@@ -137,6 +137,16 @@ class FramingTest(KithTestCase):
         reply = self.c.request(b'{"jsonrpc":"2.0","method":"system.ping","id":"a\\u0000b"}\n')
         self.assertErrorReply(reply, -32602, id=None)
 
+    def test_a_multibyte_character_is_no_hex_digit(self):
+        # Found by fuzz_framer: the framer took the UTF-8 bytes after \u as
+        # text and passed the message on; it must name the bad escape at once.
+        self.c.send_raw(b'{"jsonrpc":"2.0","method":"system.ping","id":1,"x":"\\u'
+                        + "\U0001F600".encode() + b'0000"}\n')
+        reply = self.c.read_json()
+        self.assertErrorReply(reply, -32700, id=None)
+        self.assertIn("escape", reply["error"]["message"], reply)
+        self.assertPong(self.c)
+
     def test_large_batch(self):
         batch = [req("system.ping", i) if i % 2 else req("customer.create", i, {"name": "B%d" % i})
                  for i in range(500)]

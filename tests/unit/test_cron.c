@@ -104,6 +104,11 @@ static void test_fields(void)
     CHECK_NEXT("0 0 * * 5-7", NULL, utc(2026, 5, 2, 12, 0), utc(2026, 5, 3, 0, 0)); /* 7 = Sun */
     CHECK_NEXT("0 0 * * 5-7", NULL, utc(2026, 5, 3, 12, 0), utc(2026, 5, 8, 0, 0));
     CHECK_NEXT("0 0 * * 7", NULL, utc(2026, 5, 1, 12, 0), utc(2026, 5, 3, 0, 0));
+    /* "7/2" runs from 7 to the field's end: Sunday.  Found by fuzz_cron: it
+     * parsed to no weekday at all, so the job never ran, and with a day of
+     * the month ("0 0 13 * 7/2") it silently lost its Sundays. */
+    CHECK_NEXT("0 0 * * 7/2", NULL, utc(2026, 5, 1, 12, 0), utc(2026, 5, 3, 0, 0));
+    CHECK_NEXT("0 0 13 * 7/2", NULL, utc(2026, 5, 1, 12, 0), utc(2026, 5, 3, 0, 0));
     CHECK_NEXT("59 23 31 12 *", NULL, utc(2026, 5, 1, 0, 0), utc(2026, 12, 31, 23, 59));
     CHECK_NEXT("0 0 1 1 *", NULL, utc(1969, 7, 4, 0, 0), 0); /* before the epoch */
 

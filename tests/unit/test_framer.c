@@ -48,7 +48,8 @@ int main(void)
     /* Back to back, with and without newlines, split anywhere. */
     both_ways("{\"a\":1}{\"b\":[2]}\n[3]", "M{\"a\":1}|M{\"b\":[2]}|M[3]|");
     /* Pretty-printed over several lines. */
-    both_ways("{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}\n", "M{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}|");
+    both_ways("{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}\n",
+              "M{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}|");
     /* Brackets and escaped quotes inside strings do not count. */
     both_ways("{\"s\":\"[{\\\"\\\\\"}", "M{\"s\":\"[{\\\"\\\\\"}|");
     /* A mismatched bracket fails at once; input up to the newline is dropped. */
@@ -63,8 +64,14 @@ int main(void)
     both_ways("{\"a\":\"\x80\"}\n{\"b\":1}", "E-1|M{\"b\":1}|");
     both_ways("{\"a\":\"\xc0\xaf\"}\n", "E-1|");
     both_ways("{\"a\":\"\xed\xa0\x80\"}\n", "E-1|");
+    /* A \u escape takes four hex digits, and a multi-byte character is none
+     * (found by fuzz_framer: it passed as text, and "\u<emoji>0000" even
+     * flagged the message as holding U+0000). */
+    both_ways("{\"a\":\"\\u\xc3\xa9\"}\n{\"b\":1}", "E-1|M{\"b\":1}|");
+    both_ways("{\"a\":\"\\u\xf0\x9f\x98\x80\x30\x30\x30\x30\"} [2]\n{\"b\":1}", "E-1|M{\"b\":1}|");
     /* Valid multi-byte UTF-8 passes. */
-    both_ways("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", "M{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}|");
+    both_ways("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+              "M{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}|");
     /* Top-level scalars are framed (the dispatcher answers -32600). */
     both_ways("1\n\"x\" true\n-2.5e3 ", "M1|M\"x\"|Mtrue|M-2.5e3|");
     /* A bare word that is not JSON fails at once, and the line goes with it. */

@@ -21,6 +21,12 @@ int main(void)
     CHECK_STR(buf, "2026-11-23T14:31:57.250Z");
     kith_time_format(-1, buf);
     CHECK_STR(buf, "1969-12-31T23:59:59.999Z");
+    /* The ends of int64 (found by fuzz_convert: a rule may put any Lua
+     * integer in a time field); the old floor division overflowed. */
+    kith_time_format(INT64_MIN, buf);
+    CHECK_STR(buf, "-292275055-05-16T16:47:04.192Z");
+    kith_time_format(INT64_MAX, buf);
+    CHECK_STR(buf, "292278994-08-17T07:12:55.807Z");
     CHECK_INT(parse("2026-11-23T14:31:57.250Z"), 1795444317250LL);
     CHECK_INT(parse("2026-11-23T16:31:57.250+02:00"), 1795444317250LL);
     CHECK_INT(parse("2026-11-23T09:31:57.25-0500"), 1795444317250LL);
