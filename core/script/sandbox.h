@@ -29,10 +29,10 @@ typedef struct kith_lua_budget {
 } kith_lua_budget;
 
 typedef struct kith_lua_error {
-    int code;           /* KITH_ESCRIPT or KITH_ESCRIPTLIMIT */
-    char message[512];  /* "file:line: what" when Lua knows the place */
-    char script[256];   /* the file, when known */
-    int line;           /* the line, or 0 */
+    int code;          /* KITH_ESCRIPT or KITH_ESCRIPTLIMIT */
+    char message[512]; /* "file:line: what" when Lua knows the place */
+    char script[256];  /* the file, when known */
+    int line;          /* the line, or 0 */
     char traceback[2048];
 } kith_lua_error;
 
@@ -58,6 +58,12 @@ int kith_sandbox_load(lua_State *L, const char *code, size_t len, const char *ch
  * mode, under the budgets.  Returns 0 with `nresults` results pushed, or a
  * negative KITH_E* code with *err filled and nothing pushed. */
 int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err);
+/* Raises the budget error, exactly as the instruction-count hook does, when
+ * the running entry's deadline has passed or a budget is already spent;
+ * returns otherwise.  C functions that loop call it every few thousand
+ * steps, since the hook never fires inside them.  Call only from a C
+ * function running under kith_lua_pcall. */
+void kith_sandbox_check_cpu(lua_State *L);
 /* The budget a state allocates through. */
 kith_lua_budget *kith_sandbox_budget(lua_State *L);
 /* Closes the state after a full collection. */
