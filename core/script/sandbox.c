@@ -84,6 +84,20 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     kith_sandbox_check_cpu(L);
 }
 
+int64_t kith_sandbox_deadline(lua_State *L)
+{
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    return b->deadline_ns ? b->deadline_ns : mono_ns() + b->limit_ms * 1000000;
+}
+
+int kith_sandbox_past(lua_State *L, int64_t deadline_ns)
+{
+    if (mono_ns() <= deadline_ns) return 0;
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    if (b->deadline_ns) b->exceeded = KITH_BUDGET_CPU;
+    return 1;
+}
+
 void kith_sandbox_check_cpu(lua_State *L)
 {
     kith_lua_budget *b = kith_sandbox_budget(L);
@@ -142,6 +156,28 @@ static int safe_xpcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* Feeds a chunk to the parser in slices, checking the CPU budget between
+ * them: compiling runs in C, where the hook never fires (note 4). */
+typedef struct chunk_reader {
+    const char *code;
+    size_t left;
+    int first;
+} chunk_reader;
+
+#define LOAD_SLICE (16 * 1024)
+
+static const char *read_slice(lua_State *L, void *ud, size_t *size)
+{
+    chunk_reader *r = ud;
+    if (!r->first) kith_sandbox_check_cpu(L);
+    r->first = 0;
+    *size = r->left < LOAD_SLICE ? r->left : LOAD_SLICE;
+    const char *slice = r->code;
+    r->code += *size;
+    r->left -= *size;
+    return *size ? slice : NULL;
+}
+
 /* load(chunk [, name [, mode [, env]]]) restricted to text chunks whose
  * default environment is the caller's base, never the real globals. */
 static int safe_load(lua_State *L)
@@ -155,7 +191,10 @@ static int safe_load(lua_State *L)
         return 2;
     }
     int has_env = !lua_isnone(L, 4);
-    if (luaL_loadbufferx(L, code, len, name, "t") != LUA_OK) {
+    chunk_reader r = {code, len, 1};
+    if (lua_load(L, read_slice, &r, name, "t") != LUA_OK) {
+        /* The parser catches errors, the budget's too: raise it again. */
+        if (kith_sandbox_budget(L)->exceeded) lua_error(L);
         luaL_pushfail(L);
         lua_insert(L, -2);
         return 2;

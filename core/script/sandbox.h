@@ -64,6 +64,13 @@ int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err);
  * steps, since the hook never fires inside them.  Call only from a C
  * function running under kith_lua_pcall. */
 void kith_sandbox_check_cpu(lua_State *L);
+/* For host code that walks Lua values outside the hook's reach and must not
+ * raise (the JSON conversion): the running entry's deadline, or one CPU
+ * budget from now when no entry runs. */
+int64_t kith_sandbox_deadline(lua_State *L);
+/* Returns 1 once `deadline_ns` has passed, marking the CPU budget spent if
+ * an entry runs (so its error ends as -32011); 0 before. */
+int kith_sandbox_past(lua_State *L, int64_t deadline_ns);
 /* The budget a state allocates through. */
 kith_lua_budget *kith_sandbox_budget(lua_State *L);
 /* Closes the state after a full collection. */
