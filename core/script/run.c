@@ -81,8 +81,8 @@ static int is_wanted(void *ud, int64_t seq, const char *type)
     return wants(w->gen, type);
 }
 
-static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id, int64_t at,
-                           const char *data, size_t len)
+static void collect_wanted(void *ud, int64_t seq, const char *type, int64_t customer_id,
+                           int64_t at, const char *data, size_t len)
 {
     struct wanted_events *w = ud;
     cJSON *e = cJSON_CreateObject();
@@ -157,8 +157,7 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
     kith_jobdef *j = NULL;
     for (size_t i = 0; g && i < g->njobs; i++)
         if (strcmp(g->jobs[i].name, name) == 0) j = &g->jobs[i];
-    if (!j)
-        return kith_ctx_fail(ctx, KITH_ENOTFOUND, "job", "no rule registered the job '%s'", name);
+    if (!j) return kith_ctx_fail(ctx, KITH_ENOTFOUND, "job", "no rule registered the job '%s'", name);
     lua_State *L = g->L;
     if (!lua_checkstack(L, 4)) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     cJSON *c = cJSON_CreateObject();
@@ -189,9 +188,7 @@ int kith_script_method_handler(kith_ctx *ctx, const cJSON *params, cJSON **resul
     kith_methoddef *m = NULL;
     for (size_t i = 0; g && i < g->nmethods; i++)
         if (strcmp(g->methods[i].name, ctx->cmd->name) == 0) m = &g->methods[i];
-    if (!m)
-        return kith_ctx_fail(ctx, KITH_ENOMETHOD, NULL, "%s is gone (rules reloaded)",
-                             ctx->cmd->name);
+    if (!m) return kith_ctx_fail(ctx, KITH_ENOMETHOD, NULL, "%s is gone (rules reloaded)", ctx->cmd->name);
     lua_State *L = g->L;
     if (!lua_checkstack(L, 4)) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     kith_lua_push_json(L, params);
