@@ -81,6 +81,18 @@ static void call_original(lua_State *L, int nargs, int arg_as, int arg)
     lua_error(L);
 }
 
+/* Starts a buffer of `size` bytes.  Lua allocates a large buffer straight
+ * through the allocator, without the full collection it makes before
+ * giving up on any other allocation: make that collection here when the
+ * buffer would not fit the memory budget, so garbage never counts against
+ * it. */
+static char *buffer_of(lua_State *L, luaL_Buffer *b, size_t size)
+{
+    kith_lua_budget *budget = kith_sandbox_budget(L);
+    if (size > LUAL_BUFFERSIZE && budget->used + size > budget->limit) lua_gc(L, LUA_GCCOLLECT);
+    return luaL_buffinitsize(L, b, size);
+}
+
 /* ---- string ------------------------------------------------------------ */
 
 static int b_rep(lua_State *L)
@@ -98,7 +110,7 @@ static int b_rep(lua_State *L)
         return luaL_error(L, "resulting string too large");
     size_t total = (size_t)n * l + (size_t)(n - 1) * lsep;
     luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, total);
+    char *p = buffer_of(L, &b, total);
     meter m;
     meter_init(&m, L);
     for (lua_Integer i = 0; i < n; i++) {
@@ -120,7 +132,7 @@ static int map_bytes(lua_State *L, int how)
     size_t l;
     const char *s = luaL_checklstring(L, 1, &l);
     luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, l);
+    char *p = buffer_of(L, &b, l);
     meter m;
     meter_init(&m, L);
     for (size_t i = 0; i < l; i++) {
