@@ -265,6 +265,22 @@ static int b_format(lua_State *L)
     return 1;
 }
 
+/* string.pack, packsize and unpack (upvalue 1: Lua's) with a format of at
+ * most MAX_PACK_FORMAT bytes: their work grows with the format, which Lua
+ * walks in one go, and a real format is a few dozen bytes. */
+#define MAX_PACK_FORMAT 65536
+
+static int b_pack_any(lua_State *L)
+{
+    size_t len;
+    luaL_checklstring(L, 1, &len);
+    luaL_argcheck(L, len <= MAX_PACK_FORMAT, 1, "format longer than 65536 bytes");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 /* The budget check as lpattern.h wants it. */
 static void pattern_check(lua_State *L)
 {
@@ -283,6 +299,12 @@ void kith_bounded_string(lua_State *L, int idx)
     lua_getfield(L, idx, "format");
     lua_pushcclosure(L, b_format, 1);
     lua_setfield(L, idx, "format");
+    static const char *const packs[] = {"pack", "packsize", "unpack", NULL};
+    for (int i = 0; packs[i]; i++) {
+        lua_getfield(L, idx, packs[i]);
+        lua_pushcclosure(L, b_pack_any, 1);
+        lua_setfield(L, idx, packs[i]);
+    }
     kith_lpattern_push_lib(L, pattern_check);
     static const char *const patterns[] = {"find", "match", "gmatch", "gsub", NULL};
     for (int i = 0; patterns[i]; i++) {
@@ -655,6 +677,60 @@ void kith_bounded_utf8(lua_State *L, int idx)
     lua_pushcclosure(L, codes_next, 1);
     lua_pushcclosure(L, b_utf8_codes, 2);
     lua_setfield(L, idx, "codes");
+}
+
+/* ---- base -------------------------------------------------------------- */
+
+/* tonumber(s, base) converts digit by digit: metered here; everything else
+ * goes to Lua's tonumber (upvalue 1). */
+static int b_tonumber(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2)) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, 1);
+        return 1;
+    }
+    lua_Integer base = luaL_checkinteger(L, 2);
+    luaL_checktype(L, 1, LUA_TSTRING); /* no numbers as strings */
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len), *end = s + len;
+    luaL_argcheck(L, 2 <= base && base <= 36, 2, "base out of range");
+    meter m;
+    meter_init(&m, L);
+    while (s < end && isspace((unsigned char)*s)) {
+        s++;
+        meter_add(&m, 1);
+    }
+    int negative = s < end && *s == '-';
+    if (s < end && (*s == '-' || *s == '+')) s++;
+    lua_Unsigned n = 0;
+    int digits = 0;
+    for (; s < end && isalnum((unsigned char)*s); s++, digits++) {
+        int c = (unsigned char)*s;
+        int d = isdigit(c) ? c - '0' : toupper(c) - 'A' + 10;
+        if (d >= base) break;
+        n = n * (lua_Unsigned)base + (lua_Unsigned)d;
+        meter_add(&m, 4);
+    }
+    while (s < end && isspace((unsigned char)*s)) {
+        s++;
+        meter_add(&m, 1);
+    }
+    if (digits == 0 || s != end) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)(negative ? 0u - n : n));
+    return 1;
+}
+
+void kith_bounded_base(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, idx, "tonumber");
+    lua_pushcclosure(L, b_tonumber, 1);
+    lua_setfield(L, idx, "tonumber");
 }
 
 /* ---- os ---------------------------------------------------------------- */

@@ -403,6 +403,7 @@ static int build_base(lua_State *L)
         lua_getglobal(L, base_fns[i]);
         lua_setfield(L, -2, base_fns[i]);
     }
+    kith_bounded_base(L, -1);
     lua_pushcfunction(L, safe_pcall);
     lua_setfield(L, -2, "pcall");
     lua_pushcfunction(L, safe_xpcall);

@@ -1,8 +1,9 @@
 """CPU budgets reach into Lua's C functions, and shared tables do not leak.
 
 Every library function the sandbox offers that could run long inside C
-(patterns, string.rep/format/upper/lower/reverse, table.concat/insert/remove/
-move/sort, utf8.len/offset/codes, os.date, load, JSON conversion of results)
+(patterns, string.rep/format/upper/lower/reverse/pack, table.concat/insert/
+remove/move/sort, utf8.len/offset/codes, os.date, load, tonumber with a base,
+JSON conversion of values)
 gets a hostile input, in script.eval and in a rule: the call must end in
 -32011 (or, where the hostile input is simply cheap now, in its result)
 shortly after a 20 ms budget, while a second client's system.ping keeps
@@ -65,6 +66,7 @@ HOSTILE = [
     ("utf8.codes", "local f = utf8.codes('') return f(('\\x80'):rep(1e8), 0)"),
     ("os.date", "return os.date(('%c'):rep(2e6))"),
     ("load", "return load(('local a = 1 '):rep(4e6))"),
+    ("tonumber base", "return tonumber(('1'):rep(1e8), 2)"),
     ("value to JSON", "local x = {} for i = 1, 28 do x = {x, x} end crm.call('system.ping', {x = x})"),
 ]
 
@@ -176,6 +178,18 @@ class HostileEvalTest(BudgetCase):
             "script.eval", {"code": "return #string.rep('', 1e15) + #('').rep('', 1e15, '')"},
             timeout=HANG))
         self.assertEqual(got, 0)
+
+    def test_pack_formats_are_bounded(self):
+        # Lua walks a pack format in one go; Kith refuses formats past 64 KiB.
+        def send():
+            with self.assertRpcError(-32010) as cm:
+                self.c.call("script.eval", {"code": "return string.pack((' '):rep(1e6))"},
+                            timeout=HANG)
+            return cm.error
+        err, _ = self.run_hostile("eval string.pack", send)
+        self.assertIn("format longer than 65536 bytes", err.message)
+        self.assertEqual(self.c.call("script.eval", {"code": "return #string.pack('<i4 i2', 1, 2)"}),
+                         6)
 
     def test_sigterm_during_a_hostile_call(self):
         c = self.connect(self.server, timeout=HANG)

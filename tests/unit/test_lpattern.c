@@ -234,6 +234,16 @@ static const char BOUNDED_CASES[] =
     "end end\n"
     "  both('os.date', flat(os.date), flat(O.date), c[1], c[2])\n"
     "end\n"
+    "for _, c in ipairs({{'10', 2}, {'  ff  ', 16}, {'-zz', 36}, {'+7', 8}, {'8', 8}, {'', 10},\n"
+    "    {' ', 10}, {'1 2', 10}, {'7fffffffffffffffff', 16}, {'10', 1}, {'10', 37}, {10, 10},\n"
+    "    {'1e3'}, {' 0x10 '}, {'abc'}, {'12', 'x'}}) do\n"
+    "  both('tonumber', tonumber, KB.tonumber, c[1], c[2])\n"
+    "end\n"
+    "for _, c in ipairs({{'i4', 7}, {'<i2 >i2', 1, 2}, {string.rep(' ', 60000)}, {'z', 'ab'}}) do\n"
+    "  both('pack', string.pack, S.pack, table.unpack(c, 1, 3))\n"
+    "  both('packsize', string.packsize, S.packsize, c[1])\n"
+    "end\n"
+    "both('unpack', string.unpack, S.unpack, '<i2', '\\1\\0')\n"
     "return bad\n";
 
 static int stop_calls;
@@ -306,15 +316,16 @@ static void test_bounded_agree(void)
     /* The sandbox's libraries (read-only proxies in the base) beside the
      * real ones (the host's globals). */
     lua_getfield(L, LUA_REGISTRYINDEX, "kith.base");
-    static const char *const libs[] = {"string", "table", "utf8", "os"};
-    static const char *const names[] = {"KS", "KT", "KU", "KO"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const libs[] = {"string", "table", "utf8", "os", "tonumber"};
+    static const char *const names[] = {"KS", "KT", "KU", "KO", "KB_tonumber"};
+    for (int i = 0; i < 5; i++) {
         lua_getfield(L, -1, libs[i]);
         lua_setglobal(L, names[i]);
     }
     lua_pop(L, 1);
     kith_lua_error err;
     CHECK_INT(host_run(L, PRELUDE, &err), 0);
+    CHECK_INT(host_run(L, "KB = {tonumber = KB_tonumber}", &err), 0);
     run_diff(L, "bounded", BOUNDED_CASES);
     kith_sandbox_close(L);
 }
