@@ -4,6 +4,10 @@
  * wall-clock limit per call, checked from an instruction-count hook, and a
  * memory cap enforced by a counting allocator.  Neither budget can be escaped
  * with pcall: the sandbox's pcall and xpcall re-raise once a budget is spent.
+ * Library functions that could run long inside C, where the hook never
+ * fires, are replaced by metered ones (lpattern.c, bounded.c) that check the
+ * same clock.  What remains unmetered is a single VM step that allocates (a
+ * concatenation, a table resize): bounded by the memory cap.
  *
  * Lua is entered only through kith_lua_pcall(), which installs the traceback
  * handler and arms the clock.  Host code that builds tables does so inside a
