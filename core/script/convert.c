@@ -2,6 +2,8 @@
  * See convert.h.
  */
 #include "script/convert.h"
+#include "script/sandbox.h"
+#include "util/error.h"
 #include "util/json.h"
 #include "util/timefmt.h"
 
@@ -148,9 +150,26 @@ static int table_kind(lua_State *L, int idx)
     return 0;
 }
 
-static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *err, size_t errlen)
+/* A conversion walks every node, and a table may hold the same table many
+ * times ({x, x} nested 30 deep is 2^30 nodes), all in C: it runs under the
+ * CPU budget, checked every CHECK_NODES nodes. */
+#define CHECK_NODES 4096
+
+typedef struct walk {
+    int64_t deadline_ns;
+    unsigned nodes;
+    int over; /* the budget ran out */
+} walk;
+
+static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *err, size_t errlen,
+                      walk *w)
 {
     idx = lua_absindex(L, idx);
+    if (++w->nodes % CHECK_NODES == 0 && kith_sandbox_past(L, w->deadline_ns)) {
+        snprintf(err, errlen, "script exceeded its CPU budget converting a value to JSON");
+        w->over = 1;
+        return NULL;
+    }
     if (depth > MAX_DEPTH) {
         snprintf(err, errlen, "value nested deeper than %d levels (a cycle?)", MAX_DEPTH);
         return NULL;
@@ -205,7 +224,7 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
             lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
             for (lua_Integer i = 1; i <= n; i++) {
                 lua_rawgeti(L, idx, i);
-                cJSON *e = to_json(L, -1, NULL, depth + 1, err, errlen);
+                cJSON *e = to_json(L, -1, NULL, depth + 1, err, errlen, w);
                 lua_pop(L, 1);
                 if (!e) {
                     cJSON_Delete(out);
@@ -218,7 +237,7 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             const char *k = lua_tostring(L, -2);
-            cJSON *e = to_json(L, -1, k, depth + 1, err, errlen);
+            cJSON *e = to_json(L, -1, k, depth + 1, err, errlen, w);
             lua_pop(L, 1);
             if (!e) {
                 lua_pop(L, 1);
@@ -239,6 +258,8 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
 
 int kith_lua_to_json(lua_State *L, int idx, cJSON **out, char *err, size_t errlen)
 {
-    *out = to_json(L, idx, NULL, 0, err, errlen);
+    walk w = {kith_sandbox_deadline(L), 0, 0};
+    *out = to_json(L, idx, NULL, 0, err, errlen, &w);
+    if (!*out && w.over) return KITH_ESCRIPTLIMIT;
     return *out ? 0 : -1;
 }

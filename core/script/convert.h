@@ -21,8 +21,9 @@ void kith_lua_push_json(lua_State *L, const cJSON *v);
 /* Converts the value at `idx` to a new cJSON tree.  Returns 0 with *out
  * owned by the caller, or -1 with a reason in err (functions, userdata other
  * than crm.null, invalid UTF-8, non-finite numbers, a time field beyond the
- * 64-bit range of milliseconds, nesting past 32 levels, mixed tables).
- * Stack effect: 0. */
+ * 64-bit range of milliseconds, nesting past 32 levels, mixed tables), or
+ * KITH_ESCRIPTLIMIT when the walk outlasts the CPU budget (marking it spent
+ * inside a protected call).  Stack effect: 0. */
 int kith_lua_to_json(lua_State *L, int idx, cJSON **out, char *err, size_t errlen);
 /* Pushes crm.null.  Stack effect: +1. */
 void kith_lua_push_null(lua_State *L);

@@ -206,10 +206,11 @@ int kith_script_method_handler(kith_ctx *ctx, const cJSON *params, cJSON **resul
     sc->running_plugin = NULL;
     if (rc) return rc;
     char err[256];
-    if (kith_lua_to_json(L, -1, result, err, sizeof(err)) < 0) {
+    int crc = kith_lua_to_json(L, -1, result, err, sizeof(err));
+    if (crc < 0) {
         lua_pop(L, 1);
-        return kith_ctx_fail(ctx, KITH_ESCRIPT, NULL, "%s returned a value JSON cannot hold: %s",
-                             m->name, err);
+        return kith_ctx_fail(ctx, crc == KITH_ESCRIPTLIMIT ? crc : KITH_ESCRIPT, NULL,
+                             "%s returned a value JSON cannot hold: %s", m->name, err);
     }
     lua_pop(L, 1);
     return 0;
@@ -248,9 +249,11 @@ int kith_script_eval(kith_ctx *ctx, const char *code, const cJSON *args, cJSON *
     sc->running_file = NULL;
     if (rc < 0) return kith_fail_lua(ctx, &e, "script.eval", 0, "script.eval");
     char err[256];
-    if (kith_lua_to_json(L, -1, result, err, sizeof(err)) < 0) {
+    int crc = kith_lua_to_json(L, -1, result, err, sizeof(err));
+    if (crc < 0) {
         lua_pop(L, 1);
-        return kith_ctx_fail(ctx, KITH_ESCRIPT, NULL, "the result cannot be JSON: %s", err);
+        return kith_ctx_fail(ctx, crc == KITH_ESCRIPTLIMIT ? crc : KITH_ESCRIPT, NULL,
+                             "the result cannot be JSON: %s", err);
     }
     lua_pop(L, 1);
     return 0;

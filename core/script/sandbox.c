@@ -12,8 +12,19 @@
  *      KITH_HOOK_COUNT instructions.  Once a budget is spent the hook raises
  *      again at every check and the sandbox's pcall/xpcall re-raise, so the
  *      error reaches the host whatever the script does.
+ *   4. The hook never fires inside a C function, so every library function
+ *      that can run long in C is replaced by one that meters its work and
+ *      calls kith_sandbox_check_cpu() as it goes: patterns (lpattern.c) and
+ *      the rest (bounded.c).  Its overrun raises exactly like the hook's.
+ *   5. A read-only proxy is an empty table whose metatable (locked) reads
+ *      from the real one.  No path hands the real table out: pairs and
+ *      next walk it through the proxy (safe_next), rawget/rawlen see the
+ *      empty proxy, rawset is not offered, and tables inside a shared
+ *      table are replaced by their own proxies when it is shared.  The
+ *      registry maps each table to its proxy and back (weak keys).
  */
 #include "script/sandbox.h"
+#include "script/bounded.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -27,6 +38,8 @@
 #define KITH_HOOK_COUNT 1000
 
 static const char BASE_KEY[] = "kith.base";
+static const char PROXY_KEY[] = "kith.proxy_of";   /* table -> its proxy */
+static const char TARGET_KEY[] = "kith.target_of"; /* proxy -> its table */
 static const char CPU_MSG[] = "script exceeded its CPU budget";
 static const char MEM_MSG[] = "script exceeded its memory budget";
 
@@ -68,6 +81,25 @@ kith_lua_budget *kith_sandbox_budget(lua_State *L)
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
+    kith_sandbox_check_cpu(L);
+}
+
+int64_t kith_sandbox_deadline(lua_State *L)
+{
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    return b->deadline_ns ? b->deadline_ns : mono_ns() + b->limit_ms * 1000000;
+}
+
+int kith_sandbox_past(lua_State *L, int64_t deadline_ns)
+{
+    if (mono_ns() <= deadline_ns) return 0;
+    kith_lua_budget *b = kith_sandbox_budget(L);
+    if (b->deadline_ns) b->exceeded = KITH_BUDGET_CPU;
+    return 1;
+}
+
+void kith_sandbox_check_cpu(lua_State *L)
+{
     kith_lua_budget *b = kith_sandbox_budget(L);
     if (b->exceeded == KITH_BUDGET_MEM) luaL_error(L, MEM_MSG);
     if (b->exceeded == KITH_BUDGET_CPU || (b->deadline_ns && mono_ns() > b->deadline_ns)) {
@@ -124,6 +156,28 @@ static int safe_xpcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* Feeds a chunk to the parser in slices, checking the CPU budget between
+ * them: compiling runs in C, where the hook never fires (note 4). */
+typedef struct chunk_reader {
+    const char *code;
+    size_t left;
+    int first;
+} chunk_reader;
+
+#define LOAD_SLICE (16 * 1024)
+
+static const char *read_slice(lua_State *L, void *ud, size_t *size)
+{
+    chunk_reader *r = ud;
+    if (!r->first) kith_sandbox_check_cpu(L);
+    r->first = 0;
+    *size = r->left < LOAD_SLICE ? r->left : LOAD_SLICE;
+    const char *slice = r->code;
+    r->code += *size;
+    r->left -= *size;
+    return *size ? slice : NULL;
+}
+
 /* load(chunk [, name [, mode [, env]]]) restricted to text chunks whose
  * default environment is the caller's base, never the real globals. */
 static int safe_load(lua_State *L)
@@ -137,13 +191,18 @@ static int safe_load(lua_State *L)
         return 2;
     }
     int has_env = !lua_isnone(L, 4);
-    if (luaL_loadbufferx(L, code, len, name, "t") != LUA_OK) {
+    chunk_reader r = {code, len, 1};
+    if (lua_load(L, read_slice, &r, name, "t") != LUA_OK) {
+        /* The parser catches errors, the budget's too: raise it again. */
+        if (kith_sandbox_budget(L)->exceeded) lua_error(L);
         luaL_pushfail(L);
         lua_insert(L, -2);
         return 2;
     }
-    if (!has_env) kith_sandbox_push_env(L);
-    else lua_pushvalue(L, 4);
+    if (!has_env)
+        kith_sandbox_push_env(L);
+    else
+        lua_pushvalue(L, 4);
     if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
     return 1;
 }
@@ -187,20 +246,38 @@ static int readonly_newindex(lua_State *L)
                       lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
 }
 
-static int raw_next(lua_State *L)
+/* Pushes the table a proxy stands for, or nil when `idx` is no proxy
+ * (note 4).  Stack effect: +1. */
+static void push_target(lua_State *L, int idx)
 {
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, TARGET_KEY);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+}
+
+/* next(t [, k]) that walks a proxy's table through the proxy: the keys and
+ * values come out, the table itself never does (note 4). */
+static int safe_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
+    push_target(L, 1);
+    if (lua_istable(L, -1))
+        lua_replace(L, 1);
+    else
+        lua_pop(L, 1);
     if (lua_next(L, 1)) return 2;
     lua_pushnil(L);
     return 1;
 }
 
+/* __pairs of a proxy: the iterator is safe_next and its state the proxy. */
 static int readonly_pairs(lua_State *L)
 {
-    lua_getmetatable(L, 1);
-    lua_getfield(L, -1, "__index");
-    lua_pushcfunction(L, raw_next);
-    lua_insert(L, -2);
+    lua_pushcfunction(L, safe_next);
+    lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
@@ -208,6 +285,20 @@ static int readonly_pairs(lua_State *L)
 void kith_sandbox_push_readonly(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, PROXY_KEY);
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, -2) == LUA_TTABLE) { /* one proxy per table */
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    push_target(L, idx);
+    if (!lua_isnil(L, -1)) { /* already a proxy */
+        lua_pop(L, 2);
+        lua_pushvalue(L, idx);
+        return;
+    }
+    lua_pop(L, 1);
     lua_newtable(L);
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, idx);
@@ -219,6 +310,29 @@ void kith_sandbox_push_readonly(lua_State *L, int idx)
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
+    /* Remember both ways before going deeper, so a table that contains
+     * itself gets this proxy rather than a loop. */
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    lua_remove(L, -2); /* PROXY_KEY's table */
+    lua_getfield(L, LUA_REGISTRYINDEX, TARGET_KEY);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, idx);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    /* Tables inside a shared table are shared too: each is replaced by
+     * its proxy (changing existing fields while traversing is allowed). */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_istable(L, -1)) {
+            kith_sandbox_push_readonly(L, -1);
+            lua_pushvalue(L, -3);
+            lua_insert(L, -2);
+            lua_rawset(L, idx);
+        }
+        lua_pop(L, 1);
+    }
 }
 
 void kith_sandbox_add_library(lua_State *L, const char *name)
@@ -229,69 +343,87 @@ void kith_sandbox_add_library(lua_State *L, const char *name)
     lua_pop(L, 2);
 }
 
-/* Copies the allowed fields of global library `lib` into a new table and
- * adds it to the base, read-only. */
-static void add_filtered(lua_State *L, const char *lib, const char *const *allowed)
+typedef void (*metered_fn)(lua_State *L, int idx);
+
+/* Copies the fields of global library `lib` into a new table (only those in
+ * `allowed` when it is not NULL, never `banned`), lets `meter` replace the
+ * functions that can run long in C (note 4), and adds the copy to the base,
+ * read-only. */
+static void add_library(lua_State *L, const char *lib, const char *const *allowed,
+                        const char *banned, metered_fn meter)
 {
     lua_getglobal(L, lib);
     lua_newtable(L);
-    for (int i = 0; allowed[i]; i++) {
-        lua_getfield(L, -2, allowed[i]);
-        lua_setfield(L, -2, allowed[i]);
+    if (allowed) {
+        for (int i = 0; allowed[i]; i++) {
+            lua_getfield(L, -2, allowed[i]);
+            lua_setfield(L, -2, allowed[i]);
+        }
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, -3)) {
+            if (banned && lua_type(L, -2) == LUA_TSTRING &&
+                strcmp(lua_tostring(L, -2), banned) == 0) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_settable(L, -4);
+        }
     }
+    if (meter) meter(L, -1);
     kith_sandbox_add_library(L, lib);
     lua_pop(L, 1);
 }
 
-static void add_library_without(lua_State *L, const char *lib, const char *banned)
+/* A registry table with weak keys, for the proxy maps (note 5). */
+static void new_weak_registry_table(lua_State *L, const char *key)
 {
-    lua_getglobal(L, lib);
     lua_newtable(L);
-    lua_pushnil(L);
-    while (lua_next(L, -3)) {
-        if (banned && lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), banned) == 0) {
-            lua_pop(L, 1);
-            continue;
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_settable(L, -4);
-    }
-    kith_sandbox_add_library(L, lib);
-    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
 }
 
 static int build_base(lua_State *L)
 {
     luaL_openlibs(L);
+    new_weak_registry_table(L, PROXY_KEY);
+    new_weak_registry_table(L, TARGET_KEY);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, BASE_KEY);
     lua_getfield(L, LUA_REGISTRYINDEX, BASE_KEY);
-    static const char *const base_fns[] = {"assert", "error",   "ipairs",   "next",     "pairs",
-                                           "rawequal", "rawget", "rawlen",  "select",   "tonumber",
-                                           "tostring", "type",   "getmetatable", "_VERSION", NULL};
+    static const char *const base_fns[] = {
+        "assert", "error",    "ipairs",   "pairs", "rawequal",     "rawget",   "rawlen",
+        "select", "tonumber", "tostring", "type",  "getmetatable", "_VERSION", NULL};
     for (int i = 0; base_fns[i]; i++) {
         lua_getglobal(L, base_fns[i]);
         lua_setfield(L, -2, base_fns[i]);
     }
+    kith_bounded_base(L, -1);
     lua_pushcfunction(L, safe_pcall);
     lua_setfield(L, -2, "pcall");
     lua_pushcfunction(L, safe_xpcall);
     lua_setfield(L, -2, "xpcall");
     lua_pushcfunction(L, safe_load);
     lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, safe_next);
+    lua_setfield(L, -2, "next");
     lua_pushcfunction(L, print_to_log);
     lua_setfield(L, -2, "print");
     lua_getglobal(L, "setmetatable");
     lua_pushcclosure(L, safe_setmetatable, 1);
     lua_setfield(L, -2, "setmetatable");
     lua_pop(L, 1);
-    add_library_without(L, "string", "dump");
-    add_library_without(L, "table", NULL);
-    add_library_without(L, "math", NULL);
-    add_library_without(L, "utf8", NULL);
+    add_library(L, "string", NULL, "dump", kith_bounded_string);
+    add_library(L, "table", NULL, NULL, kith_bounded_table);
+    add_library(L, "math", NULL, NULL, NULL);
+    add_library(L, "utf8", NULL, NULL, kith_bounded_utf8);
     static const char *const os_fns[] = {"time", "date", "clock", NULL};
-    add_filtered(L, "os", os_fns);
+    add_library(L, "os", os_fns, NULL, kith_bounded_os);
     /* Lock the string metatable (note 2) and drop the real globals' reach:
      * nothing in the base refers back to _G. */
     lua_pushliteral(L, "");
@@ -435,7 +567,10 @@ int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err)
     snprintf(msg, sizeof(msg), "%s", text ? text : "error object is not a string");
     char *nl = strchr(msg, '\n');
     if (nl) *nl = '\0';
-    kith_lua_error_set(err, spent ? KITH_ESCRIPTLIMIT : b->error_code ? b->error_code : KITH_ESCRIPT,
+    kith_lua_error_set(err,
+                       spent           ? KITH_ESCRIPTLIMIT
+                       : b->error_code ? b->error_code
+                                       : KITH_ESCRIPT,
                        msg);
     snprintf(err->traceback, sizeof(err->traceback), "%s", text && nl ? text + (nl - msg) + 1 : "");
     lua_settop(L, base - 1);

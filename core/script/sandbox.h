@@ -4,6 +4,10 @@
  * wall-clock limit per call, checked from an instruction-count hook, and a
  * memory cap enforced by a counting allocator.  Neither budget can be escaped
  * with pcall: the sandbox's pcall and xpcall re-raise once a budget is spent.
+ * Library functions that could run long inside C, where the hook never
+ * fires, are replaced by metered ones (lpattern.c, bounded.c) that check the
+ * same clock.  What remains unmetered is a single VM step that allocates (a
+ * concatenation, a table resize): bounded by the memory cap.
  *
  * Lua is entered only through kith_lua_pcall(), which installs the traceback
  * handler and arms the clock.  Host code that builds tables does so inside a
@@ -29,10 +33,10 @@ typedef struct kith_lua_budget {
 } kith_lua_budget;
 
 typedef struct kith_lua_error {
-    int code;           /* KITH_ESCRIPT or KITH_ESCRIPTLIMIT */
-    char message[512];  /* "file:line: what" when Lua knows the place */
-    char script[256];   /* the file, when known */
-    int line;           /* the line, or 0 */
+    int code;          /* KITH_ESCRIPT or KITH_ESCRIPTLIMIT */
+    char message[512]; /* "file:line: what" when Lua knows the place */
+    char script[256];  /* the file, when known */
+    int line;          /* the line, or 0 */
     char traceback[2048];
 } kith_lua_error;
 
@@ -58,6 +62,19 @@ int kith_sandbox_load(lua_State *L, const char *code, size_t len, const char *ch
  * mode, under the budgets.  Returns 0 with `nresults` results pushed, or a
  * negative KITH_E* code with *err filled and nothing pushed. */
 int kith_lua_pcall(lua_State *L, int nargs, int nresults, kith_lua_error *err);
+/* Raises the budget error, exactly as the instruction-count hook does, when
+ * the running entry's deadline has passed or a budget is already spent;
+ * returns otherwise.  C functions that loop call it every few thousand
+ * steps, since the hook never fires inside them.  Call only from a C
+ * function running under kith_lua_pcall. */
+void kith_sandbox_check_cpu(lua_State *L);
+/* For host code that walks Lua values outside the hook's reach and must not
+ * raise (the JSON conversion): the running entry's deadline, or one CPU
+ * budget from now when no entry runs. */
+int64_t kith_sandbox_deadline(lua_State *L);
+/* Returns 1 once `deadline_ns` has passed, marking the CPU budget spent if
+ * an entry runs (so its error ends as -32011); 0 before. */
+int kith_sandbox_past(lua_State *L, int64_t deadline_ns);
 /* The budget a state allocates through. */
 kith_lua_budget *kith_sandbox_budget(lua_State *L);
 /* Closes the state after a full collection. */
