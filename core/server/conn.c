@@ -56,12 +56,33 @@ static int peer_is_loopback(kith_conn *c)
     return 0;
 }
 
+/* "ADDRESS:PORT" of a TCP peer, for log lines about it. */
+static const char *peer_text(kith_conn *c, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    char ip[64] = "?";
+    int port = 0;
+    snprintf(buf, len, "a client");
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &sl) < 0) return buf;
+    if (ss.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+    snprintf(buf, len, "%s port %d", ip, port);
+    return buf;
+}
+
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
     kith_server_conn_closed(c->srv, c);
     kith_framer_release(&c->framer);
     kith_buf_release(&c->out);
+    kith_tls_free(c->tls);
     kith_sub_free(c->session.sub);
     free(c);
 }
@@ -105,56 +126,103 @@ static void on_write(uv_write_t *req, int status)
     kith_conn_flush(c);
 }
 
+/* Output not yet taken by the kernel: replies, ciphertext, in flight. */
+static size_t unsent(kith_conn *c)
+{
+    size_t n = kith_buf_size(&c->out) + c->inflight;
+    return c->tls ? n + kith_buf_size(kith_tls_wire(c->tls)) : n;
+}
+
 static int over_limit(kith_conn *c)
 {
-    if (kith_buf_size(&c->out) + c->inflight <= (size_t)c->srv->cfg->max_output_bytes) return 0;
+    if (unsent(c) <= (size_t)c->srv->cfg->max_output_bytes) return 0;
     c->srv->counters.slow_clients_dropped++;
     kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected",
-              c->session.name, kith_buf_size(&c->out) + c->inflight);
+              c->session.name, unsent(c));
     kith_conn_close(c);
     return 1;
+}
+
+/* The TLS hook of the write side (note 6): turns the first `releasable`
+ * bytes of `out` into what goes on the socket, and returns that buffer.  A
+ * plain connection sends `out` itself.  A TLS connection encrypts only the
+ * released plaintext, behind the handshake messages and alerts already on
+ * its wire, so no reply's ciphertext exists before its release.  Returns
+ * NULL when the connection had to be closed. */
+static kith_buf *wire_bytes(kith_conn *c, size_t releasable)
+{
+    if (!c->tls) return &c->out;
+    /* Draining before the handshake finished: those replies can never be
+     * encrypted (reading stopped), so they are dropped. */
+    if (c->draining && !kith_tls_ready(c->tls)) kith_buf_clear(&c->out);
+    int rc = kith_tls_encrypt(c->tls, &c->out, releasable);
+    if (rc < 0) {
+        char peer[96];
+        kith_info("conn: TLS failed sending to %s: %s", peer_text(c, peer, sizeof(peer)),
+                  kith_tls_why(c->tls) ? kith_tls_why(c->tls) : kith_strerror(rc));
+        kith_conn_close(c);
+        return NULL;
+    }
+    return kith_tls_wire(c->tls);
+}
+
+/* Writes `w` (the connection's wire bytes): uv_try_write first, the rest in
+ * one uv_write that takes the buffer's storage.  Returns -1 when the
+ * connection was closed. */
+static int send_wire(kith_conn *c, kith_buf *w)
+{
+    size_t n = kith_buf_size(w);
+    if (n == 0 || c->inflight != 0) return 0;
+    uv_buf_t b = uv_buf_init(kith_buf_head(w), (unsigned)n);
+    int wr_n = uv_try_write(&c->h.stream, &b, 1);
+    if (wr_n < 0 && wr_n != UV_EAGAIN) {
+        kith_debug("conn: write failed: %s", uv_strerror(wr_n));
+        kith_conn_close(c);
+        return -1;
+    }
+    if (wr_n > 0) {
+        kith_buf_consume(w, (size_t)wr_n);
+        c->srv->counters.bytes_out += (uint64_t)wr_n;
+        n -= (size_t)wr_n;
+    }
+    if (n == 0) return 0;
+    /* The socket is full: hand the rest to one uv_write that owns the
+     * bytes; later output gathers in a fresh buffer. */
+    struct write_req *wr = malloc(sizeof(*wr));
+    if (!wr) {
+        kith_conn_close(c);
+        return -1;
+    }
+    wr->buf = *w;
+    kith_buf_init(w);
+    uv_buf_t rest = uv_buf_init(kith_buf_head(&wr->buf), (unsigned)n);
+    if (uv_write(&wr->req, &c->h.stream, &rest, 1, on_write) < 0) {
+        kith_buf_release(&wr->buf);
+        free(wr);
+        kith_conn_close(c);
+        return -1;
+    }
+    c->inflight = n;
+    c->srv->counters.bytes_out += n;
+    return 0;
 }
 
 void kith_conn_flush(kith_conn *c)
 {
     if (c->closing) return;
-    size_t n = kith_buf_size(&c->out);
-    if (n > 0 && c->inflight == 0) {
-        uv_buf_t b = uv_buf_init(kith_buf_head(&c->out), (unsigned)n);
-        int w = uv_try_write(&c->h.stream, &b, 1);
-        if (w < 0 && w != UV_EAGAIN) {
-            kith_debug("conn: write failed: %s", uv_strerror(w));
-            kith_conn_close(c);
-            return;
-        }
-        if (w > 0) {
-            kith_buf_consume(&c->out, (size_t)w);
-            c->srv->counters.bytes_out += (uint64_t)w;
-            n -= (size_t)w;
-        }
-        if (n > 0) {
-            /* The socket is full: hand the rest to one uv_write that owns
-             * the bytes; later output gathers in a fresh buffer. */
-            struct write_req *wr = malloc(sizeof(*wr));
-            if (!wr) {
-                kith_conn_close(c);
-                return;
-            }
-            wr->buf = c->out;
-            kith_buf_init(&c->out);
-            uv_buf_t rest = uv_buf_init(kith_buf_head(&wr->buf), (unsigned)n);
-            if (uv_write(&wr->req, &c->h.stream, &rest, 1, on_write) < 0) {
-                kith_buf_release(&wr->buf);
-                free(wr);
-                kith_conn_close(c);
-                return;
-            }
-            c->inflight = n;
-            c->srv->counters.bytes_out += n;
-        }
-    }
+    kith_buf *w = wire_bytes(c, kith_buf_size(&c->out));
+    if (!w || send_wire(c, w) < 0) return;
     if (over_limit(c)) return;
-    if (c->draining && c->inflight == 0 && kith_buf_size(&c->out) == 0) kith_conn_close(c);
+    if (c->draining && c->inflight == 0 && kith_buf_size(w) == 0 &&
+        kith_buf_size(&c->out) == 0) {
+        /* A TLS session ends with close_notify, so the client can tell the
+         * end of the replies from a cut connection; once it is out (here,
+         * or in on_write's flush) the connection closes. */
+        if (c->tls && kith_tls_shutdown(c->tls)) {
+            if (send_wire(c, w) < 0 || c->inflight) return;
+        }
+        kith_conn_close(c);
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -192,6 +260,28 @@ static void handle_input(kith_conn *c)
     }
 }
 
+/* Decrypts the ciphertext just read into the framer (note 6).  Returns 0,
+ * 1 when the TLS session is over (the plaintext before its end is still to
+ * be handled), or a negative code when the connection must close now. */
+static int feed_tls(kith_conn *c, const char *cipher, size_t n)
+{
+    int rc = kith_tls_feed(c->tls, cipher, n);
+    size_t got;
+    /* The shared read buffer is free again: the BIO copied the ciphertext. */
+    while (rc == 0 && (rc = kith_tls_read(c->tls, c->srv->readbuf, sizeof(c->srv->readbuf),
+                                          &got)) == 0 &&
+           got > 0)
+        rc = kith_framer_feed(&c->framer, c->srv->readbuf, got);
+    if (rc != KITH_EIO) return rc;
+    const char *why = kith_tls_why(c->tls);
+    char peer[96];
+    if (why)
+        kith_info("conn: TLS %s with %s failed: %s",
+                  kith_tls_ready(c->tls) ? "session" : "handshake",
+                  peer_text(c, peer, sizeof(peer)), why);
+    return 1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     kith_conn *c = s->data;
@@ -205,13 +295,24 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     c->srv->counters.bytes_in += (uint64_t)n;
     c->last_active = uv_now(&c->srv->loop);
-    if (kith_framer_feed(&c->framer, buf->base, (size_t)n) < 0) {
+    int rc = c->tls ? feed_tls(c, buf->base, (size_t)n)
+                    : kith_framer_feed(&c->framer, buf->base, (size_t)n);
+    if (rc < 0) {
         kith_error("conn: out of memory buffering input");
         kith_conn_close(c);
         return;
     }
     handle_input(c);
+    /* The TLS session ended (close_notify or a failure): what was read
+     * before it is answered, then the alert or the replies go out. */
+    if (rc == 1) kith_conn_close_after_flush(c);
     if (!c->closing) kith_conn_mark_dirty(c);
+}
+
+int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx)
+{
+    c->tls = kith_tls_new(ctx);
+    return c->tls ? 0 : KITH_ENOMEM;
 }
 
 int kith_conn_start(kith_conn *c)
@@ -225,6 +326,12 @@ int kith_conn_start(kith_conn *c)
     c->last_active = uv_now(&srv->loop);
     if ((int64_t)srv->counters.connections > srv->cfg->max_connections) {
         srv->counters.connections_rejected++;
+        /* No reply can be encrypted before a handshake this server will not
+         * spend on it: a TLS client just sees the connection close. */
+        if (c->tls) {
+            kith_conn_close(c);
+            return 0;
+        }
         kith_rpc_write_error(&c->out, NULL, KITH_EOVERLOAD,
                              "too many connections (max_connections); try again later", NULL);
         kith_conn_close_after_flush(c);

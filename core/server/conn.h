@@ -16,12 +16,21 @@
  *      overload rejections and at shutdown.
  *   5. CLOSING: uv_close was called; the struct is freed in the close
  *      callback, never earlier.
+ *   6. TLS (a connection from the tls_listen listener has `tls` set): the
+ *      bytes read are ciphertext, decrypted before the framer sees them; the
+ *      replies in `out` stay plaintext until kith_conn_flush encrypts what
+ *      it releases (wire_bytes in conn.c, the only place that does), so
+ *      note 2's rule holds for TLS too.  Handshake messages and alerts go
+ *      out with the next flush, whenever that is.  A TLS failure (a client
+ *      speaking plain text, a bad record) sends OpenSSL's alert and closes;
+ *      a draining TLS connection ends with a close_notify.
  */
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
 
 #include "dispatch/command.h"
 #include "proto/framer.h"
+#include "server/tls.h"
 #include "util/buf.h"
 
 #include <uv.h>
@@ -41,6 +50,7 @@ struct kith_conn {
     kith_buf out;
     size_t inflight; /* bytes handed to uv_write, not yet completed */
     kith_session session;
+    kith_tls *tls;        /* TLS session (note 6), or NULL on a plain connection */
     uint64_t last_active; /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
     kith_conn *prev, *next;   /* all connections */
@@ -51,6 +61,9 @@ struct kith_conn {
  * initialises its handle on `srv`'s loop and links it into the server's list
  * (kith_conn_close unlinks it).  Returns NULL when out of memory. */
 kith_conn *kith_conn_new(struct kith_server *srv, int is_pipe);
+/* Makes the connection speak TLS (note 6), server side, with `ctx`'s
+ * certificate; call before kith_conn_start.  Returns 0 or KITH_ENOMEM. */
+int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx);
 /* Starts serving an accepted connection: decides local trust, enforces
  * max_connections and starts reading.  Returns 0 or a negative code (the
  * connection is then closed). */
