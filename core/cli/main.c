@@ -36,6 +36,9 @@ struct options {
     const char *port;
     const char *unix_path; /* when set, used instead of host and port */
     int json;
+    int tls;            /* --tls, or implied by --cacert / --insecure */
+    const char *cacert; /* NULL: the system's trusted CAs */
+    int insecure;
 };
 
 static void usage(FILE *out)
@@ -58,6 +61,12 @@ static void usage(FILE *out)
           "  --host HOST    server host (default 127.0.0.1)\n"
           "  --port PORT    server TCP port (default 7411)\n"
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
+          "  --tls          speak TLS to kithd's tls_listen port (give it with --port);\n"
+          "                 the server's certificate must name HOST and be signed by a\n"
+          "                 CA the system trusts, or by --cacert's\n"
+          "  --cacert FILE  trust the CA certificate(s) in this PEM file (implies --tls)\n"
+          "  --insecure     TLS without checking the server's certificate or name (for\n"
+          "                 tests only: anyone in the path can read everything; implies --tls)\n"
           "  --json         print results as compact JSON, one line each (subscribe:\n"
           "                 each event's {channel, seq, at, data})\n"
           "  -h, --help     show this help\n"
@@ -125,6 +134,13 @@ static int parse_flags(int argc, char **argv, struct options *o)
             o->json = 1;
         } else if (strcmp(name, "--host") == 0) {
             if (!(o->host = flag_value(name, eq, argc, argv, &i))) return -1;
+        } else if (strcmp(name, "--tls") == 0 && !eq) {
+            o->tls = 1;
+        } else if (strcmp(name, "--insecure") == 0 && !eq) {
+            o->tls = o->insecure = 1;
+        } else if (strcmp(name, "--cacert") == 0) {
+            if (!(o->cacert = flag_value(name, eq, argc, argv, &i))) return -1;
+            o->tls = 1;
         } else if (strcmp(name, "--unix") == 0) {
             if (!(o->unix_path = flag_value(name, eq, argc, argv, &i))) return -1;
         } else if (strcmp(name, "--port") == 0) {
@@ -137,6 +153,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
             if (!unknown) unknown = arg;
             argv[words++] = arg;
         }
+    }
+    if (o->tls && o->unix_path) {
+        fprintf(stderr, "kith: --tls is for TCP; the Unix socket is local and needs none\n");
+        return -1;
     }
     if (unknown && !(words > 0 && argv[0] != unknown && kith_cli_session_is_local(argv[0]))) {
         fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", unknown);
@@ -153,7 +173,7 @@ static int exit_status(int rc)
 
 int main(int argc, char **argv)
 {
-    struct options o = {"127.0.0.1", "7411", NULL, 0};
+    struct options o = {"127.0.0.1", "7411", NULL, 0, 0, NULL, 0};
     int words = parse_flags(argc, argv, &o);
     if (words == -2) return 0;
     if (words < 0) return EXIT_FAILED;
@@ -174,6 +194,7 @@ int main(int argc, char **argv)
     s.json_output = o.json;
     int rc = o.unix_path ? kith_cli_conn_open_unix(&s.conn, o.unix_path)
                          : kith_cli_conn_open_tcp(&s.conn, o.host, o.port);
+    if (rc == 0 && o.tls) rc = kith_cli_conn_start_tls(&s.conn, o.host, o.cacert, o.insecure);
     if (rc < 0) {
         fprintf(stderr, "kith: %s\n", s.conn.err);
         kith_cli_session_release(&s);

@@ -26,9 +26,14 @@ struct option {
 };
 
 #define STR(field, def, doc)                                                                       \
-    {#field, OPT_STR, offsetof(kith_config, field), sizeof(((kith_config *)0)->field), def, 0, 0, doc}
+    {                                                                                              \
+#field, OPT_STR, offsetof(kith_config, field), sizeof(((kith_config *)0)->field), def, 0,  \
+            0, doc                                                                                 \
+    }
 #define NUM(field, type, def, min, max, doc)                                                       \
-    {#field, type, offsetof(kith_config, field), sizeof(int64_t), def, min, max, doc}
+    {                                                                                              \
+#field, type, offsetof(kith_config, field), sizeof(int64_t), def, min, max, doc            \
+    }
 
 static const struct option options[] = {
     STR(listen, "127.0.0.1:7411", "TCP listener HOST:PORT, or none"),
@@ -102,10 +107,14 @@ static int parse_bytes(const char *v, int64_t *out)
     long long n = strtoll(v, &end, 10);
     if (end == v || errno || n < 0) return -1;
     int64_t mul = 1;
-    if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "k") == 0) mul = 1024;
-    else if (strcasecmp(end, "mb") == 0 || strcasecmp(end, "m") == 0) mul = 1024 * 1024;
-    else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "g") == 0) mul = 1024 * 1024 * 1024;
-    else if (*end) return -1;
+    if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "k") == 0)
+        mul = 1024;
+    else if (strcasecmp(end, "mb") == 0 || strcasecmp(end, "m") == 0)
+        mul = 1024 * 1024;
+    else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "g") == 0)
+        mul = 1024 * 1024 * 1024;
+    else if (*end)
+        return -1;
     if (n > INT64_MAX / mul) return -1;
     *out = n * mul;
     return 0;
@@ -125,7 +134,8 @@ static int set_value(kith_config *c, const struct option *o, const char *v, char
     case OPT_BYTES:
         errno = 0;
         if (o->type == OPT_BYTES) {
-            if (parse_bytes(v, &n) < 0) return snprintf(why, wl, "expected a size like 1048576 or 32mb"), -1;
+            if (parse_bytes(v, &n) < 0)
+                return snprintf(why, wl, "expected a size like 1048576 or 32mb"), -1;
         } else {
             n = strtoll(v, &end, 10);
             if (end == v || *end || errno) return snprintf(why, wl, "expected an integer"), -1;
@@ -137,9 +147,12 @@ static int set_value(kith_config *c, const struct option *o, const char *v, char
         memcpy(field, &n, sizeof(n));
         return 0;
     case OPT_BOOL:
-        if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0) n = 1;
-        else if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0) n = 0;
-        else return snprintf(why, wl, "expected yes or no"), -1;
+        if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+            n = 1;
+        else if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+            n = 0;
+        else
+            return snprintf(why, wl, "expected yes or no"), -1;
         memcpy(field, &n, sizeof(n));
         return 0;
     case OPT_LOG: {
@@ -184,15 +197,19 @@ static int set_plugin(kith_config *c, const char *name, const char *value, const
                       char *err, size_t errlen)
 {
     const char *dot = strchr(name + 7, '.');
-    if (!dot || dot == name + 7 || !dot[1] || (size_t)(dot - name - 7) >= sizeof(c->plugins_conf[0].plugin) ||
-        strlen(dot + 1) >= sizeof(c->plugins_conf[0].key) || strlen(value) >= sizeof(c->plugins_conf[0].value)) {
-        snprintf(err, errlen, "%s: '%s' should be plugin.<name>.<setting> (with a short value)", where, name);
+    if (!dot || dot == name + 7 || !dot[1] ||
+        (size_t)(dot - name - 7) >= sizeof(c->plugins_conf[0].plugin) ||
+        strlen(dot + 1) >= sizeof(c->plugins_conf[0].key) ||
+        strlen(value) >= sizeof(c->plugins_conf[0].value)) {
+        snprintf(err, errlen, "%s: '%s' should be plugin.<name>.<setting> (with a short value)",
+                 where, name);
         return KITH_ECONFIG;
     }
     kith_plugin_setting *p = NULL;
     for (size_t i = 0; i < c->nplugins_conf; i++)
         if (strncmp(c->plugins_conf[i].plugin, name + 7, (size_t)(dot - name - 7)) == 0 &&
-            c->plugins_conf[i].plugin[dot - name - 7] == '\0' && strcmp(c->plugins_conf[i].key, dot + 1) == 0)
+            c->plugins_conf[i].plugin[dot - name - 7] == '\0' &&
+            strcmp(c->plugins_conf[i].key, dot + 1) == 0)
             p = &c->plugins_conf[i];
     if (!p) {
         if (c->nplugins_conf == sizeof(c->plugins_conf) / sizeof(c->plugins_conf[0])) {

@@ -32,7 +32,7 @@ typedef struct kith_config {
     int64_t max_output_bytes;
     int64_t max_connections;
     int64_t max_nesting;
-    int64_t idle_timeout;  /* seconds; 0 = never */
+    int64_t idle_timeout;   /* seconds; 0 = never */
     int64_t shutdown_grace; /* seconds to flush replies on shutdown */
     char default_currency[4];
     int64_t script_cpu_ms;
@@ -42,7 +42,7 @@ typedef struct kith_config {
     int64_t watch_scripts; /* 1: reload when the folders change */
     int64_t event_retention_days;
     int64_t event_retention_count;
-    int64_t schedule_skip_missed; /* 1: runs missed while down are skipped */
+    int64_t schedule_skip_missed;         /* 1: runs missed while down are skipped */
     kith_plugin_setting plugins_conf[64]; /* plugin.<name>.<key> lines */
     size_t nplugins_conf;
 } kith_config;

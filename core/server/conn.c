@@ -137,8 +137,8 @@ static int over_limit(kith_conn *c)
 {
     if (unsent(c) <= (size_t)c->srv->cfg->max_output_bytes) return 0;
     c->srv->counters.slow_clients_dropped++;
-    kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected",
-              c->session.name, unsent(c));
+    kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected", c->session.name,
+              unsent(c));
     kith_conn_close(c);
     return 1;
 }
@@ -213,8 +213,7 @@ void kith_conn_flush(kith_conn *c)
     kith_buf *w = wire_bytes(c, kith_buf_size(&c->out));
     if (!w || send_wire(c, w) < 0) return;
     if (over_limit(c)) return;
-    if (c->draining && c->inflight == 0 && kith_buf_size(w) == 0 &&
-        kith_buf_size(&c->out) == 0) {
+    if (c->draining && c->inflight == 0 && kith_buf_size(w) == 0 && kith_buf_size(&c->out) == 0) {
         /* A TLS session ends with close_notify, so the client can tell the
          * end of the replies from a cut connection; once it is out (here,
          * or in on_write's flush) the connection closes. */
@@ -239,8 +238,8 @@ static void handle_input(kith_conn *c)
     int st;
     while (!c->draining && (st = kith_framer_next(&c->framer, &fr)) != KITH_FRAME_MORE) {
         if (st == KITH_FRAME_MSG) {
-            int n = kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul,
-                                    &c->out);
+            int n =
+                kith_rpc_handle(c->srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &c->out);
             if (n == KITH_EPARSE)
                 kith_framer_discard_line(&c->framer);
             else
@@ -268,8 +267,8 @@ static int feed_tls(kith_conn *c, const char *cipher, size_t n)
     int rc = kith_tls_feed(c->tls, cipher, n);
     size_t got;
     /* The shared read buffer is free again: the BIO copied the ciphertext. */
-    while (rc == 0 && (rc = kith_tls_read(c->tls, c->srv->readbuf, sizeof(c->srv->readbuf),
-                                          &got)) == 0 &&
+    while (rc == 0 &&
+           (rc = kith_tls_read(c->tls, c->srv->readbuf, sizeof(c->srv->readbuf), &got)) == 0 &&
            got > 0)
         rc = kith_framer_feed(&c->framer, c->srv->readbuf, got);
     if (rc != KITH_EIO) return rc;

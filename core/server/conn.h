@@ -53,8 +53,8 @@ struct kith_conn {
     kith_tls *tls;        /* TLS session (note 6), or NULL on a plain connection */
     uint64_t last_active; /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
-    kith_conn *prev, *next;   /* all connections */
-    kith_conn *next_dirty;    /* connections with output or writes this pass */
+    kith_conn *prev, *next; /* all connections */
+    kith_conn *next_dirty;  /* connections with output or writes this pass */
 };
 
 /* Allocates a connection for a listener of the given kind (pipe or TCP),

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* ---- connections come and go ---- */
 
 static void finish_if_done(struct kith_server *srv);
@@ -298,13 +297,13 @@ static int open_tcp(struct kith_server *srv, int tokens_exist)
         kith_error("server: listen: '%s' is not HOST:PORT", srv->cfg->listen);
         return KITH_ECONFIG;
     }
+    if (!loopback && !tokens_exist) return refuse_without_token("listen", srv->cfg->listen);
     if (!loopback && !srv->cfg->allow_plain_tcp) {
         kith_error("server: refusing plain TCP on %s, which is not loopback: serve it with "
                    "tls_listen (and tls_cert, tls_key), or set allow_plain_tcp yes",
                    srv->cfg->listen);
         return KITH_ECONFIG;
     }
-    if (!loopback && !tokens_exist) return refuse_without_token("listen", srv->cfg->listen);
     return bind_tcp(srv, &srv->tcp, &srv->tcp_on, &ss, srv->cfg->listen, srv->tcp_name,
                     sizeof(srv->tcp_name));
 }

@@ -28,14 +28,14 @@ struct kith_server {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
     int tcp_on, pipe_on;
-    uv_tcp_t tls_tcp;        /* the tls_listen listener */
+    uv_tcp_t tls_tcp; /* the tls_listen listener */
     int tls_on;
-    kith_tls_ctx *tls_ctx;   /* its certificate and key; replaced on SIGHUP */
+    kith_tls_ctx *tls_ctx; /* its certificate and key; replaced on SIGHUP */
     uv_check_t after_io;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t sweep;
     kith_script *script;
-    uv_idle_t work;   /* active while rules have work queued: keeps passes coming */
+    uv_idle_t work; /* active while rules have work queued: keeps passes coming */
     int work_on;
     kith_watch watch;
     int watch_on;
@@ -48,9 +48,9 @@ struct kith_server {
     int wal_sync_busy, wal_sync_failed;
     int64_t wal_sync_target;
     kith_sched sched;
-    uint64_t last_upkeep;        /* loop time of the last expiry/trim round */
-    kith_conn *conns; /* every open connection */
-    kith_conn *dirty; /* connections to flush after this pass's commit */
+    uint64_t last_upkeep; /* loop time of the last expiry/trim round */
+    kith_conn *conns;     /* every open connection */
+    kith_conn *dirty;     /* connections to flush after this pass's commit */
     int shutting_down, finished;
     uint64_t shutdown_deadline;
     int lock_fd;

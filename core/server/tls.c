@@ -9,6 +9,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +26,7 @@ struct kith_tls {
     BIO *rbio, *wbio; /* owned by ssl: ciphertext in, ciphertext out */
     kith_buf wire;    /* ciphertext drained from wbio, waiting for the socket */
     int shutdown_sent;
-    char why[160];    /* why the session failed; empty when it did not */
+    char why[160]; /* why the session failed; empty when it did not */
 };
 
 /* The OpenSSL reason of the newest queued error, or `fallback`. */
@@ -35,6 +36,13 @@ static void openssl_reason(char *out, size_t len, const char *fallback)
     const char *r = e ? ERR_reason_error_string(e) : NULL;
     snprintf(out, len, "%s", r ? r : fallback);
     ERR_clear_error();
+}
+
+/* OpenSSL 3 notices a key of another certificate while loading it. */
+static int key_mismatch(void)
+{
+    int r = ERR_GET_REASON(ERR_peek_last_error());
+    return r == X509_R_KEY_VALUES_MISMATCH || r == X509_R_KEY_TYPE_MISMATCH;
 }
 
 /* A readable file gives a clearer message than OpenSSL's "system lib". */
@@ -83,14 +91,14 @@ int kith_tls_ctx_new(const char *cert, const char *key, kith_tls_ctx **out, char
         openssl_reason(why, sizeof(why), "not a PEM certificate");
         snprintf(err, errlen, "tls_cert: cannot load '%s': %s", cert, why);
         rc = KITH_ECONFIG;
-    } else if (SSL_CTX_use_PrivateKey_file(sc, key, SSL_FILETYPE_PEM) != 1) {
+    } else if (SSL_CTX_use_PrivateKey_file(sc, key, SSL_FILETYPE_PEM) != 1 && !key_mismatch()) {
         openssl_reason(why, sizeof(why), "not a PEM private key");
         snprintf(err, errlen, "tls_key: cannot load '%s': %s", key, why);
         rc = KITH_ECONFIG;
-    } else if (SSL_CTX_check_private_key(sc) != 1) {
+    } else if (key_mismatch() || SSL_CTX_check_private_key(sc) != 1) {
         ERR_clear_error();
-        snprintf(err, errlen, "tls_key: '%s' does not match the certificate in tls_cert '%s'",
-                 key, cert);
+        snprintf(err, errlen, "tls_key: '%s' does not match the certificate in tls_cert '%s'", key,
+                 cert);
         rc = KITH_ECONFIG;
     }
     if (rc) {
