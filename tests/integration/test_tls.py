@@ -258,6 +258,19 @@ class TlsTest(KithTestCase):
         self.assertIsNone(err, "the session ends with close_notify, not a cut: %r" % (err,))
         self.assertPong(self.connect(server))
 
+    def test_a_tls_client_that_stops_reading_is_dropped(self):
+        server = self.start_tls("--max-output-bytes", "256kb")
+        c = self.tls(server)
+        req = compact({"jsonrpc": "2.0", "id": 1, "method": "rpc.discover"}) + b"\n"
+        c.sock.settimeout(5)
+        try:
+            for _ in range(400):  # replies of ~100 KB each, never read
+                c.send(req * 10)
+        except (OSError, ssl.SSLError):
+            pass  # the server cut us off
+        self.wait_for_log(server, "stopped reading")
+        self.assertEqual(self.tls(server).call("system.ping"), "pong")
+
     # -- kith --------------------------------------------------------------
 
     def test_kith_tls_with_cacert(self):
