@@ -126,8 +126,7 @@ static void on_write(uv_write_t *req, int status)
     kith_conn_flush(c);
 }
 
-/* Output not yet taken by the kernel: replies, ciphertext, in flight. */
-static size_t unsent(kith_conn *c)
+size_t kith_conn_unsent(const kith_conn *c)
 {
     size_t n = kith_buf_size(&c->out) + c->inflight;
     return c->tls ? n + kith_buf_size(kith_tls_wire(c->tls)) : n;
@@ -135,10 +134,10 @@ static size_t unsent(kith_conn *c)
 
 static int over_limit(kith_conn *c)
 {
-    if (unsent(c) <= (size_t)c->srv->cfg->max_output_bytes) return 0;
+    if (kith_conn_unsent(c) <= (size_t)c->srv->cfg->max_output_bytes) return 0;
     c->srv->counters.slow_clients_dropped++;
     kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected", c->session.name,
-              unsent(c));
+              kith_conn_unsent(c));
     kith_conn_close(c);
     return 1;
 }

@@ -68,6 +68,9 @@ int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx);
  * max_connections and starts reading.  Returns 0 or a negative code (the
  * connection is then closed). */
 int kith_conn_start(kith_conn *c);
+/* Output the kernel has not taken yet: replies in `out`, bytes in flight,
+ * and on a TLS connection the ciphertext waiting for the socket. */
+size_t kith_conn_unsent(const kith_conn *c);
 /* Writes as much queued output as the socket takes; see note 2. */
 void kith_conn_flush(kith_conn *c);
 /* Closes at once, dropping unsent output; see note 5. */

@@ -323,6 +323,21 @@ class TlsTest(KithTestCase):
         with self.assertRaises(ssl.SSLCertVerificationError):
             self.tls(server, host="localhost")
 
+    def test_kith_subscribe_over_tls(self):
+        from test_cli_subscribe import Subscriber
+        server = self.start_tls()
+        sub = Subscriber([KITH, "--cacert", self.ca, "--port", str(server.tls_port), "--json",
+                          "subscribe", "customer.*"])
+        self.addCleanup(sub.destroy)
+        self.assertRegex(sub.stderr_line(), r"subscribed to .* at seq \d+")
+        c = self.connect(server)
+        for name in ["First", "Second", "Third"]:
+            cust = c.call("customer.create", {"name": name})
+            ev = json.loads(sub.stdout_line())
+            self.assertEqual(ev["data"]["customer"]["id"], cust["id"], ev)
+        # Ctrl-C ends the wait at once, though the socket is TLS.
+        self.assertEqual(sub.stop(signal.SIGINT), 0, "SIGINT exits 0")
+
     # -- the server's side -------------------------------------------------
 
     def test_plain_text_on_the_tls_port_is_closed(self):
