@@ -26,6 +26,7 @@ struct kith_tls {
     BIO *rbio, *wbio; /* owned by ssl: ciphertext in, ciphertext out */
     kith_buf wire;    /* ciphertext drained from wbio, waiting for the socket */
     int shutdown_sent;
+    int broken;    /* a fatal error: nothing more can be encrypted */
     char why[160]; /* why the session failed; empty when it did not */
 };
 
@@ -184,6 +185,7 @@ static int failed(kith_tls *t, int ret)
         t->why[0] = '\0'; /* the peer's close_notify: a clean end */
         ERR_clear_error();
     } else {
+        t->broken = 1;
         openssl_reason(t->why, sizeof(t->why),
                        e == SSL_ERROR_SYSCALL ? "unexpected end of the TLS stream"
                                               : "TLS protocol error");
@@ -218,6 +220,12 @@ int kith_tls_ready(const kith_tls *t)
 
 int kith_tls_encrypt(kith_tls *t, kith_buf *plain, size_t n)
 {
+    if (t->broken) {
+        /* The session failed: these replies can never be delivered, and the
+         * alert already on the wire is what the peer gets. */
+        kith_buf_consume(plain, n);
+        return 0;
+    }
     if (!kith_tls_ready(t) || t->shutdown_sent) return 0;
     while (n > 0) {
         /* Memory BIOs never push back, so SSL_write takes all or fails. */
@@ -235,7 +243,7 @@ int kith_tls_encrypt(kith_tls *t, kith_buf *plain, size_t n)
 
 int kith_tls_shutdown(kith_tls *t)
 {
-    if (t->shutdown_sent || !kith_tls_ready(t)) return 0;
+    if (t->shutdown_sent || t->broken || !kith_tls_ready(t)) return 0;
     t->shutdown_sent = 1;
     size_t before = kith_buf_size(&t->wire);
     ERR_clear_error();

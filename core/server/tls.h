@@ -57,8 +57,9 @@ const char *kith_tls_why(const kith_tls *t);
 /* Encrypts the first `n` bytes of `plain` (which the caller has released
  * for sending) onto the wire and consumes them from `plain`.  Before the
  * handshake has finished nothing can be encrypted: returns 0 and leaves
- * `plain` as it is.  Returns 0, KITH_EIO (reason in kith_tls_why) or
- * KITH_ENOMEM. */
+ * `plain` as it is.  After the session failed (kith_tls_read gave KITH_EIO
+ * with a reason) the bytes are consumed and dropped.  Returns 0, KITH_EIO (reason in kith_tls_why)
+ * or KITH_ENOMEM. */
 int kith_tls_encrypt(kith_tls *t, kith_buf *plain, size_t n);
 /* 1 once the handshake has finished (replies can be encrypted). */
 int kith_tls_ready(const kith_tls *t);
