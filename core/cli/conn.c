@@ -45,6 +45,7 @@
 void kith_cli_conn_init(kith_cli_conn *c)
 {
     c->fd = -1;
+    c->answered = 0;
     c->ssl = NULL;
     c->ssl_ctx = NULL;
     c->next_id = 1;
@@ -74,6 +75,7 @@ void kith_cli_conn_close(kith_cli_conn *c)
     c->ssl_ctx = NULL;
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
+    c->answered = 0;
     kith_buf_clear(&c->in);
     kith_cli_conn_drop_held(c);
 }
@@ -347,7 +349,13 @@ static int read_message(kith_cli_conn *c, int wake_fd, cJSON **msg)
             snprintf(why, sizeof(why), "lost the connection to the server: %s", strerror(errno));
             return broken(c, why);
         }
+        /* A TLS listener drops a client that does not speak TLS without a
+         * word: say what that silence most likely means. */
+        if (k == 0 && !c->ssl && !c->answered)
+            return broken(c, "the server closed the connection without answering (if this is "
+                             "kithd's TLS port, add --tls)");
         if (k == 0) return broken(c, "the server closed the connection");
+        c->answered = 1;
         c->in.len += (size_t)k;
         c->in.data[c->in.len] = '\0';
     }

@@ -27,6 +27,7 @@ typedef struct kith_cli_conn {
     struct ssl_ctx_st *ssl_ctx; /* its settings; owned like ssl */
     long long next_id;          /* request ids count up from 1 */
     kith_buf in;                /* received bytes not yet parsed */
+    int answered;               /* the server has sent something on this connection */
     cJSON *held;                /* notifications kept for kith_cli_conn_next(); owned, or NULL */
     int hold_notifications;     /* keep notifications that arrive during a call */
     char err[320];              /* why the last open or call failed, for the user */

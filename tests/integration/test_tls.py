@@ -306,6 +306,9 @@ class TlsTest(KithTestCase):
         p = self.kith("--tls", "--cacert", self.ca, "--port", str(server.port), "system.ping")
         self.assertEqual(p.returncode, 2, p)
         self.assertIn(b"TLS handshake", p.stderr)
+        p = self.kith("--port", str(server.tls_port), "system.ping")
+        self.assertEqual(p.returncode, 2, p)
+        self.assertIn(b"add --tls", p.stderr)
         p = self.kith("--cacert", "/nonexistent/ca.pem", "--port", str(server.tls_port),
                       "system.ping")
         self.assertEqual(p.returncode, 2, p)
