@@ -277,9 +277,9 @@ static int bind_tcp(struct kith_server *srv, uv_tcp_t *tcp, int *on, struct sock
 
 static int refuse_without_token(const char *option, const char *spec)
 {
-    kith_error("server: refusing %s %s, which is not loopback, while no token exists; create "
-               "one with `kithd token create --role admin --name NAME`",
-               option, spec);
+    kith_error("server: refusing to listen on %s (%s), which is not loopback, while no token "
+               "exists; create one with `kithd token create --role admin --name NAME`",
+               spec, option);
     return KITH_ECONFIG;
 }
 
