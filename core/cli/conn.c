@@ -10,12 +10,24 @@
  * A subscriber waits with poll() on the socket and a wake-up descriptor
  * rather than in recv(): a signal handler that writes to a pipe ends the
  * wait without the race of checking a flag just before blocking.
+ *
+ * TLS runs over the same blocking socket.  SSL_MODE_AUTO_RETRY is off, so a
+ * record that holds no reply bytes (a session ticket) makes SSL_read return
+ * "want read" instead of blocking on: the read loop then waits again in
+ * poll() where the wake-up descriptor is watched too.  Bytes OpenSSL has
+ * already decrypted are taken before any wait (SSL_has_pending), since
+ * poll() cannot see them.
  */
 #include "cli/conn.h"
 #include "util/error.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -33,6 +45,9 @@
 void kith_cli_conn_init(kith_cli_conn *c)
 {
     c->fd = -1;
+    c->answered = 0;
+    c->ssl = NULL;
+    c->ssl_ctx = NULL;
     c->next_id = 1;
     kith_buf_init(&c->in);
     c->held = NULL;
@@ -48,8 +63,19 @@ void kith_cli_conn_release(kith_cli_conn *c)
 
 void kith_cli_conn_close(kith_cli_conn *c)
 {
+    if (c->ssl) {
+        /* A close_notify tells the server the end was meant (not sent on a
+         * connection that already failed: see broken()). */
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        ERR_clear_error();
+    }
+    SSL_CTX_free(c->ssl_ctx);
+    c->ssl_ctx = NULL;
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
+    c->answered = 0;
     kith_buf_clear(&c->in);
     kith_cli_conn_drop_held(c);
 }
@@ -132,9 +158,80 @@ int kith_cli_conn_open_unix(kith_cli_conn *c, const char *path)
 /* Fails the connection: records why, closes it, returns KITH_EIO. */
 static int broken(kith_cli_conn *c, const char *why)
 {
+    if (c->ssl) SSL_set_quiet_shutdown(c->ssl, 1);
     snprintf(c->err, sizeof(c->err), "%s", why);
     kith_cli_conn_close(c);
     return KITH_EIO;
+}
+
+/* The newest OpenSSL reason queued, or `fallback`; clears the queue. */
+static const char *tls_reason(const char *fallback)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    ERR_clear_error();
+    return r ? r : fallback;
+}
+
+int kith_cli_conn_start_tls(kith_cli_conn *c, const char *host, const char *cacert, int insecure)
+{
+    char why[300];
+    ERR_clear_error();
+    if (!(c->ssl_ctx = SSL_CTX_new(TLS_client_method()))) return broken(c, "out of memory");
+    SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_clear_mode(c->ssl_ctx, SSL_MODE_AUTO_RETRY);
+    if (insecure) {
+        SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_NONE, NULL);
+    } else {
+        SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+        FILE *f = cacert ? fopen(cacert, "r") : NULL;
+        if (cacert && !f) {
+            snprintf(why, sizeof(why), "cannot read --cacert %s: %s", cacert, strerror(errno));
+            return broken(c, why);
+        }
+        if (f) fclose(f);
+        int ok = cacert ? SSL_CTX_load_verify_locations(c->ssl_ctx, cacert, NULL)
+                        : SSL_CTX_set_default_verify_paths(c->ssl_ctx);
+        if (ok != 1) {
+            snprintf(why, sizeof(why), "cannot load the CA certificates %s%s: %s",
+                     cacert ? "in " : "of the system", cacert ? cacert : "",
+                     tls_reason("no certificate found"));
+            return broken(c, why);
+        }
+    }
+    if (!(c->ssl = SSL_new(c->ssl_ctx)) || SSL_set_fd(c->ssl, c->fd) != 1)
+        return broken(c, "out of memory");
+    /* An address is checked against the certificate's IP entries, a name
+     * against its DNS entries (and sent as SNI, which takes names only). */
+    unsigned char addr[16];
+    int is_ip = inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+    if (!insecure) {
+        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
+                       : SSL_set1_host(c->ssl, host);
+        if (ok != 1) return broken(c, "out of memory");
+    }
+    if (!is_ip) SSL_set_tlsext_host_name(c->ssl, host);
+    int rc;
+    while ((rc = SSL_connect(c->ssl)) != 1) {
+        int e = SSL_get_error(c->ssl, rc);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) continue;
+        long verify = SSL_get_verify_result(c->ssl);
+        if (verify != X509_V_OK)
+            snprintf(why, sizeof(why),
+                     "cannot verify the TLS certificate of %s: %s (name the CA that signed it "
+                     "with --cacert FILE)",
+                     host, X509_verify_cert_error_string(verify));
+        else
+            snprintf(why, sizeof(why),
+                     "TLS handshake with %s failed: %s (is that kithd's "
+                     "tls_listen port?)",
+                     host,
+                     tls_reason(e == SSL_ERROR_SYSCALL ? "the server closed the connection"
+                                                       : "protocol error"));
+        ERR_clear_error();
+        return broken(c, why);
+    }
+    return 0;
 }
 
 static int send_all(kith_cli_conn *c, const char *p, size_t n)
@@ -142,7 +239,22 @@ static int send_all(kith_cli_conn *c, const char *p, size_t n)
     while (n > 0) {
         /* MSG_NOSIGNAL: a server that went away is an error to report,
          * not a SIGPIPE that kills the client silently. */
-        ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
+        ssize_t k;
+        if (c->ssl) {
+            ERR_clear_error();
+            int w = SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+            int e = w > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, w);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) continue;
+            if (e != SSL_ERROR_NONE) {
+                char why[160];
+                snprintf(why, sizeof(why), "lost the TLS connection to the server: %s",
+                         tls_reason(strerror(errno)));
+                return broken(c, why);
+            }
+            k = w;
+        } else {
+            k = send(c->fd, p, n, MSG_NOSIGNAL);
+        }
         if (k < 0) {
             if (errno == EINTR) continue;
             char why[160];
@@ -168,6 +280,26 @@ static int wait_readable(int fd, int wake_fd)
         if (p[1].revents) return 1;
         if (p[0].revents) return 0;
     }
+}
+
+/* SSL_read into buf: bytes read, 0 at the server's close, -1 with errno
+ * set, -2 when no reply bytes came yet (read again), -3 after the
+ * connection failed (reason in c->err). */
+static ssize_t tls_recv(kith_cli_conn *c, char *buf, size_t room)
+{
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(c->ssl, buf, room > INT_MAX ? INT_MAX : (int)room);
+    if (n > 0) return n;
+    int e = SSL_get_error(c->ssl, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return -2;
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) return 0;
+    if (e == SSL_ERROR_SYSCALL) return -1;
+    char why[200];
+    snprintf(why, sizeof(why), "lost the TLS connection to the server: %s",
+             tls_reason("protocol error"));
+    broken(c, why);
+    return -3;
 }
 
 /* Reads the next non-blank line and parses it.  Returns 0 with *msg owned
@@ -200,16 +332,30 @@ static int read_message(kith_cli_conn *c, int wake_fd, cJSON **msg)
             return 0;
         }
         if (c->fd < 0) return broken(c, "not connected");
-        if (wake_fd >= 0 && wait_readable(c->fd, wake_fd)) return 0;
+        int decrypted = c->ssl && SSL_has_pending(c->ssl);
+        if (wake_fd >= 0 && !decrypted && wait_readable(c->fd, wake_fd)) return 0;
         if (kith_buf_reserve(&c->in, READ_CHUNK) < 0) return KITH_ENOMEM;
-        ssize_t k = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+        size_t room = c->in.cap - c->in.len - 1;
+        ssize_t k;
+        if (c->ssl) {
+            if ((k = tls_recv(c, c->in.data + c->in.len, room)) == -2) continue;
+            if (k == -3) return KITH_EIO;
+        } else {
+            k = recv(c->fd, c->in.data + c->in.len, room, 0);
+        }
         if (k < 0) {
             if (errno == EINTR) continue;
             char why[160];
             snprintf(why, sizeof(why), "lost the connection to the server: %s", strerror(errno));
             return broken(c, why);
         }
+        /* A TLS listener drops a client that does not speak TLS without a
+         * word: say what that silence most likely means. */
+        if (k == 0 && !c->ssl && !c->answered)
+            return broken(c, "the server closed the connection without answering (if this is "
+                             "kithd's TLS port, add --tls)");
         if (k == 0) return broken(c, "the server closed the connection");
+        c->answered = 1;
         c->in.len += (size_t)k;
         c->in.data[c->in.len] = '\0';
     }

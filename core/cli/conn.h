@@ -9,6 +9,10 @@
  * they are kept, in order, for kith_cli_conn_next(), so a subscriber loses
  * nothing that arrives around the subscribe reply.  What a reply means, and
  * how it is shown, is left to session.c and render.c.
+ *
+ * Over TCP the connection may speak TLS (kith_cli_conn_start_tls): the
+ * server's certificate is verified against a CA file or the system's trust
+ * store, and its name against the host connected to, unless told not to.
  */
 #ifndef KITH_CLI_CONN_H
 #define KITH_CLI_CONN_H
@@ -18,12 +22,15 @@
 #include <cJSON.h>
 
 typedef struct kith_cli_conn {
-    int fd;            /* -1 while closed */
-    long long next_id; /* request ids count up from 1 */
-    kith_buf in;       /* received bytes not yet parsed */
-    cJSON *held;       /* notifications kept for kith_cli_conn_next(); owned, or NULL */
-    int hold_notifications; /* keep notifications that arrive during a call */
-    char err[320];     /* why the last open or call failed, for the user */
+    int fd;                     /* -1 while closed */
+    struct ssl_st *ssl;         /* the TLS session over fd, or NULL (plain) */
+    struct ssl_ctx_st *ssl_ctx; /* its settings; owned like ssl */
+    long long next_id;          /* request ids count up from 1 */
+    kith_buf in;                /* received bytes not yet parsed */
+    int answered;               /* the server has sent something on this connection */
+    cJSON *held;                /* notifications kept for kith_cli_conn_next(); owned, or NULL */
+    int hold_notifications;     /* keep notifications that arrive during a call */
+    char err[320];              /* why the last open or call failed, for the user */
 } kith_cli_conn;
 
 /* Initialises a closed connection; allocates nothing. */
@@ -34,6 +41,13 @@ void kith_cli_conn_release(kith_cli_conn *c);
 /* Connects to host:port (a name or an IPv4/IPv6 literal).  Returns 0 or
  * KITH_EIO with the reason in c->err. */
 int kith_cli_conn_open_tcp(kith_cli_conn *c, const char *host, const char *port);
+/* Starts TLS on a connection just opened with kith_cli_conn_open_tcp to
+ * `host`: verifies the server's certificate chain against the PEM file
+ * `cacert` (NULL: the system's trusted CAs) and that the certificate names
+ * `host` (a DNS name or an IP address), unless `insecure`, which skips both
+ * checks.  TLS 1.2 or newer.  Returns 0 or KITH_EIO with the reason in
+ * c->err (the connection is closed then). */
+int kith_cli_conn_start_tls(kith_cli_conn *c, const char *host, const char *cacert, int insecure);
 /* Connects to the Unix socket at `path`.  Returns 0 or KITH_EIO with the
  * reason in c->err. */
 int kith_cli_conn_open_unix(kith_cli_conn *c, const char *path);

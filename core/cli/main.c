@@ -37,6 +37,9 @@ struct options {
     const char *unix_path; /* when set, used instead of host and port */
     int json;
     int csv;
+    int tls;            /* --tls, or implied by --cacert / --insecure */
+    const char *cacert; /* NULL: the system's trusted CAs */
+    int insecure;
 };
 
 static void usage(FILE *out)
@@ -59,6 +62,12 @@ static void usage(FILE *out)
           "  --host HOST    server host (default $KITH_HOST or 127.0.0.1)\n"
           "  --port PORT    server TCP port (default $KITH_PORT or 7411)\n"
           "  --unix PATH    connect to kithd's Unix socket instead of TCP\n"
+          "  --tls          speak TLS to kithd's tls_listen port (give it with --port);\n"
+          "                 the server's certificate must name HOST and be signed by a\n"
+          "                 CA the system trusts, or by --cacert's\n"
+          "  --cacert FILE  trust the CA certificate(s) in this PEM file (implies --tls)\n"
+          "  --insecure     TLS without checking the server's certificate or name (for\n"
+          "                 tests only: anyone in the path can read everything; implies --tls)\n"
           "  --json         print results as compact JSON, one line each (subscribe:\n"
           "                 each event's {channel, seq, at, data})\n"
           "  --csv          print tables and records as CSV: a header line, then a\n"
@@ -136,6 +145,13 @@ static int parse_flags(int argc, char **argv, struct options *o)
             o->csv = 1;
         } else if (strcmp(name, "--host") == 0) {
             if (!(o->host = flag_value(name, eq, argc, argv, &i))) return -1;
+        } else if (strcmp(name, "--tls") == 0 && !eq) {
+            o->tls = 1;
+        } else if (strcmp(name, "--insecure") == 0 && !eq) {
+            o->tls = o->insecure = 1;
+        } else if (strcmp(name, "--cacert") == 0) {
+            if (!(o->cacert = flag_value(name, eq, argc, argv, &i))) return -1;
+            o->tls = 1;
         } else if (strcmp(name, "--unix") == 0) {
             if (!(o->unix_path = flag_value(name, eq, argc, argv, &i))) return -1;
         } else if (strcmp(name, "--port") == 0) {
@@ -153,6 +169,10 @@ static int parse_flags(int argc, char **argv, struct options *o)
         fputs("kith: --json and --csv: choose one\n", stderr);
         return -1;
     }
+    if (o->tls && o->unix_path) {
+        fprintf(stderr, "kith: --tls is for TCP; the Unix socket is local and needs none\n");
+        return -1;
+    }
     if (unknown && !(words > 0 && argv[0] != unknown && kith_cli_session_is_local(argv[0]))) {
         fprintf(stderr, "kith: unknown option '%s' (see kith --help)\n", unknown);
         return -1;
@@ -168,7 +188,7 @@ static int exit_status(int rc)
 
 int main(int argc, char **argv)
 {
-    struct options o = {"127.0.0.1", "7411", NULL, 0, 0};
+    struct options o = {"127.0.0.1", "7411", NULL, 0, 0, 0, NULL, 0};
     /* The environment sets the defaults, the flags override them: a shell
      * (or the README's test) can point every kith at one server. */
     const char *env_host = getenv("KITH_HOST"), *env_port = getenv("KITH_PORT");
@@ -202,6 +222,7 @@ int main(int argc, char **argv)
     s.json_output = o.json;
     int rc = o.unix_path ? kith_cli_conn_open_unix(&s.conn, o.unix_path)
                          : kith_cli_conn_open_tcp(&s.conn, o.host, o.port);
+    if (rc == 0 && o.tls) rc = kith_cli_conn_start_tls(&s.conn, o.host, o.cacert, o.insecure);
     if (rc < 0) {
         fprintf(stderr, "kith: %s\n", s.conn.err);
         kith_cli_session_release(&s);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STR, OPT_INT, OPT_BYTES, OPT_LOG, OPT_SYNC, OPT_CURRENCY };
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_BYTES, OPT_LOG, OPT_SYNC, OPT_CURRENCY };
 
 struct option {
     const char *name;
@@ -37,6 +37,11 @@ struct option {
 
 static const struct option options[] = {
     STR(listen, "127.0.0.1:7411", "TCP listener HOST:PORT, or none"),
+    NUM(allow_plain_tcp, OPT_BOOL, "no", 0, 1,
+        "yes: let listen be a non-loopback address (unencrypted; prefer tls_listen)"),
+    STR(tls_listen, "none", "TLS listener HOST:PORT, or none"),
+    STR(tls_cert, "", "PEM certificate chain of tls_listen (leaf first)"),
+    STR(tls_key, "", "PEM private key of tls_cert"),
     {"unix", OPT_STR, offsetof(kith_config, unix_path), KITH_PATH_MAX, "", 0, 0,
      "Unix socket path, or none (default <data>/kith.sock)"},
     STR(data, "data", "data folder: the SQLite database and its WAL"),
@@ -141,6 +146,15 @@ static int set_value(kith_config *c, const struct option *o, const char *v, char
             return snprintf(why, wl, "must be between %lld and %lld", (long long)o->min,
                             (long long)o->max),
                    -1;
+        memcpy(field, &n, sizeof(n));
+        return 0;
+    case OPT_BOOL:
+        if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+            n = 1;
+        else if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+            n = 0;
+        else
+            return snprintf(why, wl, "expected yes or no"), -1;
         memcpy(field, &n, sizeof(n));
         return 0;
     case OPT_LOG: {

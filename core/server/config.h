@@ -18,6 +18,10 @@
 typedef struct kith_config {
     char config_path[KITH_PATH_MAX];
     char listen[256];              /* "HOST:PORT" or "none" */
+    int64_t allow_plain_tcp;       /* 1: `listen` may be a non-loopback address */
+    char tls_listen[256];          /* "HOST:PORT" or "none" */
+    char tls_cert[KITH_PATH_MAX];  /* PEM certificate chain for tls_listen */
+    char tls_key[KITH_PATH_MAX];   /* PEM private key of tls_cert */
     char unix_path[KITH_PATH_MAX]; /* a path, "none", or "" for <data>/kith.sock */
     char data[KITH_PATH_MAX];
     char scripts[KITH_PATH_MAX];

@@ -117,6 +117,26 @@ static void peer_address(kith_conn *c, char *buf, size_t len)
         uv_ip6_name((const struct sockaddr_in6 *)&c->peer, buf, len);
 }
 
+/* "ADDRESS:PORT" of a TCP peer, for log lines about it. */
+static const char *peer_text(kith_conn *c, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    char ip[64] = "?";
+    int port = 0;
+    snprintf(buf, len, "a client");
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &sl) < 0) return buf;
+    if (ss.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+    snprintf(buf, len, "%s port %d", ip, port);
+    return buf;
+}
+
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
@@ -131,6 +151,7 @@ static void on_close(uv_handle_t *h)
     kith_server_conn_closed(c->srv, c);
     kith_framer_release(&c->framer);
     kith_buf_release(&c->out);
+    kith_tls_free(c->tls);
     kith_sub_free(c->session.sub);
     free(c);
 }
@@ -167,7 +188,7 @@ void kith_conn_close_after_flush(kith_conn *c)
 {
     if (c->closing || c->draining) return;
     if (busy(c)) {
-        /* Note 9: answer what was received first; serve drains after. */
+        /* Note 10: answer what was received first; serve drains after. */
         c->input_ended = 1;
         uv_read_stop(&c->h.stream);
         return;
@@ -191,12 +212,18 @@ static void on_write(uv_write_t *req, int status)
     kith_conn_flush(c);
 }
 
+size_t kith_conn_unsent(const kith_conn *c)
+{
+    size_t n = kith_buf_size(&c->out) + c->inflight;
+    return c->tls ? n + kith_buf_size(kith_tls_wire(c->tls)) : n;
+}
+
 static int over_limit(kith_conn *c)
 {
-    if (kith_buf_size(&c->out) + c->inflight <= (size_t)c->srv->cfg->max_output_bytes) return 0;
+    if (kith_conn_unsent(c) <= (size_t)c->srv->cfg->max_output_bytes) return 0;
     c->srv->counters.slow_clients_dropped++;
     kith_warn("conn: client (%s) stopped reading; %zu bytes unsent: disconnected", c->session.name,
-              kith_buf_size(&c->out) + c->inflight);
+              kith_conn_unsent(c));
     kith_conn_close(c);
     return 1;
 }
@@ -237,30 +264,79 @@ void kith_conn_fail_held(kith_conn *c, int code)
     c->out = rewritten;
 }
 
-/* Hands the `n` ready bytes at the head of `out` to one uv_write that owns
- * them.  When nothing unreleased follows them the buffer itself moves to the
- * request; otherwise they are copied, and the held bytes stay behind. */
-static int write_ready(kith_conn *c, size_t n)
+/* The TLS hook of the write side (note 12): encrypts the released bytes
+ * of `out` onto the session's wire, behind the handshake messages and
+ * alerts already there, so no reply's ciphertext exists before its
+ * release.  Returns the wire, or NULL when the connection had to be closed. */
+static kith_buf *wire_bytes(kith_conn *c)
 {
+    /* Draining before the handshake finished: those replies can never be
+     * encrypted (reading stopped), so they are dropped. */
+    if (c->draining && !kith_tls_ready(c->tls)) {
+        kith_buf_clear(&c->out);
+        c->ready = 0;
+    }
+    size_t before = kith_buf_size(&c->out);
+    int rc = kith_tls_encrypt(c->tls, &c->out, c->ready);
+    c->ready -= before - kith_buf_size(&c->out);
+    if (rc < 0) {
+        char peer[96];
+        kith_info("conn: TLS failed sending to %s: %s", peer_text(c, peer, sizeof(peer)),
+                  kith_tls_why(c->tls) ? kith_tls_why(c->tls) : kith_strerror(rc));
+        kith_conn_close(c);
+        return NULL;
+    }
+    return kith_tls_wire(c->tls);
+}
+
+/* Writes the first `n` bytes of `w` — the released head of `out`, or a TLS
+ * session's wire, all of which may go — with uv_try_write, and hands the
+ * rest of them to one uv_write that owns them.  When nothing follows them
+ * the buffer's storage moves to the request; otherwise they are copied and
+ * the held bytes stay behind.  Returns -1 when the connection was closed. */
+static int send_bytes(kith_conn *c, kith_buf *w, size_t n)
+{
+    if (n == 0 || c->inflight != 0) return 0;
+    int is_out = w == &c->out;
+    uv_buf_t b = uv_buf_init(kith_buf_head(w), (unsigned)n);
+    int wr_n = uv_try_write(&c->h.stream, &b, 1);
+    if (wr_n < 0 && wr_n != UV_EAGAIN) {
+        kith_debug("conn: write failed: %s", uv_strerror(wr_n));
+        kith_conn_close(c);
+        return -1;
+    }
+    if (wr_n > 0) {
+        kith_buf_consume(w, (size_t)wr_n);
+        c->srv->counters.bytes_out += (uint64_t)wr_n;
+        if (is_out) c->ready -= (size_t)wr_n;
+        n -= (size_t)wr_n;
+    }
+    if (n == 0) return 0;
+    /* The socket is full: later output gathers in `w` meanwhile. */
     struct write_req *wr = malloc(sizeof(*wr));
-    if (!wr) return KITH_ENOMEM;
-    if (n == kith_buf_size(&c->out)) {
-        wr->buf = c->out;
-        kith_buf_init(&c->out);
+    if (!wr) {
+        kith_conn_close(c);
+        return -1;
+    }
+    if (n == kith_buf_size(w)) {
+        wr->buf = *w;
+        kith_buf_init(w);
     } else {
         kith_buf_init(&wr->buf);
-        if (kith_buf_append(&wr->buf, kith_buf_head(&c->out), n) < 0) {
+        if (kith_buf_append(&wr->buf, kith_buf_head(w), n) < 0) {
             free(wr);
-            return KITH_ENOMEM;
+            kith_conn_close(c);
+            return -1;
         }
-        kith_buf_consume(&c->out, n);
+        kith_buf_consume(w, n);
     }
-    c->ready = 0;
+    if (is_out) c->ready = 0;
     uv_buf_t rest = uv_buf_init(kith_buf_head(&wr->buf), (unsigned)n);
     if (uv_write(&wr->req, &c->h.stream, &rest, 1, on_write) < 0) {
         kith_buf_release(&wr->buf);
         free(wr);
-        return KITH_EIO;
+        kith_conn_close(c);
+        return -1;
     }
     c->inflight = n;
     c->srv->counters.bytes_out += n;
@@ -270,30 +346,18 @@ static int write_ready(kith_conn *c, size_t n)
 void kith_conn_flush(kith_conn *c)
 {
     if (c->closing) return;
-    size_t n = c->ready;
-    if (n > 0 && c->inflight == 0) {
-        uv_buf_t b = uv_buf_init(kith_buf_head(&c->out), (unsigned)n);
-        int w = uv_try_write(&c->h.stream, &b, 1);
-        if (w < 0 && w != UV_EAGAIN) {
-            kith_debug("conn: write failed: %s", uv_strerror(w));
-            kith_conn_close(c);
-            return;
-        }
-        if (w > 0) {
-            kith_buf_consume(&c->out, (size_t)w);
-            c->srv->counters.bytes_out += (uint64_t)w;
-            c->ready -= (size_t)w;
-            n -= (size_t)w;
-        }
-        /* The socket is full: the rest goes in one uv_write; later output
-         * gathers in `out` meanwhile. */
-        if (n > 0 && write_ready(c, n) < 0) {
-            kith_conn_close(c);
-            return;
-        }
-    }
+    kith_buf *w = c->tls ? wire_bytes(c) : &c->out;
+    if (!w || send_bytes(c, w, c->tls ? kith_buf_size(w) : c->ready) < 0) return;
     if (over_limit(c)) return;
-    if (c->draining && c->inflight == 0 && kith_buf_size(&c->out) == 0) kith_conn_close(c);
+    if (c->draining && c->inflight == 0 && kith_buf_size(w) == 0 && kith_buf_size(&c->out) == 0) {
+        /* A TLS session ends with close_notify, so the client can tell the
+         * end of the replies from a cut connection; once it is out (here,
+         * or in on_write's flush) the connection closes. */
+        if (c->tls && kith_tls_shutdown(c->tls)) {
+            if (send_bytes(c, w, kith_buf_size(w)) < 0 || c->inflight) return;
+        }
+        kith_conn_close(c);
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -487,6 +551,28 @@ int kith_conn_serve_pending(struct kith_server *srv)
     return srv->pending != NULL;
 }
 
+/* Decrypts the ciphertext just read into the framer (note 6).  Returns 0,
+ * 1 when the TLS session is over (the plaintext before its end is still to
+ * be handled), or a negative code when the connection must close now. */
+static int feed_tls(kith_conn *c, const char *cipher, size_t n)
+{
+    int rc = kith_tls_feed(c->tls, cipher, n);
+    size_t got;
+    /* The shared read buffer is free again: the BIO copied the ciphertext. */
+    while (rc == 0 &&
+           (rc = kith_tls_read(c->tls, c->srv->readbuf, sizeof(c->srv->readbuf), &got)) == 0 &&
+           got > 0)
+        rc = kith_framer_feed(&c->framer, c->srv->readbuf, got);
+    if (rc != KITH_EIO) return rc;
+    const char *why = kith_tls_why(c->tls);
+    char peer[96];
+    if (why)
+        kith_info("conn: TLS %s with %s failed: %s",
+                  kith_tls_ready(c->tls) ? "session" : "handshake",
+                  peer_text(c, peer, sizeof(peer)), why);
+    return 1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     kith_conn *c = s->data;
@@ -500,14 +586,25 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     c->srv->counters.bytes_in += (uint64_t)n;
     c->last_active = uv_now(&c->srv->loop);
-    if (kith_framer_feed(&c->framer, buf->base, (size_t)n) < 0) {
+    int rc = c->tls ? feed_tls(c, buf->base, (size_t)n)
+                    : kith_framer_feed(&c->framer, buf->base, (size_t)n);
+    if (rc < 0) {
         kith_error("conn: out of memory buffering input");
         kith_conn_close(c);
         return;
     }
     /* A busy connection's turn comes from its pending slot or its work. */
     if (!busy(c)) serve(c);
+    /* The TLS session ended (close_notify or a failure): what was read
+     * before it is answered, then the alert or the replies go out. */
+    if (rc == 1) kith_conn_close_after_flush(c);
     if (!c->closing) kith_conn_mark_dirty(c);
+}
+
+int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx)
+{
+    c->tls = kith_tls_new(ctx);
+    return c->tls ? 0 : KITH_ENOMEM;
 }
 
 int kith_conn_start(kith_conn *c)
@@ -524,6 +621,12 @@ int kith_conn_start(kith_conn *c)
     const char *full = over_capacity(c);
     if (full) {
         srv->counters.connections_rejected++;
+        /* No reply can be encrypted before a handshake this server will not
+         * spend on it: a TLS client just sees the connection close. */
+        if (c->tls) {
+            kith_conn_close(c);
+            return 0;
+        }
         kith_rpc_write_error(&c->out, NULL, KITH_EOVERLOAD, full, NULL);
         kith_conn_close_after_flush(c);
         return 0;

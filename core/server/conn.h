@@ -44,12 +44,23 @@
  *      that ends their batch, and that pass's full commit syncs them all.
  *      So a batch costs one WAL sync, not one per slice, and the passes of
  *      other clients are not slowed by its syncs.
+ *
+ * DESIGN NOTES: TLS
+ *  12. TLS (a connection from the tls_listen listener has `tls` set): the
+ *      bytes read are ciphertext, decrypted before the framer sees them; the
+ *      replies in `out` stay plaintext until kith_conn_flush encrypts what
+ *      it releases (wire_bytes in conn.c, the only place that does), so
+ *      note 2's rule holds for TLS too.  Handshake messages and alerts go
+ *      out with the next flush, whenever that is.  A TLS failure (a client
+ *      speaking plain text, a bad record) sends OpenSSL's alert and closes;
+ *      a draining TLS connection ends with a close_notify.
  */
 #ifndef KITH_SERVER_CONN_H
 #define KITH_SERVER_CONN_H
 
 #include "request/request.h"
 #include "proto/framer.h"
+#include "server/tls.h"
 #include "util/buf.h"
 
 #include <uv.h>
@@ -74,6 +85,7 @@ struct kith_conn {
     size_t ready;    /* bytes at the head of `out` that may leave (note 2) */
     size_t inflight; /* bytes handed to uv_write, not yet completed */
     kith_session session;
+    kith_tls *tls;                /* TLS session (note 12), or NULL on a plain connection */
     struct sockaddr_storage peer; /* TCP peer (zeroed for the Unix socket) */
     uint64_t last_active;         /* loop time (ms) of the last bytes received */
     int draining, closing, dirty;
@@ -101,6 +113,9 @@ struct kith_conn {
  * initialises its handle on `srv`'s loop and links it into the server's list
  * (kith_conn_close unlinks it).  Returns NULL when out of memory. */
 kith_conn *kith_conn_new(struct kith_server *srv, int is_pipe);
+/* Makes the connection speak TLS (note 6), server side, with `ctx`'s
+ * certificate; call before kith_conn_start.  Returns 0 or KITH_ENOMEM. */
+int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx);
 /* Starts serving an accepted connection: decides local trust, enforces
  * max_connections (with KITH_LOCAL_RESERVE for the Unix socket) and
  * max_connections_per_address, and starts reading.  Returns 0 or a negative code (the
@@ -119,6 +134,9 @@ void kith_conn_commit_failed(kith_conn *c, int code);
  * nothing: every success reply in it becomes the error `code` (a KITH_E*
  * code), so each request of the pass is told it did not happen. */
 void kith_conn_fail_held(kith_conn *c, int code);
+/* Output the kernel has not taken yet: replies in `out`, bytes in flight,
+ * and on a TLS connection the ciphertext waiting for the socket. */
+size_t kith_conn_unsent(const kith_conn *c);
 /* Writes as much ready output as the socket takes; see note 3. */
 void kith_conn_flush(kith_conn *c);
 /* Closes at once, dropping unsent output; see note 6. */

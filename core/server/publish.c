@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#define REPLAY_CHUNK 256
+#define REPLAY_CHUNK      256
 #define REPLAY_OUTPUT_CAP (1u << 20) /* pause a replay while this much is unsent */
 
 struct live_round {
@@ -63,13 +63,14 @@ static void on_replay_event(void *ud, int64_t seq, const char *type, int64_t cus
     if (r->full || seq > r->upto || seq <= sub->delivered) return;
     /* Replay at the pace the client reads: what is not sent now is read from
      * the log again on a later pass (delivered stays behind it). */
-    if (kith_buf_size(&r->c->out) + r->c->inflight >= r->cap) {
+    if (kith_conn_unsent(r->c) >= r->cap) {
         r->full = 1;
         return;
     }
     char owner[128];
     kith_pubsub_owner(type, data, owner, sizeof(owner));
-    if (kith_sub_matches(sub, type, owner)) kith_pubsub_encode(&r->c->out, type, seq, at, data, len);
+    if (kith_sub_matches(sub, type, owner))
+        kith_pubsub_encode(&r->c->out, type, seq, at, data, len);
     sub->delivered = seq;
 }
 
@@ -104,13 +105,14 @@ int kith_server_publish(struct kith_server *srv)
     for (kith_conn *c = srv->conns; c; c = c->next) {
         kith_sub *sub = c->session.sub;
         if (!sub || c->closing || sub->delivered >= srv->published_seq) continue;
-        if (kith_buf_size(&c->out) + c->inflight >= cap) {
+        if (kith_conn_unsent(c) >= cap) {
             more = 1; /* resume once the client has read some */
             continue;
         }
         struct replay_round rr = {c, srv->published_seq, cap, 0};
         int64_t before = sub->delivered;
-        int n = kith_store_event_scan(srv->store, sub->delivered, REPLAY_CHUNK, on_replay_event, &rr);
+        int n =
+            kith_store_event_scan(srv->store, sub->delivered, REPLAY_CHUNK, on_replay_event, &rr);
         if (!rr.full && n < REPLAY_CHUNK && sub->delivered < srv->published_seq) {
             /* Nothing further in the log below published_seq: trimmed or
              * never matched; the replay is complete. */

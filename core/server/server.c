@@ -73,7 +73,8 @@ static void on_connection(uv_stream_t *listener, int status)
         kith_error("server: out of memory accepting a connection");
         return;
     }
-    if (uv_accept(listener, &c->h.stream) < 0) {
+    if (uv_accept(listener, &c->h.stream) < 0 ||
+        (listener == (uv_stream_t *)&srv->tls_tcp && kith_conn_use_tls(c, srv->tls_ctx) < 0)) {
         kith_conn_close(c);
         return;
     }
@@ -198,11 +199,12 @@ static void after_io(uv_check_t *h)
 static void close_listeners(struct kith_server *srv)
 {
     if (srv->tcp_on) uv_close((uv_handle_t *)&srv->tcp, NULL);
+    if (srv->tls_on) uv_close((uv_handle_t *)&srv->tls_tcp, NULL);
     if (srv->pipe_on) {
         uv_close((uv_handle_t *)&srv->pipe, NULL);
         unlink(srv->unix_name);
     }
-    srv->tcp_on = srv->pipe_on = 0;
+    srv->tcp_on = srv->pipe_on = srv->tls_on = 0;
 }
 
 static void begin_shutdown(struct kith_server *srv, const char *why)
@@ -222,11 +224,29 @@ static void begin_shutdown(struct kith_server *srv, const char *why)
     finish_if_done(srv);
 }
 
+/* SIGHUP: a renewed certificate takes effect for new connections; open
+ * ones keep the session they have.  A file that does not load leaves the
+ * running certificate in place. */
+static void reload_tls(struct kith_server *srv)
+{
+    if (!srv->tls_on) return;
+    kith_tls_ctx *ctx;
+    char err[KITH_PATH_MAX + 160];
+    if (kith_tls_ctx_new(srv->cfg->tls_cert, srv->cfg->tls_key, &ctx, err, sizeof(err)) < 0) {
+        kith_error("server: SIGHUP: kept the running TLS certificate: %s", err);
+        return;
+    }
+    kith_tls_ctx_free(srv->tls_ctx);
+    srv->tls_ctx = ctx;
+    kith_info("server: SIGHUP: reloaded the TLS certificate and key");
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct kith_server *srv = h->data;
     if (signum == SIGHUP) {
         kith_server_reload_rules(srv, 1, "SIGHUP");
+        reload_tls(srv);
         return;
     }
     begin_shutdown(srv, signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -285,6 +305,43 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, int *loop
     return KITH_ECONFIG;
 }
 
+/* Binds `tcp` to the parsed address and listens; writes the address bound
+ * (with the port picked for port 0) to `name`. */
+static int bind_tcp(struct kith_server *srv, uv_tcp_t *tcp, int *on, struct sockaddr_storage *ss,
+                    const char *spec, char *name, size_t namelen)
+{
+    uv_tcp_init(&srv->loop, tcp);
+    tcp->data = srv;
+    *on = 1;
+    int rc = uv_tcp_bind(tcp, (struct sockaddr *)ss, 0);
+    if (!rc) rc = uv_listen((uv_stream_t *)tcp, 1024, on_connection);
+    if (rc < 0) {
+        kith_error("server: cannot listen on %s: %s", spec, uv_strerror(rc));
+        return KITH_EIO;
+    }
+    int len = sizeof(*ss);
+    uv_tcp_getsockname(tcp, (struct sockaddr *)ss, &len);
+    char ip[64];
+    if (ss->ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)ss, ip, sizeof(ip));
+        snprintf(name, namelen, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)ss)->sin6_port));
+    } else {
+        uv_ip4_name((struct sockaddr_in *)ss, ip, sizeof(ip));
+        snprintf(name, namelen, "%s:%d", ip, ntohs(((struct sockaddr_in *)ss)->sin_port));
+    }
+    return 0;
+}
+
+static int refuse_without_token(const char *option, const char *spec)
+{
+    kith_error("server: refusing to listen on %s (%s), which is not loopback, while no token "
+               "exists; create one with `kithd token create --role admin --name NAME`",
+               spec, option);
+    return KITH_ECONFIG;
+}
+
+/* The plain listener.  Off loopback it would carry tokens and customers'
+ * data in clear text: that takes an explicit allow_plain_tcp. */
 static int open_tcp(struct kith_server *srv, int tokens_exist)
 {
     if (strcmp(srv->cfg->listen, "none") == 0) {
@@ -297,34 +354,38 @@ static int open_tcp(struct kith_server *srv, int tokens_exist)
         kith_error("server: listen: '%s' is not HOST:PORT", srv->cfg->listen);
         return KITH_ECONFIG;
     }
-    if (!loopback && !tokens_exist) {
-        kith_error("server: refusing to listen on %s, which is not loopback, while no token "
-                   "exists; create one with `kithd token create --role admin --name NAME`",
+    if (!loopback && !tokens_exist) return refuse_without_token("listen", srv->cfg->listen);
+    if (!loopback && !srv->cfg->allow_plain_tcp) {
+        kith_error("server: refusing plain TCP on %s, which is not loopback: serve it with "
+                   "tls_listen (and tls_cert, tls_key), or set allow_plain_tcp yes",
                    srv->cfg->listen);
         return KITH_ECONFIG;
     }
-    uv_tcp_init(&srv->loop, &srv->tcp);
-    srv->tcp.data = srv;
-    srv->tcp_on = 1;
-    int rc = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
-    if (!rc) rc = uv_listen((uv_stream_t *)&srv->tcp, 1024, on_connection);
+    return bind_tcp(srv, &srv->tcp, &srv->tcp_on, &ss, srv->cfg->listen, srv->tcp_name,
+                    sizeof(srv->tcp_name));
+}
+
+/* The TLS listener: the certificate and key load before it binds, so a bad
+ * file stops start-up naming its option. */
+static int open_tls(struct kith_server *srv, int tokens_exist)
+{
+    const kith_config *cfg = srv->cfg;
+    if (strcmp(cfg->tls_listen, "none") == 0) return 0;
+    struct sockaddr_storage ss;
+    int loopback = 0;
+    if (parse_listen(cfg->tls_listen, &ss, &loopback) < 0) {
+        kith_error("server: tls_listen: '%s' is not HOST:PORT", cfg->tls_listen);
+        return KITH_ECONFIG;
+    }
+    if (!loopback && !tokens_exist) return refuse_without_token("tls_listen", cfg->tls_listen);
+    char err[KITH_PATH_MAX + 160];
+    int rc = kith_tls_ctx_new(cfg->tls_cert, cfg->tls_key, &srv->tls_ctx, err, sizeof(err));
     if (rc < 0) {
-        kith_error("server: cannot listen on %s: %s", srv->cfg->listen, uv_strerror(rc));
-        return KITH_EIO;
+        kith_error("server: %s", err);
+        return rc;
     }
-    int len = sizeof(ss);
-    uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &len);
-    char ip[64];
-    if (ss.ss_family == AF_INET6) {
-        uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
-        snprintf(srv->tcp_name, sizeof(srv->tcp_name), "[%s]:%d", ip,
-                 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-    } else {
-        uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
-        snprintf(srv->tcp_name, sizeof(srv->tcp_name), "%s:%d", ip,
-                 ntohs(((struct sockaddr_in *)&ss)->sin_port));
-    }
-    return 0;
+    return bind_tcp(srv, &srv->tls_tcp, &srv->tls_on, &ss, cfg->tls_listen, srv->tls_name,
+                    sizeof(srv->tls_name));
 }
 
 static int open_unix(struct kith_server *srv)
@@ -403,10 +464,12 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     uv_idle_init(&srv->loop, &srv->work);
     if ((rc = kith_server_rules_start(srv)) < 0) return rc;
 
-    if ((rc = open_tcp(srv, kith_store_token_exists(srv->store))) < 0) return rc;
+    int tokens_exist = kith_store_token_exists(srv->store);
+    if ((rc = open_tcp(srv, tokens_exist)) < 0) return rc;
+    if ((rc = open_tls(srv, tokens_exist)) < 0) return rc;
     if ((rc = open_unix(srv)) < 0) return rc;
-    if (!srv->tcp_on && !srv->pipe_on) {
-        kith_error("server: both listeners are disabled; nothing to serve");
+    if (!srv->tcp_on && !srv->pipe_on && !srv->tls_on) {
+        kith_error("server: every listener is disabled; nothing to serve");
         return KITH_ECONFIG;
     }
     uv_check_init(&srv->loop, &srv->after_io);
@@ -427,11 +490,15 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
 
 int kith_server_run(kith_server *srv)
 {
-    printf("kithd ready tcp=%s unix=%s\n", srv->tcp_name,
-           srv->unix_name[0] ? srv->unix_name : "none");
+    /* tls= is added only when TLS is on, so the contract's line stays as it
+     * is for everyone else. */
+    char tls[320] = "";
+    if (srv->tls_on) snprintf(tls, sizeof(tls), " tls=%s", srv->tls_name);
+    printf("kithd ready tcp=%s unix=%s%s\n", srv->tcp_name,
+           srv->unix_name[0] ? srv->unix_name : "none", tls);
     fflush(stdout);
-    kith_info("server: kithd %s serving %s (tcp=%s unix=%s)", KITH_VERSION, srv->cfg->data,
-              srv->tcp_name, srv->unix_name[0] ? srv->unix_name : "none");
+    kith_info("server: kithd %s serving %s (tcp=%s unix=%s%s)", KITH_VERSION, srv->cfg->data,
+              srv->tcp_name, srv->unix_name[0] ? srv->unix_name : "none", tls);
     uv_run(&srv->loop, UV_RUN_DEFAULT);
     /* Writes from clients that left in the last pass are still owed a commit,
      * and the handlers' cursor is worth keeping. */
@@ -461,6 +528,7 @@ void kith_server_free(kith_server *srv)
     kith_dispatch_free(srv->dispatch);
     kith_store_close(srv->store);
     kith_ratelimit_free(srv->auth_limit);
+    kith_tls_ctx_free(srv->tls_ctx);
     if (srv->lock_fd >= 0) close(srv->lock_fd);
     free(srv);
 }

@@ -10,6 +10,7 @@
 #include "sched/sched.h"
 #include "script/script.h"
 #include "server/server.h"
+#include "server/tls.h"
 #include "server/watch.h"
 #include "store/store.h"
 
@@ -27,6 +28,9 @@ struct kith_server {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
     int tcp_on, pipe_on;
+    uv_tcp_t tls_tcp; /* the tls_listen listener */
+    int tls_on;
+    kith_tls_ctx *tls_ctx; /* its certificate and key; replaced on SIGHUP */
     uv_check_t after_io;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t sweep;
@@ -55,6 +59,7 @@ struct kith_server {
     struct kith_ratelimit *auth_limit; /* failed auth per client address */
     int64_t token_data_version;        /* the store's, when sessions were last checked */
     char tcp_name[300];
+    char tls_name[300];
     char unix_name[KITH_PATH_MAX];
     char readbuf[KITH_READ_CHUNK]; /* shared: reads are consumed synchronously */
 };

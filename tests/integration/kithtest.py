@@ -45,7 +45,8 @@ READY_TIMEOUT = 20.0   # seconds until "kithd ready ..." (the brief's limit)
 IO_TIMEOUT = 60.0      # any single socket read; only guards against a hang
 STOP_TIMEOUT = 60.0    # SIGTERM until exit (leak checking takes a while)
 
-READY_RE = re.compile(r"^kithd ready tcp=(\S+):(\d+) unix=(\S+)\s*$")
+# tls=HOST:PORT follows only when a TLS listener is on (tls_listen).
+READY_RE = re.compile(r"^kithd ready tcp=(\S+):(\d+) unix=(\S+)(?: tls=(\S+):(\d+))?\s*$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 # The contract's stable data.kind for each code (section 2).
@@ -284,6 +285,7 @@ class Server:
         self.proc = None
         self.port = None
         self.host = None
+        self.tls_port = None
         self.stdout_lines = []
         self.starts = 0
         _LIVE.add(self)
@@ -342,6 +344,7 @@ class Server:
             m = READY_RE.match(line)
             if m:
                 self.host, self.port, unix = m.group(1), int(m.group(2)), m.group(3)
+                self.tls_port = int(m.group(5)) if m.group(5) else None
                 if self.port == 0:
                     raise AssertionError("ready line names port 0: %r" % line)
                 if unix != self.unix_path:
