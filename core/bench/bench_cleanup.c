@@ -206,17 +206,12 @@ void kith_bench_cleanup_reply(kith_bench *b, kith_bench_conn *c, const kith_benc
         }
         return;
     }
-    case KITH_BENCH_CLEAN_GET:
-        on_get(c, line, is_error);
-        return;
-    case KITH_BENCH_CLEAN_TASKS:
-        on_tasks(c, line, is_error);
-        return;
+    case KITH_BENCH_CLEAN_GET: on_get(c, line, is_error); return;
+    case KITH_BENCH_CLEAN_TASKS: on_tasks(c, line, is_error); return;
     case KITH_BENCH_CLEAN_DELETE:
         on_delete(b, c, line, len, is_error);
         pump(b, c);
         return;
-    default:
-        return;
+    default: return;
     }
 }

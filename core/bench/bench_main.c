@@ -148,17 +148,13 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
     int opt;
     while ((opt = getopt_long(argc, argv, "h:p:s:c:P:n:d:t:q", long_options, NULL)) != -1) {
         switch (opt) {
-        case 'h':
-            cfg->host = optarg;
-            break;
+        case 'h': cfg->host = optarg; break;
         case 'p':
             if (parse_uint(optarg, 1, 65535, &v) < 0) return bad_value("-p", optarg);
             cfg->port = (int)v;
             port_given = 1;
             break;
-        case 's':
-            cfg->unix_path = optarg;
-            break;
+        case 's': cfg->unix_path = optarg; break;
         case 'c':
             if (parse_uint(optarg, 1, MAX_CONNECTIONS, &v) < 0) return bad_value("-c", optarg);
             cfg->connections = (int)v;
@@ -175,12 +171,8 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         case 'd':
             if (parse_positive(optarg, &cfg->duration_s) < 0) return bad_value("-d", optarg);
             break;
-        case 't':
-            workload = optarg;
-            break;
-        case 'q':
-            cfg->quiet = 1;
-            break;
+        case 't': workload = optarg; break;
+        case 'q': cfg->quiet = 1; break;
         case OPT_RATE:
             if (parse_positive(optarg, &cfg->rate) < 0) return bad_value("--rate", optarg);
             break;
@@ -188,33 +180,15 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
             if (parse_uint(optarg, 0, UINT64_MAX, &cfg->preload) < 0)
                 return bad_value("--preload", optarg);
             break;
-        case OPT_JSON:
-            cfg->json = 1;
-            break;
-        case OPT_TOKEN:
-            cfg->token = optarg;
-            break;
-        case OPT_FAIL_ON_ERROR:
-            cfg->fail_on_error = 1;
-            break;
-        case OPT_HELP:
-            usage(stdout);
-            return 1;
-        case OPT_REDIS:
-            cfg->redis = 1;
-            break;
-        case OPT_FORCE:
-            cfg->force = 1;
-            break;
-        case OPT_CLEANUP:
-            cfg->cleanup = 1;
-            break;
-        case OPT_VERSION:
-            printf("kith-bench %s\n", KITH_VERSION);
-            return 1;
-        default:
-            usage(stderr);
-            return -1;
+        case OPT_JSON: cfg->json = 1; break;
+        case OPT_TOKEN: cfg->token = optarg; break;
+        case OPT_FAIL_ON_ERROR: cfg->fail_on_error = 1; break;
+        case OPT_HELP: usage(stdout); return 1;
+        case OPT_REDIS: cfg->redis = 1; break;
+        case OPT_FORCE: cfg->force = 1; break;
+        case OPT_CLEANUP: cfg->cleanup = 1; break;
+        case OPT_VERSION: printf("kith-bench %s\n", KITH_VERSION); return 1;
+        default: usage(stderr); return -1;
         }
     }
     if (optind < argc) {

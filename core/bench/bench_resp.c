@@ -105,8 +105,7 @@ int kith_bench_resp_next(kith_bench_resp_reader *r, kith_bench_resp_value *v)
             after += n + 2;
         }
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     r->p = after;
     return 1;

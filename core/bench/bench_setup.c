@@ -212,15 +212,9 @@ void kith_bench_setup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_
                             const char *line, size_t len, int is_error)
 {
     switch (slot->kind) {
-    case KITH_BENCH_RESERVE:
-        on_reserve_reply(b, line, len);
-        return;
-    case KITH_BENCH_PRELOAD:
-        on_preload_reply(b, c, line, len, is_error);
-        return;
-    case KITH_BENCH_LIST:
-        on_list_reply(b, c, line, len, is_error);
-        return;
+    case KITH_BENCH_RESERVE: on_reserve_reply(b, line, len); return;
+    case KITH_BENCH_PRELOAD: on_preload_reply(b, c, line, len, is_error); return;
+    case KITH_BENCH_LIST: on_list_reply(b, c, line, len, is_error); return;
     case KITH_BENCH_INFO:
     case KITH_BENCH_OWN_LIST:
         if (b->phase == KITH_BENCH_CHECK) {
@@ -231,11 +225,8 @@ void kith_bench_setup_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_
         return;
     case KITH_BENCH_CLEAN_GET:
     case KITH_BENCH_CLEAN_TASKS:
-    case KITH_BENCH_CLEAN_DELETE:
-        kith_bench_cleanup_reply(b, c, slot, line, len, is_error);
-        return;
-    default:
-        kith_assert(0 && "not a set-up request");
+    case KITH_BENCH_CLEAN_DELETE: kith_bench_cleanup_reply(b, c, slot, line, len, is_error); return;
+    default: kith_assert(0 && "not a set-up request");
     }
 }
 

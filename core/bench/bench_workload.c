@@ -167,8 +167,7 @@ static int send_resp(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_
         }
         return kith_bench_conn_command(c, kind, sent_ns, intended_ns, argc, argv);
     }
-    default:
-        return KITH_EINTERNAL;
+    default: return KITH_EINTERNAL;
     }
 }
 
@@ -207,8 +206,7 @@ int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_n
                  random_id(b), amount);
         break;
     }
-    default:
-        return KITH_EINTERNAL;
+    default: return KITH_EINTERNAL;
     }
     return kith_bench_conn_request(c, kind, sent_ns, intended_ns, method, params);
 }
@@ -270,8 +268,7 @@ int kith_bench_send_setup(kith_bench *b, kith_bench_conn *c, int kind, int64_t i
         method = "customer.delete";
         snprintf(params, sizeof(params), "{\"id\":%" PRId64 "}", id);
         break;
-    default:
-        return KITH_EINTERNAL;
+    default: return KITH_EINTERNAL;
     }
     uint64_t now = uv_hrtime();
     return kith_bench_conn_request(c, kind, now, now, method, params[0] ? params : NULL);

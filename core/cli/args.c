@@ -83,16 +83,13 @@ static const char *scan_string(const char *p)
         case 'f':
         case 'n':
         case 'r':
-        case 't':
-            p++;
-            break;
+        case 't': p++; break;
         case 'u':
             for (int i = 1; i <= 4; i++)
                 if (!is_hex(p[i])) return NULL;
             p += 5;
             break;
-        default:
-            return NULL;
+        default: return NULL;
         }
     }
 }
@@ -156,19 +153,13 @@ static const char *scan_container(const char *p, int depth)
 static const char *scan_value(const char *p, int depth)
 {
     switch (*p) {
-    case '"':
-        return scan_string(p);
+    case '"': return scan_string(p);
     case '{':
-    case '[':
-        return scan_container(p, depth);
-    case 't':
-        return scan_word(p, "true");
-    case 'f':
-        return scan_word(p, "false");
-    case 'n':
-        return scan_word(p, "null");
-    default:
-        return scan_number(p);
+    case '[': return scan_container(p, depth);
+    case 't': return scan_word(p, "true");
+    case 'f': return scan_word(p, "false");
+    case 'n': return scan_word(p, "null");
+    default: return scan_number(p);
     }
 }
 
@@ -250,8 +241,8 @@ fail:
     return rc;
 }
 
-int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name,
-                         const char **value, char *err, size_t errlen)
+int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name, const char **value,
+                         char *err, size_t errlen)
 {
     const char *word = argv[*i];
     size_t n = strlen(name);

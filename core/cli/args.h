@@ -44,8 +44,8 @@ int kith_cli_args_parse(int argc, char *const *argv, cJSON **params, char *err, 
  * matches, with *value set from "--name=VALUE" or the next word (*i is then
  * advanced past it); KITH_EPARAMS, with a message in err, when the value is
  * missing.  Borrows argv; *value points into it. */
-int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name,
-                         const char **value, char *err, size_t errlen);
+int kith_cli_args_option(int argc, char *const *argv, int *i, const char *name, const char **value,
+                         char *err, size_t errlen);
 
 /* A line split into words; argv[argc] is NULL.  Caller-owned: _init before
  * use, _release when done (release also makes it reusable). */

@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-static const char *const types[] = {"call", "email", "visit",  "meeting", "note",
-                                    "complaint", "sms", "chat", "social", NULL};
+static const char *const types[] = {"call",      "email", "visit", "meeting", "note",
+                                    "complaint", "sms",   "chat",  "social",  NULL};
 
 static int check_type(kith_ctx *ctx, const char *type)
 {
@@ -50,9 +50,13 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON_Delete(context);
     /* Check again what the hooks may have changed. */
     const char *type = kith_json_get_str(rec, "type");
-    if (!rc) rc = type ? check_type(ctx, type) : kith_ctx_fail(ctx, KITH_ESCRIPT, "type", "a rule removed the interaction's type");
+    if (!rc)
+        rc = type ? check_type(ctx, type)
+                  : kith_ctx_fail(ctx, KITH_ESCRIPT, "type",
+                                  "a rule removed the interaction's type");
     if (!rc && !kith_json_get_str(rec, "summary"))
-        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "summary", "a rule removed the interaction's summary");
+        rc =
+            kith_ctx_fail(ctx, KITH_ESCRIPT, "summary", "a rule removed the interaction's summary");
     if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
     int complaint = !rc && strcmp(type, "complaint") == 0;
     cJSON *in = NULL;
@@ -99,8 +103,7 @@ static int interaction_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
 
 static const kith_param log_params[] = {
     {"customer_id", KITH_T_INT, 1, "customer id"},
-    {"type", KITH_T_STRING, 1,
-     "call, email, visit, meeting, note, complaint, sms, chat or social"},
+    {"type", KITH_T_STRING, 1, "call, email, visit, meeting, note, complaint, sms, chat or social"},
     {"summary", KITH_T_STRING, 1, "what happened"},
     {"at", KITH_T_TIME, 0, "when it happened (default now)"},
     {"by", KITH_T_STRING, 0, "who handled it (default the caller)"},

@@ -53,11 +53,12 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON_Delete(context);
     /* Check again what the hooks may have changed. */
     const cJSON *amt = cJSON_GetObjectItemCaseSensitive(rec, "amount");
-    if (!rc && (!cJSON_IsNumber(amt) || kith_money_from_double(amt->valuedouble, &cents) < 0 ||
-                cents < 0))
+    if (!rc &&
+        (!cJSON_IsNumber(amt) || kith_money_from_double(amt->valuedouble, &cents) < 0 || cents < 0))
         rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "amount", "a rule left the order's amount invalid");
     if (!rc && !kith_json_get_str(rec, "currency"))
-        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "currency", "a rule left the order's currency invalid");
+        rc = kith_ctx_fail(ctx, KITH_ESCRIPT, "currency",
+                           "a rule left the order's currency invalid");
     if (!rc) rc = check_currency(ctx, kith_json_get_str(rec, "currency"));
     if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
     cJSON *order = NULL;

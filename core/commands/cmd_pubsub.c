@@ -54,8 +54,9 @@ static int subscribe(kith_ctx *ctx, const cJSON *params, cJSON **result)
             return kith_ctx_fail(ctx, rc, "channels",
                                  "'%s' is not a channel name or pattern (letters, digits, . _ - *)",
                                  c->valuestring);
-        if (rc < 0) return kith_ctx_fail(ctx, rc, "channels", "at most %d patterns per connection",
-                                         KITH_SUB_MAX_PATTERNS);
+        if (rc < 0)
+            return kith_ctx_fail(ctx, rc, "channels", "at most %d patterns per connection",
+                                 KITH_SUB_MAX_PATTERNS);
     }
     /* From now on this connection has seen everything up to `since` (and is
      * replayed from there, for all its patterns) or up to the present (and
@@ -91,7 +92,8 @@ static int unsubscribe(kith_ctx *ctx, const cJSON *params, cJSON **result)
 }
 
 static const kith_param subscribe_params[] = {
-    {"channels", KITH_T_STRINGS, 1, "channel names or glob patterns (customer.*, reminder.due.alice)"},
+    {"channels", KITH_T_STRINGS, 1,
+     "channel names or glob patterns (customer.*, reminder.due.alice)"},
     {"since", KITH_T_INT, 0, "replay every retained event after this seq first"},
     {NULL},
 };

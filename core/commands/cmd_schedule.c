@@ -37,11 +37,15 @@ static int schedule_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (strlen(name) == 0 || strlen(name) >= sizeof(r.name))
         return kith_ctx_fail(ctx, KITH_EPARAMS, "name", "name must be 1-127 bytes");
     const char *spec = cron ? cron : every ? every : at;
-    if (strlen(spec) >= sizeof(r.spec)) return kith_ctx_fail(ctx, KITH_EPARAMS, cron ? "cron" : every ? "every" : "at", "too long");
-    if (tz && strlen(tz) >= sizeof(r.tz)) return kith_ctx_fail(ctx, KITH_EPARAMS, "tz", "tz is too long");
-    if (strlen(job) >= sizeof(r.job)) return kith_ctx_fail(ctx, KITH_EPARAMS, "job", "job is too long");
+    if (strlen(spec) >= sizeof(r.spec))
+        return kith_ctx_fail(ctx, KITH_EPARAMS, cron ? "cron" : every ? "every" : "at", "too long");
+    if (tz && strlen(tz) >= sizeof(r.tz))
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "tz", "tz is too long");
+    if (strlen(job) >= sizeof(r.job))
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "job", "job is too long");
     if (!kith_script_has_job(ctx->env->script, job))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "job", "no rule registers a job named '%s' (crm.job)", job);
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "job",
+                             "no rule registers a job named '%s' (crm.job)", job);
     snprintf(r.name, sizeof(r.name), "%s", name);
     snprintf(r.kind, sizeof(r.kind), "%s", cron ? "cron" : every ? "every" : "at");
     snprintf(r.tz, sizeof(r.tz), "%s", tz ? tz : "UTC");
@@ -50,7 +54,8 @@ static int schedule_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int64_t ms;
     if (at && kith_time_parse_iso(at, &ms) < 0) {
         if (kith_time_parse_duration(at, &ms) < 0)
-            return kith_ctx_fail(ctx, KITH_EPARAMS, "at", "at must be an ISO 8601 time or a duration");
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "at",
+                                 "at must be an ISO 8601 time or a duration");
         char iso[KITH_TIME_BUFSZ];
         kith_time_format(ctx->now + ms, iso);
         snprintf(r.spec, sizeof(r.spec), "%s", iso);
@@ -59,8 +64,10 @@ static int schedule_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     }
     r.anchor = ctx->now;
     char why[256];
-    if (kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, ctx->now, &r.next_run, why, sizeof(why)) < 0)
-        return kith_ctx_fail(ctx, KITH_EPARAMS, tz && strstr(why, "zone") ? "tz" : r.kind, "%s", why);
+    if (kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, ctx->now, &r.next_run, why,
+                            sizeof(why)) < 0)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, tz && strstr(why, "zone") ? "tz" : r.kind, "%s",
+                             why);
     if (r.next_run == KITH_TIME_NONE)
         return kith_ctx_fail(ctx, KITH_EPARAMS, r.kind, "this schedule would never run");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "args");
@@ -68,7 +75,8 @@ static int schedule_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     r.args = args_text;
     int rc = kith_store_schedule_insert(ctx->store, &r, ctx->now, ctx->session->name);
     cJSON_free(args_text);
-    if (rc == KITH_ECONFLICT) return kith_ctx_fail(ctx, rc, "name", "a schedule named '%s' exists", name);
+    if (rc == KITH_ECONFLICT)
+        return kith_ctx_fail(ctx, rc, "name", "a schedule named '%s' exists", name);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "schedule");
     return schedule_reply(ctx, name, result);
 }
@@ -98,7 +106,8 @@ static int set_paused(kith_ctx *ctx, const cJSON *params, cJSON **result, int pa
             int64_t next;
             char why[256];
             if (r.next_run != KITH_TIME_NONE && r.next_run <= ctx->now &&
-                kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, ctx->now, &next, why, sizeof(why)) == 0)
+                kith_sched_next_run(r.kind, r.spec, r.tz, r.anchor, ctx->now, &next, why,
+                                    sizeof(why)) == 0)
                 kith_store_schedule_set_next(ctx->store, name, next);
             kith_schedule_row_release(&r);
         }

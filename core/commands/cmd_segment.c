@@ -125,9 +125,11 @@ static int churn_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     {
         cJSON *o = cJSON_CreateObject(), *c = NULL;
         int64_t cid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "customer_id"));
-        if (kith_store_customer_get(ctx->store, cid, &c) == 0) cJSON_AddItemToObject(o, "customer", c);
+        if (kith_store_customer_get(ctx->store, cid, &c) == 0)
+            cJSON_AddItemToObject(o, "customer", c);
         cJSON_AddItemToObject(o, "risk", cJSON_Duplicate(cJSON_GetObjectItem(row, "risk"), 1));
-        cJSON_AddItemToObject(o, "reasons", cJSON_Duplicate(cJSON_GetObjectItem(row, "reasons"), 1));
+        cJSON_AddItemToObject(o, "reasons",
+                              cJSON_Duplicate(cJSON_GetObjectItem(row, "reasons"), 1));
         cJSON_AddItemToObject(o, "evaluated_at",
                               cJSON_Duplicate(cJSON_GetObjectItem(row, "evaluated_at"), 1));
         cJSON_AddItemToArray(items, o);
@@ -144,7 +146,9 @@ static const kith_param customer_params[] = {{"customer_id", KITH_T_INT, 1, "cus
 static const kith_param refresh_params[] = {
     {"name", KITH_T_STRING, 0, "one segment (default: all)"}, {NULL}};
 static const kith_param churn_list_params[] = {
-    {"min_risk", KITH_T_NUMBER, 0, "only scores at or above this (0..1)"}, KITH_LIST_PARAMS, {NULL}};
+    {"min_risk", KITH_T_NUMBER, 0, "only scores at or above this (0..1)"},
+    KITH_LIST_PARAMS,
+    {NULL}};
 
 const kith_command kith_cmd_segment[] = {
     {"segment.list", segment_list, no_params, KITH_CMD_READ, KITH_ROLE_VIEWER,

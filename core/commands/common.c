@@ -12,9 +12,19 @@
 #include <string.h>
 
 const kith_command *const kith_command_tables[] = {
-    kith_cmd_system,  kith_cmd_customer, kith_cmd_interaction, kith_cmd_order,
-    kith_cmd_loyalty, kith_cmd_task,     kith_cmd_segment,     kith_cmd_script,
-    kith_cmd_pubsub,  kith_cmd_schedule, kith_cmd_token,       kith_cmd_backup, NULL,
+    kith_cmd_system,
+    kith_cmd_customer,
+    kith_cmd_interaction,
+    kith_cmd_order,
+    kith_cmd_loyalty,
+    kith_cmd_task,
+    kith_cmd_segment,
+    kith_cmd_script,
+    kith_cmd_pubsub,
+    kith_cmd_schedule,
+    kith_cmd_token,
+    kith_cmd_backup,
+    NULL,
 };
 
 int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
@@ -77,12 +87,10 @@ int kith_cmd_time_arg(kith_ctx *ctx, const cJSON *params, const char *name, int6
 int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what)
 {
     switch (rc) {
-    case KITH_ENOTFOUND:
-        return kith_ctx_fail(ctx, rc, NULL, "%s not found", what);
+    case KITH_ENOTFOUND: return kith_ctx_fail(ctx, rc, NULL, "%s not found", what);
     case KITH_ECONFLICT:
         return kith_ctx_fail(ctx, rc, NULL, "%s conflicts with an existing one", what);
-    default:
-        return kith_ctx_fail(ctx, rc, NULL, "%s: %s", what, kith_strerror(rc));
+    default: return kith_ctx_fail(ctx, rc, NULL, "%s: %s", what, kith_strerror(rc));
     }
 }
 

@@ -18,24 +18,12 @@ static cJSON *param_schema(int type)
 {
     cJSON *s = cJSON_CreateObject();
     switch (type) {
-    case KITH_T_STRING:
-        cJSON_AddStringToObject(s, "type", "string");
-        break;
-    case KITH_T_INT:
-        cJSON_AddStringToObject(s, "type", "integer");
-        break;
-    case KITH_T_NUMBER:
-        cJSON_AddStringToObject(s, "type", "number");
-        break;
-    case KITH_T_BOOL:
-        cJSON_AddStringToObject(s, "type", "boolean");
-        break;
-    case KITH_T_OBJECT:
-        cJSON_AddStringToObject(s, "type", "object");
-        break;
-    case KITH_T_ARRAY:
-        cJSON_AddStringToObject(s, "type", "array");
-        break;
+    case KITH_T_STRING: cJSON_AddStringToObject(s, "type", "string"); break;
+    case KITH_T_INT: cJSON_AddStringToObject(s, "type", "integer"); break;
+    case KITH_T_NUMBER: cJSON_AddStringToObject(s, "type", "number"); break;
+    case KITH_T_BOOL: cJSON_AddStringToObject(s, "type", "boolean"); break;
+    case KITH_T_OBJECT: cJSON_AddStringToObject(s, "type", "object"); break;
+    case KITH_T_ARRAY: cJSON_AddStringToObject(s, "type", "array"); break;
     case KITH_T_STRINGS: {
         cJSON_AddStringToObject(s, "type", "array");
         cJSON *items = cJSON_AddObjectToObject(s, "items");
@@ -51,8 +39,7 @@ static cJSON *param_schema(int type)
         cJSON_AddStringToObject(s, "description",
                                 "an ISO 8601 time, or a duration from now: 90s, 15m, 2h, 3d, 1w");
         break;
-    default:
-        break;
+    default: break;
     }
     return s;
 }

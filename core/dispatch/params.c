@@ -13,26 +13,16 @@
 const char *kith_param_type_name(int type)
 {
     switch (type) {
-    case KITH_T_STRING:
-        return "string";
-    case KITH_T_INT:
-        return "integer";
-    case KITH_T_NUMBER:
-        return "number";
-    case KITH_T_BOOL:
-        return "boolean";
-    case KITH_T_OBJECT:
-        return "object";
-    case KITH_T_ARRAY:
-        return "array";
-    case KITH_T_STRINGS:
-        return "array of strings";
-    case KITH_T_TIME:
-        return "ISO 8601 time";
-    case KITH_T_DUE:
-        return "ISO 8601 time or duration";
-    default:
-        return "any";
+    case KITH_T_STRING: return "string";
+    case KITH_T_INT: return "integer";
+    case KITH_T_NUMBER: return "number";
+    case KITH_T_BOOL: return "boolean";
+    case KITH_T_OBJECT: return "object";
+    case KITH_T_ARRAY: return "array";
+    case KITH_T_STRINGS: return "array of strings";
+    case KITH_T_TIME: return "ISO 8601 time";
+    case KITH_T_DUE: return "ISO 8601 time or duration";
+    default: return "any";
     }
 }
 
@@ -50,9 +40,7 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
     int ok;
     int64_t ms;
     switch (p->type) {
-    case KITH_T_STRING:
-        ok = cJSON_IsString(v);
-        break;
+    case KITH_T_STRING: ok = cJSON_IsString(v); break;
     case KITH_T_INT:
         if (!cJSON_IsNumber(v)) {
             ok = 0;
@@ -69,15 +57,9 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
         ok = cJSON_IsNumber(v);
         if (ok && !isfinite(v->valuedouble)) return bad(err, p->name, "is out of range");
         break;
-    case KITH_T_BOOL:
-        ok = cJSON_IsBool(v);
-        break;
-    case KITH_T_OBJECT:
-        ok = cJSON_IsObject(v);
-        break;
-    case KITH_T_ARRAY:
-        ok = cJSON_IsArray(v);
-        break;
+    case KITH_T_BOOL: ok = cJSON_IsBool(v); break;
+    case KITH_T_OBJECT: ok = cJSON_IsObject(v); break;
+    case KITH_T_ARRAY: ok = cJSON_IsArray(v); break;
     case KITH_T_STRINGS:
         ok = cJSON_IsArray(v);
         for (const cJSON *e = ok ? v->child : NULL; e; e = e->next)
@@ -104,9 +86,7 @@ static int check_type(const kith_param *p, const cJSON *v, kith_call_error *err)
             return bad(err, p->name, "must be an ISO 8601 time or a duration like \"15m\"");
         ok = 1;
         break;
-    default:
-        ok = 1;
-        break;
+    default: ok = 1; break;
     }
     if (ok) return 0;
     snprintf(why, sizeof(why), "must be of type %s", kith_param_type_name(p->type));

@@ -52,11 +52,11 @@ typedef struct kith_framer {
     int state;
     int depth;
     int in_string, escape;
-    int hex_left;      /* hex digits still due in a \u escape */
+    int hex_left; /* hex digits still due in a \u escape */
     unsigned hex_value;
-    int has_nul;       /* the current message holds \u0000 */
-    size_t token;      /* start of a bare token (number or literal) + 1, or 0 */
-    int utf8_need;     /* continuation bytes still expected */
+    int has_nul;              /* the current message holds \u0000 */
+    size_t token;             /* start of a bare token (number or literal) + 1, or 0 */
+    int utf8_need;            /* continuation bytes still expected */
     uint8_t utf8_lo, utf8_hi; /* allowed range of the next continuation byte */
     size_t max_bytes;
     int max_depth;

@@ -128,7 +128,8 @@ static int l_customer_update(lua_State *L)
 
 static int l_customer_find(lua_State *L)
 {
-    cJSON *filter = lua_isnoneornil(L, 1) ? cJSON_CreateObject() : arg_json(L, 1, "crm.customer.find");
+    cJSON *filter =
+        lua_isnoneornil(L, 1) ? cJSON_CreateObject() : arg_json(L, 1, "crm.customer.find");
     cJSON *params = cJSON_CreateObject();
     cJSON *limit = cJSON_DetachItemFromObject(filter, "limit");
     cJSON_AddItemToObject(params, "limit", limit ? limit : cJSON_CreateNumber(100));
@@ -213,7 +214,8 @@ static int l_remind(lua_State *L)
     lua_getfield(L, 1, "note");
     cJSON_AddStringToObject(p, "note", luaL_optstring(L, -1, "follow up"));
     lua_getfield(L, 1, "customer");
-    if (lua_isinteger(L, -1)) cJSON_AddNumberToObject(p, "customer_id", (double)lua_tointeger(L, -1));
+    if (lua_isinteger(L, -1))
+        cJSON_AddNumberToObject(p, "customer_id", (double)lua_tointeger(L, -1));
     lua_getfield(L, 1, "owner");
     if (lua_isstring(L, -1)) cJSON_AddStringToObject(p, "owner", lua_tostring(L, -1));
     lua_getfield(L, 1, "due");
@@ -230,9 +232,9 @@ static int l_remind(lua_State *L)
 
 static int is_builtin_channel(const char *c)
 {
-    static const char *const prefixes[] = {"customer.", "interaction.", "order.", "segment.",
-                                           "loyalty.", "churn.", "task.", "reminder.",
-                                           "schedule.", "script.", "plugin.", NULL};
+    static const char *const prefixes[] = {"customer.", "interaction.", "order.",  "segment.",
+                                           "loyalty.",  "churn.",       "task.",   "reminder.",
+                                           "schedule.", "script.",      "plugin.", NULL};
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(c, prefixes[i], strlen(prefixes[i])) == 0) return 1;
     return 0;
@@ -245,8 +247,9 @@ static int l_publish(lua_State *L)
     const char *channel = luaL_checkstring(L, 1);
     size_t n = strlen(channel);
     for (size_t i = 0; i < n; i++)
-        if (!((channel[i] >= 'a' && channel[i] <= 'z') || (channel[i] >= '0' && channel[i] <= '9') ||
-              channel[i] == '.' || channel[i] == '_' || channel[i] == '-'))
+        if (!((channel[i] >= 'a' && channel[i] <= 'z') ||
+              (channel[i] >= '0' && channel[i] <= '9') || channel[i] == '.' || channel[i] == '_' ||
+              channel[i] == '-'))
             n = 0;
     if (n == 0 || n > 100)
         return luaL_error(L, "crm.publish: channel must be 1-100 of a-z 0-9 . _ -");
@@ -254,8 +257,9 @@ static int l_publish(lua_State *L)
     if (sc->running_plugin && sc->running_plugin[0])
         snprintf(full, sizeof(full), "plugin.%s.%s", sc->running_plugin, channel);
     else if (is_builtin_channel(channel))
-        return luaL_error(L, "crm.publish: '%s' is a built-in channel; rules publish their own "
-                             "names (for example custom.%s)",
+        return luaL_error(L,
+                          "crm.publish: '%s' is a built-in channel; rules publish their own "
+                          "names (for example custom.%s)",
                           channel, channel);
     else
         snprintf(full, sizeof(full), "%s", channel);
@@ -324,12 +328,15 @@ static int l_array(lua_State *L)
 void kith_api_data(lua_State *L, int crm)
 {
     static const luaL_Reg fns[] = {
-        {"call", l_call},   {"stats", l_stats}, {"segments", l_segments}, {"remind", l_remind},
-        {"publish", l_publish}, {"log", l_log}, {"now", l_now},           {"time", l_time},
-        {"iso", l_iso},     {"duration", l_duration}, {"array", l_array}, {NULL, NULL},
+        {"call", l_call},         {"stats", l_stats},     {"segments", l_segments},
+        {"remind", l_remind},     {"publish", l_publish}, {"log", l_log},
+        {"now", l_now},           {"time", l_time},       {"iso", l_iso},
+        {"duration", l_duration}, {"array", l_array},     {NULL, NULL},
     };
-    static const luaL_Reg customer[] = {
-        {"get", l_customer_get}, {"update", l_customer_update}, {"find", l_customer_find}, {NULL, NULL}};
+    static const luaL_Reg customer[] = {{"get", l_customer_get},
+                                        {"update", l_customer_update},
+                                        {"find", l_customer_find},
+                                        {NULL, NULL}};
     static const luaL_Reg loyalty[] = {
         {"award", l_award}, {"redeem", l_redeem}, {"balance", l_balance}, {NULL, NULL}};
     lua_pushvalue(L, crm);

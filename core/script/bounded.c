@@ -228,9 +228,7 @@ static int b_format(lua_State *L)
         case 'i':
         case 'o':
         case 'x':
-        case 'X':
-            luaL_checkinteger(L, arg);
-            break;
+        case 'X': luaL_checkinteger(L, arg); break;
         case 'a':
         case 'A':
         case 'e':
@@ -238,9 +236,7 @@ static int b_format(lua_State *L)
         case 'f':
         case 'F':
         case 'g':
-        case 'G':
-            luaL_checknumber(L, arg);
-            break;
+        case 'G': luaL_checknumber(L, arg); break;
         case 'q':
             if (item == 2 && lua_type(L, arg) == LUA_TSTRING) {
                 size_t sl;
@@ -250,8 +246,7 @@ static int b_format(lua_State *L)
                 continue;
             }
             break;
-        default:
-            break;
+        default: break;
         }
         lua_pushvalue(L, lua_upvalueindex(1));
         lua_pushlstring(L, pct, item);
@@ -372,9 +367,7 @@ static int b_insert(lua_State *L)
     lua_Integer pos, e = length_of(L, 1, TAB_R | TAB_W);
     e = (lua_Integer)((lua_Unsigned)e + 1u); /* first empty element */
     switch (lua_gettop(L)) {
-    case 2:
-        pos = e;
-        break;
+    case 2: pos = e; break;
     case 3: {
         pos = luaL_checkinteger(L, 2);
         /* pos - 1 < e, unsigned, rules out pos < 1 as well */
@@ -388,8 +381,7 @@ static int b_insert(lua_State *L)
         }
         break;
     }
-    default:
-        return luaL_error(L, "wrong number of arguments to 'insert'");
+    default: return luaL_error(L, "wrong number of arguments to 'insert'");
     }
     lua_seti(L, 1, pos);
     return 0;

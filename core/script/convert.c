@@ -175,10 +175,8 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
         return NULL;
     }
     switch (lua_type(L, idx)) {
-    case LUA_TNIL:
-        return cJSON_CreateNull();
-    case LUA_TBOOLEAN:
-        return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNIL: return cJSON_CreateNull();
+    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
     case LUA_TNUMBER: {
         if (lua_isinteger(L, idx)) {
             lua_Integer i = lua_tointeger(L, idx);
@@ -248,8 +246,7 @@ static cJSON *to_json(lua_State *L, int idx, const char *key, int depth, char *e
         }
         return out;
     }
-    default:
-        break;
+    default: break;
     }
     snprintf(err, errlen, "%s: a %s cannot be turned into JSON", key ? key : "value",
              luaL_typename(L, idx));

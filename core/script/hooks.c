@@ -159,8 +159,8 @@ static int before_protected(lua_State *L)
         cJSON *rec = NULL;
         if (kith_lua_to_json(L, -1, &rec, err, sizeof(err)) < 0 || !cJSON_IsObject(rec)) {
             cJSON_Delete(rec);
-            a->rc = kith_ctx_fail(a->ctx, KITH_ESCRIPT, NULL, "a before hook left ev.%s unusable: %s",
-                                  a->kind, err);
+            a->rc = kith_ctx_fail(a->ctx, KITH_ESCRIPT, NULL,
+                                  "a before hook left ev.%s unusable: %s", a->kind, err);
         } else {
             cJSON_ReplaceItemInObjectCaseSensitive(a->ev, a->kind, rec);
         }
@@ -202,8 +202,8 @@ struct after_args {
 
 static int hook_matches(const kith_hook *h, int kind, const char *type)
 {
-    return h->kind == kind && (kind == KITH_HOOK_ON ? kith_glob_match(h->event, type)
-                                                    : strcmp(h->event, type) == 0);
+    return h->kind == kind &&
+           (kind == KITH_HOOK_ON ? kith_glob_match(h->event, type) : strcmp(h->event, type) == 0);
 }
 
 static int hooks_protected(lua_State *L)

@@ -92,41 +92,18 @@ static int in_class(int c, int cl)
 {
     int yes;
     switch (tolower(cl)) {
-    case 'a':
-        yes = isalpha(c);
-        break;
-    case 'c':
-        yes = iscntrl(c);
-        break;
-    case 'd':
-        yes = isdigit(c);
-        break;
-    case 'g':
-        yes = isgraph(c);
-        break;
-    case 'l':
-        yes = islower(c);
-        break;
-    case 'p':
-        yes = ispunct(c);
-        break;
-    case 's':
-        yes = isspace(c);
-        break;
-    case 'u':
-        yes = isupper(c);
-        break;
-    case 'w':
-        yes = isalnum(c);
-        break;
-    case 'x':
-        yes = isxdigit(c);
-        break;
-    case 'z':
-        yes = c == 0;
-        break; /* deprecated in Lua 5.2, still there */
-    default:
-        return cl == c;
+    case 'a': yes = isalpha(c); break;
+    case 'c': yes = iscntrl(c); break;
+    case 'd': yes = isdigit(c); break;
+    case 'g': yes = isgraph(c); break;
+    case 'l': yes = islower(c); break;
+    case 'p': yes = ispunct(c); break;
+    case 's': yes = isspace(c); break;
+    case 'u': yes = isupper(c); break;
+    case 'w': yes = isalnum(c); break;
+    case 'x': yes = isxdigit(c); break;
+    case 'z': yes = c == 0; break; /* deprecated in Lua 5.2, still there */
+    default: return cl == c;
     }
     /* An upper-case class letter is the complement. */
     return isupper(cl) ? !yes : yes != 0;
@@ -182,14 +159,10 @@ static int single(const mstate *m, const char *s, const char *p, const char *ep)
     if (s >= m->src_end) return 0;
     int c = (unsigned char)*s;
     switch (*p) {
-    case '.':
-        return 1;
-    case ESC:
-        return in_class(c, (unsigned char)p[1]);
-    case '[':
-        return in_set(c, p, ep - 1);
-    default:
-        return (unsigned char)*p == c;
+    case '.': return 1;
+    case ESC: return in_class(c, (unsigned char)p[1]);
+    case '[': return in_set(c, p, ep - 1);
+    default: return (unsigned char)*p == c;
     }
 }
 
@@ -289,9 +262,7 @@ static const char *match_here(mstate *m, const char *s, const char *p)
             else
                 s = open_capture(m, s, p + 1, CAP_OPEN);
             goto done;
-        case ')':
-            s = close_capture(m, s, p + 1);
-            goto done;
+        case ')': s = close_capture(m, s, p + 1); goto done;
         case '$':
             if (p + 1 == m->pat_end) {
                 if (s != m->src_end) s = NULL;
@@ -340,15 +311,9 @@ static const char *match_here(mstate *m, const char *s, const char *p)
             p = ep + 1;
             break;
         }
-        case '+':
-            s = greedy(m, s + 1, p, ep);
-            goto done;
-        case '*':
-            s = greedy(m, s, p, ep);
-            goto done;
-        case '-':
-            s = lazy(m, s, p, ep);
-            goto done;
+        case '+': s = greedy(m, s + 1, p, ep); goto done;
+        case '*': s = greedy(m, s, p, ep); goto done;
+        case '-': s = lazy(m, s, p, ep); goto done;
         default:
             s++;
             p = ep;

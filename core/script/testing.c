@@ -83,8 +83,8 @@ static int load_protected(lua_State *L)
     return 0;
 }
 
-int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests,
-                           char *err, size_t errlen)
+int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int *ntests, char *err,
+                           size_t errlen)
 {
     kith_generation *g = sc->gen;
     *ntests = 0;

@@ -10,8 +10,8 @@
 #include <sqlite3.h>
 
 #define INTERACTION_COLUMNS "id, customer_id, type, summary, at, by, attrs, created_at"
-#define ORDER_COLUMNS "id, customer_id, amount_cents, currency, items, at, external_id, created_at"
-#define BEFORE_CURSOR " AND (at < ?3 OR (at = ?3 AND id < ?4))"
+#define ORDER_COLUMNS       "id, customer_id, amount_cents, currency, items, at, external_id, created_at"
+#define BEFORE_CURSOR       " AND (at < ?3 OR (at = ?3 AND id < ?4))"
 
 static cJSON *interaction_from_row(sqlite3_stmt *st, void *unused)
 {
@@ -97,8 +97,9 @@ int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *
                     : "SELECT " INTERACTION_COLUMNS " FROM interactions WHERE customer_id = ?1 "
                       "AND type = ?5 ORDER BY at DESC, id DESC LIMIT ?2";
     else
-        sql = after ? "SELECT " INTERACTION_COLUMNS " FROM interactions WHERE customer_id = ?1"
-                      BEFORE_CURSOR " ORDER BY at DESC, id DESC LIMIT ?2"
+        sql = after ? "SELECT " INTERACTION_COLUMNS
+                      " FROM interactions WHERE customer_id = ?1" BEFORE_CURSOR
+                      " ORDER BY at DESC, id DESC LIMIT ?2"
                     : "SELECT " INTERACTION_COLUMNS " FROM interactions WHERE customer_id = ?1 "
                       "ORDER BY at DESC, id DESC LIMIT ?2";
     sqlite3_stmt *st = kith_store_stmt(s, sql);
@@ -108,8 +109,8 @@ int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *
     return kith_row_page(s, st, limit, 4, 0, interaction_from_row, NULL, items, more, next);
 }
 
-int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at,
-                            int64_t now, cJSON **out)
+int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at, int64_t now,
+                            cJSON **out)
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "INSERT INTO orders(customer_id, amount_cents, currency, items, at, external_id, "
@@ -131,8 +132,9 @@ int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int6
 int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const kith_cursor *after,
                           cJSON *items, int *more, kith_cursor *next)
 {
-    const char *sql = after ? "SELECT " ORDER_COLUMNS " FROM orders WHERE customer_id = ?1"
-                              BEFORE_CURSOR " ORDER BY at DESC, id DESC LIMIT ?2"
+    const char *sql = after ? "SELECT " ORDER_COLUMNS
+                              " FROM orders WHERE customer_id = ?1" BEFORE_CURSOR
+                              " ORDER BY at DESC, id DESC LIMIT ?2"
                             : "SELECT " ORDER_COLUMNS " FROM orders WHERE customer_id = ?1 "
                               "ORDER BY at DESC, id DESC LIMIT ?2";
     sqlite3_stmt *st = kith_store_stmt(s, sql);

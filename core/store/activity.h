@@ -25,8 +25,8 @@ int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *
 /* Inserts an order (customer_id, currency, items, external_id from `rec`)
  * of `cents` at `at`.  Returns 0 and the record in *out (owned), or
  * KITH_ECONFLICT when external_id is taken. */
-int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at,
-                            int64_t now, cJSON **out);
+int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at, int64_t now,
+                            cJSON **out);
 /* Lists a customer's orders, newest first. */
 int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const kith_cursor *after,
                           cJSON *items, int *more, kith_cursor *next);

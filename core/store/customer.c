@@ -53,8 +53,8 @@ static int write_tags(kith_store *s, int64_t id, const cJSON *tags, int replace)
     cJSON_ArrayForEach(t, tags)
     {
         if (!cJSON_IsString(t)) continue;
-        sqlite3_stmt *ins =
-            kith_store_stmt(s, "INSERT OR IGNORE INTO customer_tags(tag, customer_id) VALUES (?, ?)");
+        sqlite3_stmt *ins = kith_store_stmt(
+            s, "INSERT OR IGNORE INTO customer_tags(tag, customer_id) VALUES (?, ?)");
         if (!ins) return KITH_EIO;
         sqlite3_bind_text(ins, 1, t->valuestring, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 2, id);
@@ -66,8 +66,8 @@ static int write_tags(kith_store *s, int64_t id, const cJSON *tags, int replace)
 /* Binds the writable fields of `rec` to parameters 1..9 in column order. */
 static int bind_fields(sqlite3_stmt *st, const cJSON *rec)
 {
-    static const char *const text_fields[] = {"name",  "email", "phone", "company",
-                                              "external_id", "owner"};
+    static const char *const text_fields[] = {"name",    "email",       "phone",
+                                              "company", "external_id", "owner"};
     int rc = 0;
     for (int i = 0; i < 6; i++)
         rc |= kith_row_bind_str(st, i + 1, kith_json_get_str(rec, text_fields[i]));
@@ -123,7 +123,8 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, cons
 
 int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.id = ?");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
@@ -137,16 +138,16 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
 static int64_t time_or_none(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? KITH_TIME_NONE
-                                                        : sqlite3_column_int64(st, col);
+                                                       : sqlite3_column_int64(st, col);
 }
 
 /* The record, its stats and its points (19: the balance, 20: lifetime, 21:
  * lapsed by ?2), shared by customer.get's statement and the rules' view. */
 #define WITH_STATS_COLUMNS                                                                         \
     CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, st.last_order_at, "    \
-                     "st.interactions, st.complaints, st.last_interaction_at, "                     \
-                     "coalesce(a.points, 0), coalesce(a.lifetime, 0), "                             \
-                     "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l "                 \
+                     "st.interactions, st.complaints, st.last_interaction_at, "                    \
+                     "coalesce(a.points, 0), coalesce(a.lifetime, 0), "                            \
+                     "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l "                \
                      "WHERE l.customer_id = c.id AND l.remaining > 0 AND l.expires_at <= ?2)"
 #define WITH_STATS_JOINS                                                                           \
     "customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "                            \
@@ -171,8 +172,8 @@ static const char *text_or_null(sqlite3_stmt *st, int col)
 int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
                               int (*visit)(void *ud, const kith_customer_view *view), void *ud)
 {
-    sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT " WITH_STATS_COLUMNS " FROM " WITH_STATS_JOINS " WHERE c.id = ?1");
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " WITH_STATS_COLUMNS " FROM " WITH_STATS_JOINS
+                                          " WHERE c.id = ?1");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
@@ -225,8 +226,8 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
     *lifetime = sqlite3_column_int64(st, 20);
     snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, 22));
     if (valid_until)
-        *valid_until = sqlite3_column_type(st, 25) == SQLITE_NULL ? INT64_MAX
-                                                                  : sqlite3_column_int64(st, 25);
+        *valid_until =
+            sqlite3_column_type(st, 25) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 25);
     if (c) {
         cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&stats));
         kith_json_add_int(c, "points", points);
@@ -297,7 +298,8 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     kith_buf_init(&like);
     int rc = kith_buf_appends(&sql, "SELECT " CUSTOMER_COLUMNS " FROM customers c");
     if (f->tag)
-        rc |= kith_buf_appends(&sql, " JOIN customer_tags t ON t.customer_id = c.id AND t.tag = ?1");
+        rc |=
+            kith_buf_appends(&sql, " JOIN customer_tags t ON t.customer_id = c.id AND t.tag = ?1");
     if (f->segment)
         rc |= kith_buf_appends(&sql, " JOIN segment_members sm ON sm.customer_id = c.id AND "
                                      "sm.segment = ?7");

@@ -66,14 +66,13 @@ int kith_store_customer_count(kith_store *s, int64_t *n);
 
 typedef struct kith_customer_filter {
     const char *tag, *stage, *owner, *q, *segment; /* NULL: no condition */
-    const cJSON *attrs;                  /* object of attribute -> value, or NULL */
+    const cJSON *attrs;                            /* object of attribute -> value, or NULL */
 } kith_customer_filter;
 
 /* Appends to `items` up to `limit` customers matching `f`, in id order,
  * starting after `after` (NULL for the first page).  *more and *next tell
  * whether and where a next page starts.  Returns 0 or a KITH_E* code. */
 int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int limit,
-                             const kith_cursor *after, cJSON *items, int *more,
-                             kith_cursor *next);
+                             const kith_cursor *after, cJSON *items, int *more, kith_cursor *next);
 
 #endif

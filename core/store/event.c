@@ -9,8 +9,8 @@
 
 #include <sqlite3.h>
 
-int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id,
-                            const cJSON *data, int64_t at, int64_t *seq)
+int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id, const cJSON *data,
+                            int64_t at, int64_t *seq)
 {
     kith_assert(kith_store_in_request(s));
     sqlite3_stmt *st =
@@ -43,7 +43,8 @@ int kith_store_event_last_seq(kith_store *s, int64_t *seq)
 int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, int64_t *last)
 {
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        s,
+        "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int(st, 2, limit);
@@ -68,7 +69,8 @@ int kith_store_event_range(kith_store *s, int64_t after, int limit, cJSON *out, 
 int kith_store_event_scan(kith_store *s, int64_t after, int limit, kith_event_fn fn, void *ud)
 {
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        s,
+        "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int(st, 2, limit);
@@ -113,7 +115,8 @@ int kith_store_event_scan_filtered(kith_store *s, int64_t after, int limit, kith
     /* Column by column: SQLite reads a row's later columns (the data, often
      * on overflow pages) only when asked for them. */
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        s,
+        "SELECT seq, type, customer_id, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, after);
     sqlite3_bind_int(st, 2, limit);

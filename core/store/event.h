@@ -15,8 +15,8 @@
 /* Appends an event of `type` about `customer_id` (0 for none) with `data`
  * (borrowed; stored as compact JSON) at time `at`.  Must be called inside a
  * request.  Returns 0 and the event's seq in *seq (may be NULL). */
-int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id,
-                            const cJSON *data, int64_t at, int64_t *seq);
+int kith_store_event_append(kith_store *s, const char *type, int64_t customer_id, const cJSON *data,
+                            int64_t at, int64_t *seq);
 /* Appends to `out` up to `limit` events with seq > after, oldest first, each
  * as {seq, type, customer_id, at, data}.  Sets *last to the seq of the last
  * one appended (unchanged when none).  Returns 0 or a KITH_E* code. */

@@ -21,8 +21,8 @@ typedef struct entry {
 
 struct kith_reccache {
     entry **slots;
-    size_t mask;  /* slot count - 1 (a power of two) */
-    size_t hand;  /* the clock hand's next slot when evicting */
+    size_t mask; /* slot count - 1 (a power of two) */
+    size_t hand; /* the clock hand's next slot when evicting */
     size_t budget;
     kith_reccache_counters n;
 };
@@ -102,8 +102,8 @@ int kith_reccache_get(kith_reccache *c, int64_t id, int64_t now, kith_record_hit
         return 0;
     }
     c->n.hits++;
-    *hit = (kith_record_hit){.json = e->json, .len = e->len, .lifetime = e->lifetime,
-                             .tier = e->tier};
+    *hit =
+        (kith_record_hit){.json = e->json, .len = e->len, .lifetime = e->lifetime, .tier = e->tier};
     return 1;
 }
 
@@ -120,8 +120,8 @@ void kith_reccache_put(kith_reccache *c, int64_t id, int64_t now, int64_t valid_
     }
     entry *e = malloc(need);
     if (!e) return;
-    *e = (entry){.id = id, .rendered_at = now, .valid_until = valid_until,
-                 .lifetime = lifetime, .len = len};
+    *e = (entry){
+        .id = id, .rendered_at = now, .valid_until = valid_until, .lifetime = lifetime, .len = len};
     snprintf(e->tier, sizeof(e->tier), "%s", tier);
     memcpy(e->json, json, len);
     e->json[len] = '\0';
@@ -159,7 +159,8 @@ static const struct {
 
 int kith_reccache_attach(kith_reccache *c, sqlite3 *db)
 {
-    if (sqlite3_create_function(db, "kith_touch", 1, SQLITE_UTF8, c, touch, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_create_function(db, "kith_touch", 1, SQLITE_UTF8, c, touch, NULL, NULL) !=
+        SQLITE_OK)
         return -1;
     static const char *const ops[][2] = {{"INSERT", "NEW"}, {"UPDATE", "OLD"}, {"DELETE", "OLD"}};
     for (size_t t = 0; t < sizeof(watched) / sizeof(watched[0]); t++) {

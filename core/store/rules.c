@@ -56,8 +56,9 @@ int kith_store_segment_prune(kith_store *s, const cJSON *keep)
         sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
         rc = step_done(s, st, "prune members");
     }
-    if (!rc && (st = kith_store_stmt(
-                    s, "DELETE FROM segments WHERE name NOT IN (SELECT value FROM json_each(?1))"))) {
+    if (!rc &&
+        (st = kith_store_stmt(
+             s, "DELETE FROM segments WHERE name NOT IN (SELECT value FROM json_each(?1))"))) {
         sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
         rc = step_done(s, st, "prune segments");
     }
@@ -167,7 +168,8 @@ int kith_store_segment_refreshed(kith_store *s, const char *segment, int64_t at)
 
 int kith_store_customer_ids(kith_store *s, int64_t after_id, int limit, int64_t *ids, int *n)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
@@ -211,14 +213,15 @@ static int churn_step(kith_store *s, sqlite3_stmt *st, int64_t id, double risk,
     return step_done(s, st, "churn put");
 }
 
-int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons,
-                         int64_t at, int warned)
+int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons, int64_t at,
+                         int warned)
 {
     /* An unchanged risk leaves its index entry alone: rewriting it cost a
      * random page of WAL at every evaluation. */
-    int rc = churn_step(s, kith_store_stmt(s, "UPDATE churn_scores SET reasons = ?3, "
-                                              "evaluated_at = ?4, warned = ?5 "
-                                              "WHERE customer_id = ?1 AND risk = ?2"),
+    int rc = churn_step(s,
+                        kith_store_stmt(s, "UPDATE churn_scores SET reasons = ?3, "
+                                           "evaluated_at = ?4, warned = ?5 "
+                                           "WHERE customer_id = ?1 AND risk = ?2"),
                         id, risk, reasons, at, warned);
     if (rc < 0 || sqlite3_changes(kith_store_db(s)) == 1) return rc;
     return churn_step(s,
@@ -269,7 +272,8 @@ int kith_store_meta_get(kith_store *s, const char *key, int64_t *value, int64_t 
     if (!st) return KITH_EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    *value = rc == SQLITE_ROW ? strtoll((const char *)sqlite3_column_text(st, 0), NULL, 10) : fallback;
+    *value =
+        rc == SQLITE_ROW ? strtoll((const char *)sqlite3_column_text(st, 0), NULL, 10) : fallback;
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : kith_store_error(s, "meta get");
 }

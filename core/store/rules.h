@@ -37,8 +37,8 @@ int kith_store_segment_refreshed(kith_store *s, const char *segment, int64_t at)
  * warned}); KITH_ENOTFOUND before the first evaluation. */
 int kith_store_churn_get(kith_store *s, int64_t id, cJSON **out, int *warned);
 /* Writes the score. */
-int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons,
-                         int64_t at, int warned);
+int kith_store_churn_put(kith_store *s, int64_t id, double risk, const cJSON *reasons, int64_t at,
+                         int warned);
 /* A page of {customer_id, risk, reasons, evaluated_at} with risk >= min_risk,
  * highest risk first. */
 int kith_store_churn_list(kith_store *s, double min_risk, int limit, const kith_cursor *after,

@@ -67,10 +67,10 @@ static cJSON *from_row(sqlite3_stmt *st)
     kith_row_add_str(o, "tz", st, 3);
     kith_row_add_str(o, "job", st, 4);
     kith_row_add_json(o, "args", st, 5, "{}");
-    const char *status = sqlite3_column_int(st, 6)                     ? "paused"
-                         : sqlite3_column_type(st, 13) != SQLITE_NULL   ? "running"
-                         : sqlite3_column_type(st, 8) == SQLITE_NULL    ? "done"
-                                                                         : "active";
+    const char *status = sqlite3_column_int(st, 6)                    ? "paused"
+                         : sqlite3_column_type(st, 13) != SQLITE_NULL ? "running"
+                         : sqlite3_column_type(st, 8) == SQLITE_NULL  ? "done"
+                                                                      : "active";
     cJSON_AddStringToObject(o, "status", status);
     kith_row_add_time(o, "next_run", st, 8);
     kith_row_add_time(o, "last_run", st, 9);
@@ -84,7 +84,8 @@ static cJSON *from_row(sqlite3_stmt *st)
 
 int kith_store_schedule_get(kith_store *s, const char *name, cJSON **out)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE name = ?");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE name = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -112,14 +113,15 @@ static void fill_row(sqlite3_stmt *st, kith_schedule_row *r)
     r->args = dup_col(st, 5);
     r->paused = sqlite3_column_int(st, 6);
     r->anchor = sqlite3_column_int64(st, 7);
-    r->next_run = sqlite3_column_type(st, 8) == SQLITE_NULL ? KITH_TIME_NONE
-                                                             : sqlite3_column_int64(st, 8);
+    r->next_run =
+        sqlite3_column_type(st, 8) == SQLITE_NULL ? KITH_TIME_NONE : sqlite3_column_int64(st, 8);
     r->state = dup_col(st, 13);
 }
 
 int kith_store_schedule_row(kith_store *s, const char *name, kith_schedule_row *r)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE name = ?");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE name = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -132,7 +134,8 @@ int kith_store_schedule_row(kith_store *s, const char *name, kith_schedule_row *
 
 int kith_store_schedule_list(kith_store *s, cJSON *out)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules ORDER BY name");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules ORDER BY name");
     if (!st) return KITH_EIO;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -222,8 +225,9 @@ int kith_store_schedule_next(kith_store *s, int64_t *at)
 
 int kith_store_schedule_each(kith_store *s, void (*fn)(void *ud, kith_schedule_row *r), void *ud)
 {
-    sqlite3_stmt *st = kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE paused = 0 "
-                                          "ORDER BY name");
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE paused = 0 "
+                           "ORDER BY name");
     if (!st) return KITH_EIO;
     /* Rows are copied out first: fn may write to the table. */
     kith_schedule_row rows[256];

@@ -36,7 +36,8 @@ void kith_stats_add_interaction(kith_customer_stats *st, int is_complaint, int64
 int kith_stats_avg_days_between_orders(const kith_customer_stats *st, double *days)
 {
     if (st->orders < 2) return -1;
-    *days = (double)(st->last_order_at - st->first_order_at) / MS_PER_DAY / (double)(st->orders - 1);
+    *days =
+        (double)(st->last_order_at - st->first_order_at) / MS_PER_DAY / (double)(st->orders - 1);
     return 0;
 }
 
@@ -57,7 +58,9 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st)
     rc |= add_time_or_null(o, "last_order_at", st->last_order_at);
     if (kith_stats_avg_days_between_orders(st, &avg) == 0)
         /* Two decimals are plenty for a gap measured in days. */
-        rc |= cJSON_AddNumberToObject(o, "avg_days_between_orders", round(avg * 100) / 100) ? 0 : KITH_ENOMEM;
+        rc |= cJSON_AddNumberToObject(o, "avg_days_between_orders", round(avg * 100) / 100)
+                  ? 0
+                  : KITH_ENOMEM;
     else
         rc |= cJSON_AddNullToObject(o, "avg_days_between_orders") ? 0 : KITH_ENOMEM;
     rc |= kith_json_add_int(o, "interactions", st->interactions);
@@ -73,7 +76,7 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st)
 static int64_t time_col(sqlite3_stmt *st, int col)
 {
     return sqlite3_column_type(st, col) == SQLITE_NULL ? KITH_TIME_NONE
-                                                        : sqlite3_column_int64(st, col);
+                                                       : sqlite3_column_int64(st, col);
 }
 
 static void bind_time(sqlite3_stmt *st, int idx, int64_t at)

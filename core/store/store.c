@@ -189,12 +189,9 @@ static int run_cached(kith_store *s, const char *sql)
 static const char *sync_pragma(int mode)
 {
     switch (mode) {
-    case KITH_SYNC_OFF:
-        return "PRAGMA synchronous=OFF";
-    case KITH_SYNC_NORMAL:
-        return "PRAGMA synchronous=NORMAL";
-    default:
-        return "PRAGMA synchronous=FULL";
+    case KITH_SYNC_OFF: return "PRAGMA synchronous=OFF";
+    case KITH_SYNC_NORMAL: return "PRAGMA synchronous=NORMAL";
+    default: return "PRAGMA synchronous=FULL";
     }
 }
 

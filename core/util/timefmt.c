@@ -180,23 +180,12 @@ int kith_time_parse_duration(const char *s, int64_t *ms)
     }
     int64_t unit;
     switch (*p++) {
-    case 's':
-        unit = 1000;
-        break;
-    case 'm':
-        unit = 60 * 1000;
-        break;
-    case 'h':
-        unit = 3600 * 1000;
-        break;
-    case 'd':
-        unit = 86400 * 1000;
-        break;
-    case 'w':
-        unit = 7 * 86400 * 1000LL;
-        break;
-    default:
-        return KITH_EPARAMS;
+    case 's': unit = 1000; break;
+    case 'm': unit = 60 * 1000; break;
+    case 'h': unit = 3600 * 1000; break;
+    case 'd': unit = 86400 * 1000; break;
+    case 'w': unit = 7 * 86400 * 1000LL; break;
+    default: return KITH_EPARAMS;
     }
     if (*p != '\0') return KITH_EPARAMS;
     *ms = n * unit;

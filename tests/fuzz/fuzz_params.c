@@ -34,31 +34,24 @@ static int type_ok(int type, const cJSON *v)
 {
     int64_t ms;
     switch (type) {
-    case KITH_T_STRING:
-        return cJSON_IsString(v);
+    case KITH_T_STRING: return cJSON_IsString(v);
     case KITH_T_INT:
         return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
                v->valuedouble == trunc(v->valuedouble) && fabs(v->valuedouble) <= 0x1p53;
-    case KITH_T_NUMBER:
-        return cJSON_IsNumber(v) && isfinite(v->valuedouble);
-    case KITH_T_BOOL:
-        return cJSON_IsBool(v);
-    case KITH_T_OBJECT:
-        return cJSON_IsObject(v);
-    case KITH_T_ARRAY:
-        return cJSON_IsArray(v);
+    case KITH_T_NUMBER: return cJSON_IsNumber(v) && isfinite(v->valuedouble);
+    case KITH_T_BOOL: return cJSON_IsBool(v);
+    case KITH_T_OBJECT: return cJSON_IsObject(v);
+    case KITH_T_ARRAY: return cJSON_IsArray(v);
     case KITH_T_STRINGS:
         if (!cJSON_IsArray(v)) return 0;
         for (const cJSON *e = v->child; e; e = e->next)
             if (!cJSON_IsString(e)) return 0;
         return 1;
-    case KITH_T_TIME:
-        return cJSON_IsString(v) && kith_time_parse_iso(v->valuestring, &ms) == 0;
+    case KITH_T_TIME: return cJSON_IsString(v) && kith_time_parse_iso(v->valuestring, &ms) == 0;
     case KITH_T_DUE:
         return cJSON_IsString(v) && (kith_time_parse_iso(v->valuestring, &ms) == 0 ||
                                      kith_time_parse_duration(v->valuestring, &ms) == 0);
-    default:
-        return 1;
+    default: return 1;
     }
 }
 

@@ -150,8 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.authenticated = 1;
         s.role = KITH_ROLE_VIEWER;
         break;
-    default:
-        break;
+    default: break;
     }
     const char *msg = (const char *)in.p;
     /* The framer flags \u0000 escapes; an approximation does here, since

@@ -10,8 +10,8 @@
 
 int main(void)
 {
-    kith_cursor cases[] = {{0, 0}, {1, 1}, {1763908317250, 42}, {-5, 7},
-                           {INT64_MAX, INT64_MAX}, {INT64_MIN + 1, 1}};
+    kith_cursor cases[] = {
+        {0, 0}, {1, 1}, {1763908317250, 42}, {-5, 7}, {INT64_MAX, INT64_MAX}, {INT64_MIN + 1, 1}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[KITH_CURSOR_BUFSZ];
         kith_cursor_encode(&cases[i], text);
@@ -27,10 +27,11 @@ int main(void)
     kith_cursor c;
     CHECK_INT(kith_cursor_decode("", &c), KITH_EPARAMS);
     CHECK_INT(kith_cursor_decode("not a cursor!", &c), KITH_EPARAMS);
-    CHECK_INT(kith_cursor_decode("djE6MTo", &c), KITH_EPARAMS); /* "v1:1:" */
-    CHECK_INT(kith_cursor_decode("djI6MToy", &c), KITH_EPARAMS); /* "v2:1:2" */
+    CHECK_INT(kith_cursor_decode("djE6MTo", &c), KITH_EPARAMS);    /* "v1:1:" */
+    CHECK_INT(kith_cursor_decode("djI6MToy", &c), KITH_EPARAMS);   /* "v2:1:2" */
     CHECK_INT(kith_cursor_decode("djE6MToyeA", &c), KITH_EPARAMS); /* "v1:1:2x" */
-    CHECK_INT(kith_cursor_decode("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &c),
+    CHECK_INT(kith_cursor_decode(
+                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &c),
               KITH_EPARAMS);
     return check_done();
 }

@@ -43,11 +43,11 @@ int main(void)
     /* A batch with one failing request: the others succeed and keep their
      * writes; the failing one leaves nothing. */
     r = rpc(&admin, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"customer.create\","
-                          "\"params\":{\"name\":\"Ada\",\"external_id\":\"a\"}},"
-                          "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"customer.create\","
-                          "\"params\":{\"name\":\"Bob\",\"external_id\":\"a\"}},"
-                          "{\"jsonrpc\":\"2.0\",\"method\":\"system.ping\"},"
-                          "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"system.ping\"}]");
+                    "\"params\":{\"name\":\"Ada\",\"external_id\":\"a\"}},"
+                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"customer.create\","
+                    "\"params\":{\"name\":\"Bob\",\"external_id\":\"a\"}},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"system.ping\"},"
+                    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"system.ping\"}]");
     CHECK(r[0] == '[');
     CHECK(strstr(r, "\"id\":2,\"error\":{\"code\":-32009") != NULL);
     CHECK(strstr(r, "\"id\":3,\"result\":\"pong\"") != NULL);

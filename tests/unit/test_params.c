@@ -7,14 +7,10 @@
 #include "util/error.h"
 
 static const kith_param decl[] = {
-    {"id", KITH_T_INT, 1, ""},
-    {"name", KITH_T_STRING, 0, ""},
-    {"tags", KITH_T_STRINGS, 0, ""},
-    {"amount", KITH_T_NUMBER, 0, ""},
-    {"at", KITH_T_TIME, 0, ""},
-    {"due", KITH_T_DUE, 0, ""},
-    {"flag", KITH_T_BOOL, 0, ""},
-    {NULL},
+    {"id", KITH_T_INT, 1, ""},       {"name", KITH_T_STRING, 0, ""},
+    {"tags", KITH_T_STRINGS, 0, ""}, {"amount", KITH_T_NUMBER, 0, ""},
+    {"at", KITH_T_TIME, 0, ""},      {"due", KITH_T_DUE, 0, ""},
+    {"flag", KITH_T_BOOL, 0, ""},    {NULL},
 };
 
 /* Checks `json` and returns the error's param ("" on success). */

@@ -82,14 +82,15 @@ static void test_triggers(void)
 {
     sqlite3 *db;
     CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    exec(db, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
-             "CREATE TABLE customer_stats (customer_id INTEGER PRIMARY KEY, orders INT);"
-             "CREATE TABLE loyalty_accounts (customer_id INTEGER PRIMARY KEY, points INT);"
-             "CREATE TABLE loyalty_ledger (id INTEGER PRIMARY KEY, customer_id INT, points INT);"
-             "CREATE TABLE segment_members (segment TEXT, customer_id INT,"
-             "  PRIMARY KEY (segment, customer_id)) WITHOUT ROWID;"
-             "CREATE TABLE churn_scores (customer_id INTEGER PRIMARY KEY, risk REAL, evaluated_at INT);"
-             "INSERT INTO customers VALUES (1, 'a'), (2, 'b');");
+    exec(db,
+         "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);"
+         "CREATE TABLE customer_stats (customer_id INTEGER PRIMARY KEY, orders INT);"
+         "CREATE TABLE loyalty_accounts (customer_id INTEGER PRIMARY KEY, points INT);"
+         "CREATE TABLE loyalty_ledger (id INTEGER PRIMARY KEY, customer_id INT, points INT);"
+         "CREATE TABLE segment_members (segment TEXT, customer_id INT,"
+         "  PRIMARY KEY (segment, customer_id)) WITHOUT ROWID;"
+         "CREATE TABLE churn_scores (customer_id INTEGER PRIMARY KEY, risk REAL, evaluated_at INT);"
+         "INSERT INTO customers VALUES (1, 'a'), (2, 'b');");
     kith_reccache *c = kith_reccache_new(1 << 20);
     CHECK(kith_reccache_attach(c, db) == 0);
     static const char *const writes[] = {

@@ -30,7 +30,8 @@ static const char *const SAME =
     "    local ok, why = same(v, b[k], path .. '.' .. tostring(k))\n"
     "    if not ok then return false, why end\n"
     "  end\n"
-    "  for k in pairs(b) do if a[k] == nil then return false, path .. '.' .. k .. ' extra' end end\n"
+    "  for k in pairs(b) do if a[k] == nil then return false, path .. '.' .. k .. ' extra' end "
+    "end\n"
     "  return true\n"
     "end\n"
     "return same\n";
