@@ -98,7 +98,11 @@ static void commit_background(struct kith_server *srv, const char *what)
         kith_error("server: commit of %s failed; it will be retried", what);
         return;
     }
-    if (!wrote) return;
+    if (wrote) kith_server_sync_relaxed(srv);
+}
+
+void kith_server_sync_relaxed(struct kith_server *srv)
+{
     if (srv->cfg->synchronous != KITH_SYNC_FULL) {
         kith_server_all_durable(srv);
         return;

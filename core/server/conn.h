@@ -40,10 +40,12 @@
  *  10. EOF or shutdown while busy (`input_ended`): what was already received
  *      is still answered; the connection drains (note 5) once not busy.
  *  11. A pass whose only writes are slices of batches not yet done commits
- *      relaxed (store.h note 6): nobody hears of those writes before the pass
- *      that ends their batch, and that pass's full commit syncs them all.
- *      So a batch costs one WAL sync, not one per slice, and the passes of
- *      other clients are not slowed by its syncs.
+ *      relaxed (store.h note 6): the WAL is synced on a worker thread while
+ *      the batch goes on, their events reach subscribers after that sync,
+ *      and the pass that ends the batch commits in full before its reply.
+ *      So no slice waits for the disk on the loop thread, the passes of
+ *      other clients are not slowed by a batch's syncs, and the final sync
+ *      has only the last slice left to write.
  *
  * DESIGN NOTES: TLS
  *  12. TLS (a connection from the tls_listen listener has `tls` set): the

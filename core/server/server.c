@@ -152,6 +152,9 @@ static int commit_pass(struct kith_server *srv)
             if (c->session.wrote) kith_conn_close(c);
         return 0;
     }
+    /* Slices of a batch: synced off the loop while the batch goes on, so
+     * the full commit that ends it has little left to sync. */
+    if (relaxed && wrote) kith_server_sync_relaxed(srv);
     return wrote && !relaxed;
 }
 

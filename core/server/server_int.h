@@ -88,6 +88,9 @@ void kith_server_upkeep(struct kith_server *srv);
 void kith_server_rules_stop(struct kith_server *srv);
 /* After a full commit: everything committed so far is on disk. */
 void kith_server_all_durable(struct kith_server *srv);
+/* After a relaxed commit that wrote: syncs the WAL on a worker thread, and
+ * its events are published once that is done (store.h note 6). */
+void kith_server_sync_relaxed(struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
 
