@@ -479,11 +479,15 @@ static void serve(kith_conn *c)
             srv->counters.requests +=
                 (uint64_t)kith_rpc_job_run(srv->dispatch, &c->session, c->job, &lim, &c->out);
             did = 1;
+            c->job_wrote |= c->session.wrote;
             if (kith_rpc_job_state(c->job) == KITH_RPC_DONE) {
                 kith_rpc_job_free(c->job);
                 c->job = NULL;
                 c->job_done_pass = srv->pass;
-                c->acks_write |= c->session.wrote;
+                /* Its reply acknowledges the writes of every slice, even
+                 * when this last one only read (note 11). */
+                c->acks_write |= c->job_wrote;
+                c->job_wrote = 0;
             }
             if (over_limit(c)) return;
             continue;
@@ -495,7 +499,10 @@ static void serve(kith_conn *c)
         if (st == KITH_FRAME_MSG) {
             int n = kith_rpc_handle(srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &lim,
                                     &c->out, &c->job);
-            if (c->job) c->job_pass = srv->pass;
+            if (c->job) {
+                c->job_pass = srv->pass;
+                c->job_wrote = c->session.wrote;
+            }
             if (n == KITH_EPARSE)
                 kith_framer_discard_line(&c->framer);
             else
@@ -524,10 +531,8 @@ static void serve(kith_conn *c)
 int kith_conn_pass_acknowledges(struct kith_server *srv)
 {
     int acks = 0;
-    for (kith_conn *c = srv->dirty; c; c = c->next_dirty) {
+    for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
         acks |= c->acks_write;
-        c->acks_write = 0;
-    }
     return acks;
 }
 

@@ -100,6 +100,7 @@ struct kith_conn {
     int paused;                  /* reading stopped while busy */
     int input_ended;             /* EOF or shutdown came while busy */
     int acks_write;              /* this pass answers a write (note 11) */
+    int job_wrote;               /* a slice of `job` wrote (in any pass) */
     uint64_t served_pass;        /* the pass that last served it */
     uint64_t job_pass;           /* the pass that began the last job */
     uint64_t job_done_pass;      /* the pass that finished it */
@@ -151,10 +152,11 @@ void kith_conn_mark_dirty(kith_conn *c);
  * before the pass commits.  Returns 1 while some connection still has work
  * it can do, so the server keeps passes coming. */
 int kith_conn_serve_pending(struct kith_server *srv);
-/* Called once per pass with writes, before its commit: returns 1 when a
- * connection will answer a write after it, or 0 when every write of the pass
- * belongs to a message not yet done (note 11), whose commit need not sync
- * the WAL.  Clears the connections' marks for the next pass. */
+/* Called once per pass, before its commit: returns 1 when a connection
+ * will answer a write after it — one of this pass, or one a batch finished
+ * now made in an earlier pass — or 0 when every write of the pass belongs
+ * to a message not yet done (note 11), whose commit need not sync the WAL.
+ * The marks are cleared when the pass's output is released. */
 int kith_conn_pass_acknowledges(struct kith_server *srv);
 
 #endif

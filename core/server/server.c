@@ -97,6 +97,7 @@ void kith_server_flush_dirty(struct kith_server *srv)
         c->dirty = 0;
         c->next_dirty = NULL;
         c->session.wrote = 0;
+        c->acks_write = 0;
         kith_conn_release(c);
         kith_conn_flush(c);
         c = next;
@@ -128,9 +129,16 @@ static int commit_pass(struct kith_server *srv)
     int wrote = kith_store_txn_wrote(srv->store);
     if (!kith_store_in_txn(srv->store)) return 0;
     /* Writes nobody is answered for yet need no sync (conn.h note 11). */
-    int relaxed = wrote && !kith_conn_pass_acknowledges(srv);
+    int acks = kith_conn_pass_acknowledges(srv);
+    int relaxed = wrote && !acks;
     int rc =
         relaxed ? kith_store_commit_relaxed(srv->store, &wrote) : kith_store_commit(srv->store);
+    /* A batch whose last slice only read acknowledges writes that earlier
+     * passes committed relaxed: they must be on disk before its reply. */
+    if (!rc && acks && !wrote) {
+        rc = kith_store_sync(srv->store);
+        wrote = rc == 0;
+    }
     if (rc == KITH_ENOSPACE || rc == KITH_EDISKIO) {
         /* Nothing of the pass was saved, and we know it: each request is
          * told so, reads included (they may have seen the lost writes). */
@@ -149,7 +157,7 @@ static int commit_pass(struct kith_server *srv)
                    "whose writes may be lost");
         srv->counters.failed_commits++;
         for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-            if (c->session.wrote) kith_conn_close(c);
+            if (c->session.wrote || c->acks_write) kith_conn_close(c);
         return 0;
     }
     /* Slices of a batch: synced off the loop while the batch goes on, so

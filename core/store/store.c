@@ -366,6 +366,11 @@ int kith_store_wal_fd(const kith_store *s)
     return s->wal_fd;
 }
 
+int kith_store_sync(kith_store *s)
+{
+    return s->sync_wal ? fsync_wal(s) : 0;
+}
+
 /* Makes the WAL durable: what synchronous=FULL does at every commit, done
  * here so that relaxed commits (note 6) can skip it. */
 static int fsync_wal(kith_store *s)

@@ -77,6 +77,11 @@ int kith_store_commit(kith_store *s);
 /* Commits the pass's transaction without syncing the WAL (note 6).  *wrote
  * says whether it held writes.  Returns 0 or KITH_EIO. */
 int kith_store_commit_relaxed(kith_store *s, int *wrote);
+/* Makes everything committed so far durable now (fdatasync of the WAL on
+ * the calling thread) when the store keeps synchronous=full itself; does
+ * nothing otherwise.  For a reply that acknowledges writes committed
+ * relaxed in earlier passes.  Returns 0 or KITH_EIO (logged). */
+int kith_store_sync(kith_store *s);
 /* The WAL's file descriptor once a full commit opened it, else -1: the
  * server syncs it on a worker thread after relaxed commits (fdatasync only;
  * no SQLite call happens on that thread). */
