@@ -186,6 +186,23 @@ static int exit_status(int rc)
     return rc == KITH_EIO ? EXIT_UNREACHABLE : EXIT_FAILED;
 }
 
+/* Connects as the flags say and authenticates with KITH_TOKEN when set:
+ * at start, and again when the prompt lost its connection.  Returns 0,
+ * KITH_EIO (unreachable; said on stderr) or auth's error. */
+static int open_session(kith_cli_session *s, void *ud)
+{
+    const struct options *o = ud;
+    int rc = o->unix_path ? kith_cli_conn_open_unix(&s->conn, o->unix_path)
+                          : kith_cli_conn_open_tcp(&s->conn, o->host, o->port);
+    if (rc == 0 && o->tls) rc = kith_cli_conn_start_tls(&s->conn, o->host, o->cacert, o->insecure);
+    if (rc < 0) {
+        fprintf(stderr, "kith: %s\n", s->conn.err);
+        return KITH_EIO;
+    }
+    const char *token = getenv("KITH_TOKEN");
+    return token && *token ? kith_cli_session_auth(s, token) : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {"127.0.0.1", "7411", NULL, 0, 0, 0, NULL, 0};
@@ -220,17 +237,13 @@ int main(int argc, char **argv)
     kith_cli_session s;
     kith_cli_session_init(&s);
     s.json_output = o.json;
-    int rc = o.unix_path ? kith_cli_conn_open_unix(&s.conn, o.unix_path)
-                         : kith_cli_conn_open_tcp(&s.conn, o.host, o.port);
-    if (rc == 0 && o.tls) rc = kith_cli_conn_start_tls(&s.conn, o.host, o.cacert, o.insecure);
-    if (rc < 0) {
-        fprintf(stderr, "kith: %s\n", s.conn.err);
+    s.reopen = open_session;
+    s.reopen_ud = &o;
+    int rc = open_session(&s, &o);
+    if (rc == KITH_EIO) {
         kith_cli_session_release(&s);
         return EXIT_UNREACHABLE;
     }
-
-    const char *token = getenv("KITH_TOKEN");
-    if (token && *token) rc = kith_cli_session_auth(&s, token);
     if (rc == 0) rc = words > 0 ? kith_cli_session_run(&s, words, argv) : kith_cli_repl_run(&s);
 
     kith_cli_session_release(&s);

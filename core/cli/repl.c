@@ -234,6 +234,19 @@ static int run_interactive(kith_cli_session *s)
         }
         rc = run_line(s, line, &quit);
         free(line);
+        /* The server drops a client silent for idle_timeout, and a prompt
+         * is often silent: open a new connection rather than end.  The
+         * line is not sent again: it may have reached the server. */
+        if (rc == KITH_EIO && !quit && s->reopen) {
+            kith_cli_conn_close(&s->conn);
+            if (s->reopen(s, s->reopen_ud) == 0) {
+                fputs("kith: the connection was lost and is open again; run that command again "
+                      "if it did not happen\n",
+                      stderr);
+                rc = 0;
+                continue;
+            }
+        }
         if (rc == KITH_EIO) break;
     }
     free(path);

@@ -27,6 +27,8 @@ void kith_cli_session_init(kith_cli_session *s)
     s->prompt = 0;
     s->auth_name = NULL;
     s->discover = NULL;
+    s->reopen = NULL;
+    s->reopen_ud = NULL;
 }
 
 void kith_cli_session_release(kith_cli_session *s)

@@ -25,6 +25,11 @@ typedef struct kith_cli_session {
     int prompt;         /* more commands follow on this connection (the prompt) */
     char *auth_name;    /* the name `auth` returned, or NULL; owned */
     cJSON *discover;    /* rpc.discover result, fetched once; owned */
+    /* Opens s->conn again (and authenticates as at start), for the prompt
+     * after the server dropped a silent client (idle_timeout); NULL: the
+     * prompt ends with the connection.  Returns 0 or a negative code. */
+    int (*reopen)(struct kith_cli_session *s, void *ud);
+    void *reopen_ud;
 } kith_cli_session;
 
 /* Initialises a session with a closed connection; allocates nothing. */

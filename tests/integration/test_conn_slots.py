@@ -3,9 +3,34 @@ idle_timeout (subscribers excepted), one address holds at most
 max_connections_per_address TCP connections, and when TCP clients have taken
 every slot the Unix socket still lets an operator in."""
 
+import os
+import pty
+import select
+import subprocess
 import time
 
-from kithtest import ConnectionClosed, KithTestCase, main
+from kithtest import KITH, ConnectionClosed, KithTestCase, main
+
+
+def read_until(fd, text, timeout=30):
+    """Reads the terminal until `text` shows; returns all that was read."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in got:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("no %r on the terminal; it showed %r" % (text, got))
+        if select.select([fd], [], [], left)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    if text.encode() not in got:
+        raise AssertionError("the terminal closed without %r; it showed %r" % (text, got))
+    return got.decode(errors="replace")
 
 
 class ConnSlotsTest(KithTestCase):
@@ -86,6 +111,28 @@ class ConnSlotsTest(KithTestCase):
         busy.call("customer.create", {"name": "heard"})
         note = sub.read_json()
         self.assertEqual(note.get("method"), "event", note)
+
+
+    def test_prompt_outlives_the_idle_timeout(self):
+        # A person at kith's prompt is silent for long; the server drops the
+        # connection, and the prompt opens a new one instead of ending.
+        server = self.start_server("--idle-timeout", "1")
+        master, slave = pty.openpty()
+        env = dict(os.environ, TERM="dumb", HOME=server.tmp, KITH_TOKEN="")
+        proc = subprocess.Popen([KITH, "--port", str(server.port)], stdin=slave, stdout=slave,
+                                stderr=slave, env=env, close_fds=True)
+        os.close(slave)
+        self.addCleanup(proc.kill)
+        self.addCleanup(os.close, master)
+        os.write(master, b"system.ping\r")
+        read_until(master, "pong")
+        time.sleep(3)  # the server's sweep drops the silent connection
+        os.write(master, b"system.ping\r")
+        read_until(master, "open again")
+        os.write(master, b"system.ping\r")
+        read_until(master, "pong")
+        os.write(master, b"quit\r")
+        self.assertEqual(proc.wait(timeout=30), 0)
 
 
 if __name__ == "__main__":
