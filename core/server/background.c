@@ -211,13 +211,8 @@ static void on_rules_changed(void *ud)
 int kith_server_rules_start(struct kith_server *srv)
 {
     const kith_config *cfg = srv->cfg;
-    kith_script_options so = {.scripts_dir = cfg->scripts,
-                              .plugins_dir = cfg->plugins,
-                              .cpu_limit_ms = cfg->script_cpu_ms,
-                              .mem_limit = (size_t)cfg->script_memory,
-                              .max_hook_depth = (int)cfg->max_hook_depth,
-                              .plugin_settings = cfg->plugins_conf,
-                              .nplugin_settings = cfg->nplugins_conf};
+    kith_script_options so;
+    kith_config_script_options(cfg, &so);
     srv->script = kith_script_new(&so);
     if (!srv->script) return KITH_ENOMEM;
     srv->env.script = srv->script;

@@ -314,3 +314,14 @@ const char *kith_config_unix_path(const kith_config *c, char *buf, size_t len)
         snprintf(buf, len, "%s/kith.sock", c->data);
     return buf;
 }
+
+void kith_config_script_options(const kith_config *cfg, kith_script_options *so)
+{
+    *so = (kith_script_options){.scripts_dir = cfg->scripts,
+                                .plugins_dir = cfg->plugins,
+                                .cpu_limit_ms = cfg->script_cpu_ms,
+                                .mem_limit = (size_t)cfg->script_memory,
+                                .max_hook_depth = (int)cfg->max_hook_depth,
+                                .plugin_settings = cfg->plugins_conf,
+                                .nplugin_settings = cfg->nplugins_conf};
+}

@@ -65,4 +65,8 @@ void kith_config_print_help(void);
 /* The Unix socket path in effect ("" when disabled). */
 const char *kith_config_unix_path(const kith_config *c, char *buf, size_t len);
 
+/* Fills *so with the rules engine's options from `cfg` (borrowed: the
+ * strings stay cfg's), the same for the server and for test-scripts. */
+void kith_config_script_options(const kith_config *cfg, kith_script_options *so);
+
 #endif

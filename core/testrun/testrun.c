@@ -129,14 +129,9 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
     w->dispatch = kith_dispatch_new(w->store, &w->env);
     for (int i = 0; w->dispatch && kith_command_tables[i]; i++)
         kith_dispatch_register(w->dispatch, kith_command_tables[i]);
-    kith_script_options so = {.scripts_dir = cfg->scripts,
-                              .plugins_dir = cfg->plugins,
-                              .cpu_limit_ms = cfg->script_cpu_ms,
-                              .mem_limit = (size_t)cfg->script_memory,
-                              .max_hook_depth = (int)cfg->max_hook_depth,
-                              .plugin_settings = cfg->plugins_conf,
-                              .nplugin_settings = cfg->nplugins_conf,
-                              .test_mode = 1};
+    kith_script_options so;
+    kith_config_script_options(cfg, &so);
+    so.test_mode = 1;
     w->script = kith_script_new(&so);
     w->env.script = w->script;
     w->env.hooks = &kith_script_request_hooks;
