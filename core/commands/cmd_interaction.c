@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const types[] = {"call",      "email", "visit", "meeting", "note",
@@ -24,6 +25,46 @@ static int check_type(kith_ctx *ctx, const char *type)
                          "sms, chat, social");
 }
 
+/* A touchpoint or topic: a short lowercase name like "after_sales". */
+static int check_slug(kith_ctx *ctx, const cJSON *rec, const char *name)
+{
+    const char *v = kith_json_get_str(rec, name);
+    if (!v) return 0;
+    size_t n = strlen(v);
+    int ok = n > 0 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_' ||
+             v[i] == '-';
+    return ok ? 0
+              : kith_ctx_fail(ctx, KITH_EPARAMS, name,
+                              "%s must be a lowercase name of 1-64 letters, digits, _ or -", name);
+}
+
+/* The optional tags and links of an interaction (DOMAIN.md 2.3), checked
+ * on the params and again on what the before hooks left. */
+static int check_tags(kith_ctx *ctx, const cJSON *rec)
+{
+    int rc = check_slug(ctx, rec, "touchpoint");
+    if (!rc) rc = check_slug(ctx, rec, "topic");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "sentiment");
+    if (!rc && v && !cJSON_IsNull(v) &&
+        (!cJSON_IsNumber(v) || v->valuedouble < -1 || v->valuedouble > 1))
+        rc = kith_ctx_fail(ctx, KITH_EPARAMS, "sentiment",
+                           "sentiment must be a number from -1 to 1");
+    const char *dir = kith_json_get_str(rec, "direction");
+    if (!rc && dir && strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0)
+        rc = kith_ctx_fail(ctx, KITH_EPARAMS, "direction", "direction must be in or out");
+    static const char *const links[] = {"ticket_id", "visit_id"};
+    for (int i = 0; !rc && i < 2; i++) {
+        v = cJSON_GetObjectItemCaseSensitive(rec, links[i]);
+        if (v && !cJSON_IsNull(v) &&
+            (!cJSON_IsNumber(v) || v->valuedouble < 1 || !kith_json_is_int(v->valuedouble)))
+            rc = kith_ctx_fail(ctx, KITH_EPARAMS, links[i], "%s must be a positive integer id",
+                               links[i]);
+    }
+    return rc;
+}
+
 static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t cid, at = ctx->now;
@@ -32,6 +73,7 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!rc) rc = kith_cmd_check_text(ctx, params, "summary", 10000, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "by", 64, 1);
     if (!rc) rc = kith_cmd_time_arg(ctx, params, "at", &at);
+    if (!rc) rc = check_tags(ctx, params);
     if (rc) return rc;
     cJSON *customer = NULL;
     if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
@@ -58,6 +100,7 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
         rc =
             kith_ctx_fail(ctx, KITH_ESCRIPT, "summary", "a rule removed the interaction's summary");
     if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
+    if (!rc) rc = check_tags(ctx, rec);
     int complaint = !rc && strcmp(type, "complaint") == 0;
     cJSON *in = NULL;
     if (!rc) rc = kith_store_interaction_insert(ctx->store, rec, at, ctx->now, &in);
@@ -101,6 +144,60 @@ static int interaction_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
+/* The text to find, with LIKE's wildcards escaped; NULL when q is absent. */
+static char *like_text(const char *q)
+{
+    if (!q) return NULL;
+    char *out = malloc(strlen(q) * 2 + 1), *o = out;
+    if (!out) return NULL;
+    for (; *q; q++) {
+        if (*q == '%' || *q == '_' || *q == '\\') *o++ = '\\';
+        *o++ = *q;
+    }
+    *o = '\0';
+    return out;
+}
+
+static int interaction_search(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    kith_interaction_filter f = {.type = kith_json_get_str(params, "type"),
+                                 .touchpoint = kith_json_get_str(params, "touchpoint"),
+                                 .topic = kith_json_get_str(params, "topic"),
+                                 .by = kith_json_get_str(params, "by"),
+                                 .from = INT64_MIN,
+                                 .to = INT64_MAX};
+    kith_cursor cursor, next = {0, 0};
+    const kith_cursor *after;
+    int limit, more, rc = 0;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(params, "max_sentiment");
+    if (f.type) rc = check_type(ctx, f.type);
+    if (!rc) rc = kith_cmd_check_text(ctx, params, "q", 200, 1);
+    if (!rc) rc = kith_cmd_time_arg(ctx, params, "from", &f.from);
+    if (!rc) rc = kith_cmd_time_arg(ctx, params, "to", &f.to);
+    if (!rc && ms) {
+        f.has_max_sentiment = 1;
+        f.max_sentiment = ms->valuedouble;
+    }
+    if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
+    if (rc) return rc;
+    char *q = like_text(kith_json_get_str(params, "q"));
+    f.q_like = q;
+    cJSON *items = cJSON_CreateArray();
+    if (!items || (kith_json_get_str(params, "q") && !q)) {
+        free(q);
+        cJSON_Delete(items);
+        return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
+    }
+    rc = kith_store_interaction_search(ctx->store, &f, limit, after, items, &more, &next);
+    free(q);
+    if (rc < 0) {
+        cJSON_Delete(items);
+        return kith_cmd_store_fail(ctx, rc, "interactions");
+    }
+    *result = kith_cmd_page_result(items, more, &next);
+    return 0;
+}
+
 static const kith_param log_params[] = {
     {"customer_id", KITH_T_INT, 1, "customer id"},
     {"type", KITH_T_STRING, 1, "call, email, visit, meeting, note, complaint, sms, chat or social"},
@@ -108,6 +205,25 @@ static const kith_param log_params[] = {
     {"at", KITH_T_TIME, 0, "when it happened (default now)"},
     {"by", KITH_T_STRING, 0, "who handled it (default the caller)"},
     {"attrs", KITH_T_OBJECT, 0, "custom attributes"},
+    {"touchpoint", KITH_T_STRING, 0,
+     "where in the journey: awareness, purchase, usage, after_sales or your own name"},
+    {"topic", KITH_T_STRING, 0, "what it was about, a short name such as delivery or price"},
+    {"sentiment", KITH_T_NUMBER, 0, "how the customer felt, -1 (negative) to 1 (positive)"},
+    {"direction", KITH_T_STRING, 0, "in (the customer reached out) or out (we did)"},
+    {"ticket_id", KITH_T_INT, 0, "the ticket this contact belongs to"},
+    {"visit_id", KITH_T_INT, 0, "the visit this contact belongs to"},
+    {NULL},
+};
+static const kith_param search_params[] = {
+    {"q", KITH_T_STRING, 0, "text to find in the summary"},
+    {"type", KITH_T_STRING, 0, "only this type"},
+    {"touchpoint", KITH_T_STRING, 0, "only this touchpoint"},
+    {"topic", KITH_T_STRING, 0, "only this topic"},
+    {"max_sentiment", KITH_T_NUMBER, 0, "only sentiment at or below this"},
+    {"by", KITH_T_STRING, 0, "only contacts handled by this person"},
+    {"from", KITH_T_TIME, 0, "at or after this time"},
+    {"to", KITH_T_TIME, 0, "before this time"},
+    KITH_LIST_PARAMS,
     {NULL},
 };
 static const kith_param list_params[] = {
@@ -122,5 +238,8 @@ const kith_command kith_cmd_interaction[] = {
      "Log a call, e-mail, visit, complaint or other contact with a customer", "the interaction"},
     {"interaction.list", interaction_list, list_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
      "A customer's interactions, newest first", "{items: [interaction], next_cursor}"},
+    {"interaction.search", interaction_search, search_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "Interactions across customers, newest first: the feedback database",
+     "{items: [interaction], next_cursor}"},
     {NULL},
 };

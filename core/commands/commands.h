@@ -69,5 +69,15 @@ int kith_cmd_customer_exists(kith_ctx *ctx, int64_t id);
  * `nonempty`, not blank.  Returns 0 or a failure in ctx. */
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,
                         int nonempty);
+/* Fails with -32009 and error data {reason, status} (status omitted when
+ * NULL), the message "<reason>: <fmt...>".  Returns KITH_ECONFLICT. */
+int kith_cmd_conflict(kith_ctx *ctx, const char *reason, const char *status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The one refusal of a state machine (CONTRACT.md section 6): -32009 with
+ * data.reason "invalid_transition" and data.status the current status, e.g.
+ * "ticket 7 is closed; it cannot wait".  Nothing was changed by the caller
+ * before checking.  Returns KITH_ECONFLICT. */
+int kith_cmd_invalid_transition(kith_ctx *ctx, const char *kind, int64_t id, const char *status,
+                                const char *verb);
 
 #endif

@@ -9,6 +9,8 @@
 #include "util/json.h"
 #include "util/timefmt.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 const kith_command *const kith_command_tables[] = {
@@ -145,4 +147,37 @@ int kith_cmd_customer_exists(kith_ctx *ctx, int64_t id)
     int rc = kith_store_customer_get(ctx->store, id, &c);
     cJSON_Delete(c);
     return rc < 0 ? kith_cmd_store_fail(ctx, rc, "customer") : 0;
+}
+
+/* Replaces ctx's error data with {reason, [status]}; the error keeps its
+ * code and message even when there is no memory for the data. */
+static void conflict_data(kith_ctx *ctx, const char *reason, const char *status)
+{
+    cJSON *data = cJSON_CreateObject();
+    if (data && (kith_json_add_str(data, "reason", reason) ||
+                 (status && kith_json_add_str(data, "status", status)))) {
+        cJSON_Delete(data);
+        data = NULL;
+    }
+    cJSON_Delete(ctx->err->data);
+    ctx->err->data = data;
+}
+
+int kith_cmd_conflict(kith_ctx *ctx, const char *reason, const char *status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[sizeof(ctx->err->message)];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    kith_ctx_fail(ctx, KITH_ECONFLICT, NULL, "%s: %s", reason, msg);
+    conflict_data(ctx, reason, status);
+    return KITH_ECONFLICT;
+}
+
+int kith_cmd_invalid_transition(kith_ctx *ctx, const char *kind, int64_t id, const char *status,
+                                const char *verb)
+{
+    return kith_cmd_conflict(ctx, "invalid_transition", status, "%s %lld is %s; it cannot %s", kind,
+                             (long long)id, status, verb);
 }

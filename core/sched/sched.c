@@ -2,11 +2,11 @@
  * See sched.h.
  */
 #include "sched/sched.h"
+#include "commands/due.h"
 #include "script/script.h"
 #include "store/event.h"
 #include "store/schedule.h"
 #include "store/stats.h"
-#include "store/task.h"
 #include "util/cron.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -41,17 +41,24 @@ void kith_sched_close(kith_sched *s)
     if (!uv_is_closing((uv_handle_t *)&s->timer)) uv_close((uv_handle_t *)&s->timer, NULL);
 }
 
+int kith_sched_next_due(kith_store *store, int64_t *at)
+{
+    int64_t due_at = 0, sched_at = 0;
+    int has_due = kith_due_next(store, &due_at) == 0;
+    int has_sched = kith_store_schedule_next(store, &sched_at) == 0;
+    if (!has_due && !has_sched) return KITH_ENOTFOUND;
+    *at = !has_due ? sched_at : !has_sched ? due_at : due_at < sched_at ? due_at : sched_at;
+    return 0;
+}
+
 void kith_sched_arm(kith_sched *s, kith_store *store, int64_t now)
 {
-    int64_t task_at = 0, sched_at = 0, at;
-    int has_task = kith_store_task_next_due(store, &task_at) == 0;
-    int has_sched = kith_store_schedule_next(store, &sched_at) == 0;
-    if (!has_task && !has_sched) {
+    int64_t at;
+    if (kith_sched_next_due(store, &at) < 0) {
         uv_timer_stop(&s->timer);
         s->armed_for = 0;
         return;
     }
-    at = !has_task ? sched_at : !has_sched ? task_at : task_at < sched_at ? task_at : sched_at;
     if (s->armed_for == at && uv_is_active((uv_handle_t *)&s->timer)) return;
     s->armed_for = at;
     uv_update_time(s->loop);

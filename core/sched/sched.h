@@ -1,9 +1,10 @@
 /*
  * The scheduler: one uv_timer armed for the nearest moment something is due
- * — a task's reminder or a schedule's next run — so a million waiting tasks
- * cost nothing until then (the tasks_due and schedules_next indexes give the
- * minimum).  Reminders are fired by commands/task_ops (kith_task_fire_due);
- * this module runs schedules: computing next runs (cron in a time zone,
+ * — a due source's record (commands/due.h: a task's reminder, an SLA
+ * deadline, ...) or a schedule's next run — so a million waiting records
+ * cost nothing until then (each source's partial index and schedules_next
+ * give the minimum).  Due sources fire themselves (work/); this module runs
+ * schedules: computing next runs (cron in a time zone,
  * every, at), running their jobs in slices, recording the outcome.
  *
  * DESIGN NOTES
@@ -40,8 +41,11 @@ typedef struct kith_sched {
 /* Initialises the timer on `loop`; fire(ud) is called when something is
  * due. */
 void kith_sched_init(kith_sched *s, uv_loop_t *loop, void (*fire)(void *ud), void *ud);
-/* Re-arms the timer for the earliest due task or schedule in `store`, as
- * seen at wall-clock `now`.  Cheap: two index lookups. */
+/* The earliest moment anything is due: a due source's record or a
+ * schedule's next run.  0 with *at, or KITH_ENOTFOUND. */
+int kith_sched_next_due(kith_store *store, int64_t *at);
+/* Re-arms the timer for the earliest due moment in `store`, as seen at
+ * wall-clock `now`.  Cheap: an index lookup per source. */
 void kith_sched_arm(kith_sched *s, kith_store *store, int64_t now);
 /* Closes the timer handle. */
 void kith_sched_close(kith_sched *s);

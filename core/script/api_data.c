@@ -72,8 +72,9 @@ static int call_method(lua_State *L, const char *method, cJSON *params)
         cJSON_Delete(params);
         return luaL_error(L, "crm.call: no dispatcher");
     }
-    snprintf(sc->rules_session.name, sizeof(sc->rules_session.name), "rule:%s",
-             sc->running_file ? sc->running_file : "?");
+    char by[KITH_ACTOR_MAX];
+    snprintf(sc->rules_session.name, sizeof(sc->rules_session.name), "%s",
+             kith_script_actor(sc->ctx, by, sizeof(by)));
     sc->rules_session.role = KITH_ROLE_ADMIN;
     sc->rules_session.authenticated = 1;
     cJSON *result = NULL;

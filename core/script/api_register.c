@@ -4,6 +4,7 @@
  * called only while a file loads; each checks its arguments and records where
  * it was called from, so errors and script.status name the file and line.
  */
+#include "request/events.h"
 #include "script/engine.h"
 #include "util/error.h"
 #include "util/sha256.h"
@@ -13,38 +14,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_events[] = {"customer.created",
-                                           "customer.updated",
-                                           "customer.deleted",
-                                           "interaction.logged",
-                                           "order.created",
-                                           "segment.entered",
-                                           "segment.left",
-                                           "loyalty.awarded",
-                                           "loyalty.redeemed",
-                                           "loyalty.tier_changed",
-                                           "churn.warning",
-                                           "churn.cleared",
-                                           "task.created",
-                                           "task.completed",
-                                           "reminder.due",
-                                           "schedule.ran",
-                                           "script.reloaded",
-                                           "script.error",
-                                           NULL};
-static const char *const before_events[] = {"customer.created",
-                                            "customer.updated",
-                                            "customer.deleted",
-                                            "interaction.logged",
-                                            "order.created",
-                                            "task.created",
-                                            NULL};
+/* The event list (request/events.h) as a table. */
+static const struct {
+    const char *name;
+    int flags;
+} events[] = {
+#define EVENT_ROW(name, flags) {name, flags},
+    KITH_EVENT_LIST(EVENT_ROW)
+#undef EVENT_ROW
+};
 
-static int in_list(const char *const *list, const char *name)
+/* 1 when `name` is a known event with all of `flags`. */
+static int known_event(const char *name, int flags)
 {
-    for (int i = 0; list[i]; i++)
-        if (strcmp(list[i], name) == 0) return 1;
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+        if (strcmp(events[i].name, name) == 0) return (events[i].flags & flags) == flags;
     return 0;
+}
+
+/* Raises "crm.before: '<event>' has no before hooks (use one of ...)". */
+static int no_before_hooks(lua_State *L, const char *event)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_pushfstring(L, "crm.before: '%s' has no before hooks (use one of ", event);
+    luaL_addvalue(&b);
+    const char *sep = "";
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        if (!(events[i].flags & KITH_EV_BEFORE)) continue;
+        luaL_addstring(&b, sep);
+        luaL_addstring(&b, events[i].name);
+        sep = ", ";
+    }
+    luaL_addstring(&b, ")");
+    luaL_pushresult(&b);
+    return lua_error(L);
 }
 
 /* The generation, checking that registration is allowed now. */
@@ -73,13 +77,9 @@ static int add_hook(lua_State *L, int kind, const char *what)
     const char *event = luaL_checkstring(L, 1);
     luaL_checktype(L, 2, LUA_TFUNCTION);
     int glob = strchr(event, '*') != NULL;
-    if (kind == KITH_HOOK_BEFORE && !in_list(before_events, event))
-        return luaL_error(L,
-                          "crm.before: '%s' has no before hooks (use one of customer.created, "
-                          "customer.updated, customer.deleted, interaction.logged, "
-                          "order.created, task.created)",
-                          event);
-    if (kind != KITH_HOOK_BEFORE && !glob && !in_list(known_events, event) &&
+    if (kind == KITH_HOOK_BEFORE && !known_event(event, KITH_EV_BEFORE))
+        return no_before_hooks(L, event);
+    if (kind != KITH_HOOK_BEFORE && !glob && !known_event(event, 0) &&
         strncmp(event, "plugin.", 7) != 0 && strncmp(event, "custom.", 7) != 0)
         return luaL_error(L, "%s: unknown event '%s'", what, event);
     if (kind == KITH_HOOK_AFTER && glob)

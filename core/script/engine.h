@@ -116,10 +116,16 @@ struct kith_script {
     int64_t last_error_at;
     kith_script_call_fn call;
     void *call_ud;
-    kith_ctx *ctx;                        /* the request a rule runs in, while one does */
-    const char *running_plugin;           /* the plugin whose code runs now, or NULL */
-    const char *running_file;             /* the file whose code runs now */
-    kith_session rules_session;           /* who crm.call acts as: admin, named after the rule */
+    kith_ctx *ctx;              /* the request a rule runs in, while one does */
+    const char *running_plugin; /* the plugin whose code runs now, or NULL */
+    const char *running_file;   /* the file whose code runs now */
+    kith_session rules_session; /* who crm.call acts as: admin, named after the rule */
+    /* Who acts while Lua runs (kith_script_actor): act_name is the rule's
+     * file ("rule:<file>") or the job's name ("job:<name>"); NULL means the
+     * caller's session (plugin methods act for their caller).  The enter_*
+     * pair says how the next kith_call_ref acts; it resets to a rule. */
+    int act_kind, enter_kind;
+    const char *act_name, *enter_name;
     int (*advance)(void *ud, int64_t ms); /* rule tests: move the clock */
     void *advance_ud;
     int depth; /* nesting of emit -> after hooks (the cascade guard) */
@@ -148,6 +154,8 @@ int kith_grow(void **v, size_t *cap, size_t n, size_t size);
 void kith_api_register(lua_State *L, int crm_idx);
 /* api_data.c: the data half of `crm`.  Stack effect: 0. */
 void kith_api_data(lua_State *L, int crm_idx);
+
+enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 
 /* Calls hook function `ref` with the values on top of the stack (nargs),
  * under the budgets, attributing errors to `file:line`; on failure records

@@ -70,13 +70,21 @@ int kith_call_ref(kith_generation *g, kith_ctx *ctx, int ref, int nargs, int nre
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     lua_insert(L, -nargs - 1);
     kith_ctx *saved = sc->ctx;
-    const char *saved_file = sc->running_file;
+    const char *saved_file = sc->running_file, *saved_act = sc->act_name;
+    int saved_kind = sc->act_kind;
     sc->ctx = ctx;
     sc->running_file = file;
+    sc->act_kind = sc->enter_kind;
+    sc->act_name = sc->enter_kind == KITH_ACT_JOB      ? sc->enter_name
+                   : sc->enter_kind == KITH_ACT_CALLER ? NULL
+                                                       : file;
+    sc->enter_kind = KITH_ACT_RULE;
     kith_lua_error e;
     int rc = kith_lua_pcall(L, nargs, nresults, &e);
     sc->ctx = saved;
     sc->running_file = saved_file;
+    sc->act_kind = saved_kind;
+    sc->act_name = saved_act;
     if (rc < 0) return kith_fail_lua(ctx, &e, file, line, what);
     return 0;
 }
@@ -246,9 +254,33 @@ static int run_hooks(kith_generation *g, kith_ctx *ctx, int kind, const char *ty
     return a.rc;
 }
 
+const char *kith_script_actor(const kith_ctx *ctx, char *buf, size_t len)
+{
+    const kith_script *sc = ctx->env ? ctx->env->script : NULL;
+    if (!sc || !sc->act_name) return ctx->session ? ctx->session->name : "system";
+    snprintf(buf, len, "%s:%s", sc->act_kind == KITH_ACT_JOB ? "job" : "rule", sc->act_name);
+    return buf;
+}
+
+/* Appends the event with `by` (who acted) added to its data unless the
+ * writer named one itself; the caller's object is left as it was. */
+static int append_event(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data)
+{
+    cJSON *d = (cJSON *)data, *by = NULL;
+    if (cJSON_IsObject(d) && !cJSON_GetObjectItemCaseSensitive(d, "by")) {
+        char buf[KITH_ACTOR_MAX];
+        by = cJSON_CreateString(kith_script_actor(ctx, buf, sizeof(buf)));
+        if (!by) return KITH_ENOMEM;
+        cJSON_AddItemToObject(d, "by", by);
+    }
+    int rc = kith_store_event_append(ctx->store, type, customer_id, d, ctx->now, NULL);
+    if (by) cJSON_Delete(cJSON_DetachItemViaPointer(d, by));
+    return rc;
+}
+
 int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data)
 {
-    int rc = kith_store_event_append(ctx->store, type, customer_id, data, ctx->now, NULL);
+    int rc = append_event(ctx, type, customer_id, data);
     if (rc < 0) return kith_ctx_fail(ctx, rc, NULL, "cannot record the %s event", type);
     kith_script *sc = ctx->env->script;
     if (!sc || !sc->gen) return 0;

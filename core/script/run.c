@@ -172,6 +172,8 @@ int kith_script_run_job(kith_ctx *ctx, const char *name, const cJSON *args, cons
     sc->running_plugin = j->plugin;
     char what[512];
     snprintf(what, sizeof(what), "job '%s'", name);
+    sc->enter_kind = KITH_ACT_JOB;
+    sc->enter_name = j->name;
     int rc = kith_call_ref(g, ctx, j->ref, 1, 1, j->file, j->line, what);
     sc->running_plugin = NULL;
     if (rc) return rc;
@@ -202,6 +204,7 @@ int kith_script_method_handler(kith_ctx *ctx, const cJSON *params, cJSON **resul
     kith_lua_push_json(L, c);
     cJSON_Delete(c);
     sc->running_plugin = m->plugin;
+    sc->enter_kind = KITH_ACT_CALLER;
     int rc = kith_call_ref(g, ctx, m->ref, 2, 1, m->name, 0, m->name);
     sc->running_plugin = NULL;
     if (rc) return rc;

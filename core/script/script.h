@@ -91,9 +91,15 @@ const struct kith_command *kith_script_methods(const kith_script *sc);
  * ev[kind]; the changed record replaces it in ev.  Returns 0, or a failure
  * recorded in ctx (-32010 veto/error, -32011 budget). */
 int kith_script_before(kith_ctx *ctx, const char *type, const char *kind, cJSON *ev);
-/* Appends an event to the log, runs the after hooks of `type` in the same
- * transaction, and remembers the customer for kith_script_settle().
- * Returns 0 or a failure recorded in ctx. */
+/* Who acts in ctx now, for an event's `by` and a record's created_by:
+ * "job:<name>" while a scheduled job runs, "rule:<file>" while a rule's
+ * code runs, else the session's name (a token's name, "local", "system").
+ * Returns buf or a string that lives as long as the session. */
+#define KITH_ACTOR_MAX 200
+const char *kith_script_actor(const kith_ctx *ctx, char *buf, size_t len);
+/* Appends an event to the log, with data.by naming who acted, runs the after hooks of `type` in the
+ * same transaction, and remembers the customer for kith_script_settle(). Returns 0 or a failure
+ * recorded in ctx. */
 int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data);
 /* Re-evaluates segments and churn for every customer the current request
  * touched (the settle hook, run before an outermost request ends). */

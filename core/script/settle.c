@@ -135,7 +135,7 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_int(L, "updated_at", v->updated_at);
 
     const kith_customer_stats *st = &v->stats;
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 24);
     set_int(L, "orders", st->orders);
     set_number(L, "total_spent", (double)st->total_spent_cents / 100.0);
     set_time(L, "first_order_at", st->first_order_at);
@@ -146,6 +146,20 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_int(L, "interactions", st->interactions);
     set_int(L, "complaints", st->complaints);
     set_time(L, "last_interaction_at", st->last_interaction_at);
+    set_time(L, "last_complaint_at", st->last_complaint_at);
+    set_int(L, "tickets", st->tickets);
+    set_int(L, "open_tickets", st->open_tickets);
+    set_int(L, "open_complaints", st->open_complaints);
+    set_int(L, "sla_breaches", st->sla_breaches);
+    set_int(L, "surveys_answered", st->surveys_answered);
+    set_time(L, "last_survey_at", st->last_survey_at);
+    set_time(L, "last_invited_at", st->last_invited_at);
+    if (!isnan(st->last_nps)) set_number(L, "last_nps", st->last_nps);
+    if (!isnan(st->last_csat)) set_number(L, "last_csat", st->last_csat);
+    if (!isnan(st->last_ces)) set_number(L, "last_ces", st->last_ces);
+    set_int(L, "visits_completed", st->visits_completed);
+    set_time(L, "last_visit_at", st->last_visit_at);
+    set_time(L, "next_visit_at", st->next_visit_at);
     set_int(L, "points", v->points);
     set_int(L, "lifetime_points", v->lifetime_points);
     return 0;

@@ -13,7 +13,9 @@
 #include <cJSON.h>
 #include <stdint.h>
 
-/* Inserts an interaction from `rec` (customer_id, type, summary, by, attrs)
+/* Inserts an interaction from `rec` (customer_id, type, summary, by, attrs,
+ * and the optional touchpoint, topic, sentiment, direction, ticket_id,
+ * visit_id)
  * happening at `at`.  Returns 0 and the new record in *out (owned). */
 int kith_store_interaction_insert(kith_store *s, const cJSON *rec, int64_t at, int64_t now,
                                   cJSON **out);
@@ -21,6 +23,19 @@ int kith_store_interaction_insert(kith_store *s, const cJSON *rec, int64_t at, i
 int kith_store_interaction_list(kith_store *s, int64_t customer_id, const char *type, int limit,
                                 const kith_cursor *after, cJSON *items, int *more,
                                 kith_cursor *next);
+
+/* interaction.search's filters; NULL / has_* = 0 means "any".  `q_like` is
+ * the text to find in summaries with LIKE's % and _ already escaped by \. */
+typedef struct kith_interaction_filter {
+    const char *type, *touchpoint, *topic, *by, *q_like;
+    int has_max_sentiment;
+    double max_sentiment;
+    int64_t from, to; /* at in [from, to) */
+} kith_interaction_filter;
+/* Interactions across customers, newest first (interaction.search). */
+int kith_store_interaction_search(kith_store *s, const kith_interaction_filter *f, int limit,
+                                  const kith_cursor *after, cJSON *items, int *more,
+                                  kith_cursor *next);
 
 /* Inserts an order (customer_id, currency, items, external_id from `rec`)
  * of `cents` at `at`.  Returns 0 and the record in *out (owned), or

@@ -135,33 +135,25 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
     return *out ? 0 : KITH_ENOMEM;
 }
 
-static int64_t time_or_none(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? KITH_TIME_NONE
-                                                       : sqlite3_column_int64(st, col);
-}
-
-/* The record, its stats and its points (19: the balance, 20: lifetime, 21:
- * lapsed by ?2), shared by customer.get's statement and the rules' view. */
+/* The record, its stats (12 .. STATS_END - 1) and its points (STATS_END: the
+ * balance, +1: lifetime, +2: lapsed by ?2), shared by customer.get's
+ * statement and the rules' view. */
+#define STATS_END 33
 #define WITH_STATS_COLUMNS                                                                         \
-    CUSTOMER_COLUMNS ", st.orders, st.total_spent_cents, st.first_order_at, st.last_order_at, "    \
-                     "st.interactions, st.complaints, st.last_interaction_at, "                    \
-                     "coalesce(a.points, 0), coalesce(a.lifetime, 0), "                            \
-                     "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l "                \
-                     "WHERE l.customer_id = c.id AND l.remaining > 0 AND l.expires_at <= ?2)"
+    CUSTOMER_COLUMNS ", " KITH_STATS_COLUMNS(                                                      \
+        "st.") ", "                                                                                \
+               "coalesce(a.points, 0), coalesce(a.lifetime, 0), "                                  \
+               "(SELECT coalesce(sum(l.remaining), 0) FROM loyalty_ledger l "                      \
+               "WHERE l.customer_id = c.id AND l.remaining > 0 AND l.expires_at <= ?2)"
 #define WITH_STATS_JOINS                                                                           \
     "customers c LEFT JOIN customer_stats st ON st.customer_id = c.id "                            \
     "LEFT JOIN loyalty_accounts a ON a.customer_id = c.id"
 
 static kith_customer_stats stats_of_row(sqlite3_stmt *st)
 {
-    return (kith_customer_stats){.orders = sqlite3_column_int64(st, 12),
-                                 .total_spent_cents = sqlite3_column_int64(st, 13),
-                                 .first_order_at = time_or_none(st, 14),
-                                 .last_order_at = time_or_none(st, 15),
-                                 .interactions = sqlite3_column_int64(st, 16),
-                                 .complaints = sqlite3_column_int64(st, 17),
-                                 .last_interaction_at = time_or_none(st, 18)};
+    kith_customer_stats stats;
+    kith_stats_read(st, 12, &stats);
+    return stats;
 }
 
 static const char *text_or_null(sqlite3_stmt *st, int col)
@@ -194,8 +186,8 @@ int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
         .created_at = sqlite3_column_int64(st, 10),
         .updated_at = sqlite3_column_int64(st, 11),
         .stats = stats_of_row(st),
-        .points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 21),
-        .lifetime_points = sqlite3_column_int64(st, 20),
+        .points = sqlite3_column_int64(st, STATS_END) - sqlite3_column_int64(st, STATS_END + 2),
+        .lifetime_points = sqlite3_column_int64(st, STATS_END + 1),
     };
     rc = visit(ud, &v);
     sqlite3_reset(st);
@@ -222,20 +214,21 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
     if (rc != SQLITE_ROW) return kith_store_error(s, "get customer");
     cJSON *c = from_row(st, NULL);
     kith_customer_stats stats = stats_of_row(st);
-    int64_t points = sqlite3_column_int64(st, 19) - sqlite3_column_int64(st, 21);
-    *lifetime = sqlite3_column_int64(st, 20);
-    snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, 22));
+    int64_t points = sqlite3_column_int64(st, STATS_END) - sqlite3_column_int64(st, STATS_END + 2);
+    *lifetime = sqlite3_column_int64(st, STATS_END + 1);
+    snprintf(tier, 64, "%s", (const char *)sqlite3_column_text(st, STATS_END + 3));
     if (valid_until)
-        *valid_until =
-            sqlite3_column_type(st, 25) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 25);
+        *valid_until = sqlite3_column_type(st, STATS_END + 6) == SQLITE_NULL
+                           ? INT64_MAX
+                           : sqlite3_column_int64(st, STATS_END + 6);
     if (c) {
         cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&stats));
         kith_json_add_int(c, "points", points);
-        kith_row_add_json(c, "segments", st, 23, "[]");
-        if (sqlite3_column_type(st, 24) == SQLITE_NULL)
+        kith_row_add_json(c, "segments", st, STATS_END + 4, "[]");
+        if (sqlite3_column_type(st, STATS_END + 5) == SQLITE_NULL)
             cJSON_AddNullToObject(c, "churn_risk");
         else
-            cJSON_AddNumberToObject(c, "churn_risk", sqlite3_column_double(st, 24));
+            cJSON_AddNumberToObject(c, "churn_risk", sqlite3_column_double(st, STATS_END + 5));
     }
     sqlite3_reset(st);
     *out = c;

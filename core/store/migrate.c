@@ -152,6 +152,43 @@ static const char *const versions[] = {
 
     /* 4: tokens may expire (NULL: never). */
     "ALTER TABLE tokens ADD COLUMN expires_at INTEGER;",
+
+    /* 5: rollups (rollup.h): per-day moments and histogram buckets of every
+     * metric, kept in the write's transaction. */
+    "CREATE TABLE rollups ("
+    "  metric TEXT NOT NULL, dim TEXT NOT NULL, key TEXT NOT NULL,"
+    "  day INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL DEFAULT 0,"
+    "  sx REAL NOT NULL DEFAULT 0, sxx REAL NOT NULL DEFAULT 0,"
+    "  sy REAL NOT NULL DEFAULT 0, syy REAL NOT NULL DEFAULT 0, sxy REAL NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (metric, dim, key, day, bucket)) WITHOUT ROWID;"
+    /* Touchpoints and links on interactions (DOMAIN.md 2.3), and the index
+     * interaction.search pages through across customers. */
+    "ALTER TABLE interactions ADD COLUMN touchpoint TEXT;"
+    "ALTER TABLE interactions ADD COLUMN topic TEXT;"
+    "ALTER TABLE interactions ADD COLUMN sentiment REAL;"
+    "ALTER TABLE interactions ADD COLUMN direction TEXT;"
+    "ALTER TABLE interactions ADD COLUMN ticket_id INTEGER;"
+    "ALTER TABLE interactions ADD COLUMN visit_id INTEGER;"
+    "CREATE INDEX interactions_at ON interactions(at, id);"
+    /* Per-customer counters of the service and feedback families (stats.h),
+     * kept by their writes; last_complaint_at from the complaints so far. */
+    "ALTER TABLE customer_stats ADD COLUMN last_complaint_at INTEGER;"
+    "UPDATE customer_stats SET last_complaint_at = (SELECT max(at) FROM interactions i "
+    "  WHERE i.customer_id = customer_stats.customer_id AND i.type = 'complaint');"
+    "ALTER TABLE customer_stats ADD COLUMN tickets INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN open_tickets INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN open_complaints INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN sla_breaches INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN surveys_answered INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN last_survey_at INTEGER;"
+    "ALTER TABLE customer_stats ADD COLUMN last_invited_at INTEGER;"
+    "ALTER TABLE customer_stats ADD COLUMN last_nps REAL;"
+    "ALTER TABLE customer_stats ADD COLUMN last_csat REAL;"
+    "ALTER TABLE customer_stats ADD COLUMN last_ces REAL;"
+    "ALTER TABLE customer_stats ADD COLUMN visits_completed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN last_visit_at INTEGER;"
+    "ALTER TABLE customer_stats ADD COLUMN next_visit_at INTEGER;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

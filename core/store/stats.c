@@ -7,14 +7,18 @@
 #include "util/json.h"
 
 #include <math.h>
+#include <string.h>
 #include <sqlite3.h>
 
 #define MS_PER_DAY 86400000.0
 
 void kith_stats_init(kith_customer_stats *st)
 {
-    st->orders = st->total_spent_cents = st->interactions = st->complaints = 0;
+    memset(st, 0, sizeof(*st));
     st->first_order_at = st->last_order_at = st->last_interaction_at = KITH_TIME_NONE;
+    st->last_complaint_at = st->last_survey_at = st->last_invited_at = KITH_TIME_NONE;
+    st->last_visit_at = st->next_visit_at = KITH_TIME_NONE;
+    st->last_nps = st->last_csat = st->last_ces = NAN;
 }
 
 void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at)
@@ -28,7 +32,11 @@ void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at)
 void kith_stats_add_interaction(kith_customer_stats *st, int is_complaint, int64_t at)
 {
     st->interactions++;
-    if (is_complaint) st->complaints++;
+    if (is_complaint) {
+        st->complaints++;
+        if (st->last_complaint_at == KITH_TIME_NONE || at > st->last_complaint_at)
+            st->last_complaint_at = at;
+    }
     if (st->last_interaction_at == KITH_TIME_NONE || at > st->last_interaction_at)
         st->last_interaction_at = at;
 }
@@ -45,6 +53,13 @@ static int add_time_or_null(cJSON *o, const char *key, int64_t at)
 {
     if (at == KITH_TIME_NONE) return cJSON_AddNullToObject(o, key) ? 0 : KITH_ENOMEM;
     return kith_json_add_time(o, key, at);
+}
+
+static int add_score_or_null(cJSON *o, const char *key, double v)
+{
+    return (isnan(v) ? cJSON_AddNullToObject(o, key) : cJSON_AddNumberToObject(o, key, v))
+               ? 0
+               : KITH_ENOMEM;
 }
 
 cJSON *kith_stats_to_json(const kith_customer_stats *st)
@@ -66,6 +81,20 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st)
     rc |= kith_json_add_int(o, "interactions", st->interactions);
     rc |= kith_json_add_int(o, "complaints", st->complaints);
     rc |= add_time_or_null(o, "last_interaction_at", st->last_interaction_at);
+    rc |= add_time_or_null(o, "last_complaint_at", st->last_complaint_at);
+    rc |= kith_json_add_int(o, "tickets", st->tickets);
+    rc |= kith_json_add_int(o, "open_tickets", st->open_tickets);
+    rc |= kith_json_add_int(o, "open_complaints", st->open_complaints);
+    rc |= kith_json_add_int(o, "sla_breaches", st->sla_breaches);
+    rc |= kith_json_add_int(o, "surveys_answered", st->surveys_answered);
+    rc |= add_time_or_null(o, "last_survey_at", st->last_survey_at);
+    rc |= add_time_or_null(o, "last_invited_at", st->last_invited_at);
+    rc |= add_score_or_null(o, "last_nps", st->last_nps);
+    rc |= add_score_or_null(o, "last_csat", st->last_csat);
+    rc |= add_score_or_null(o, "last_ces", st->last_ces);
+    rc |= kith_json_add_int(o, "visits_completed", st->visits_completed);
+    rc |= add_time_or_null(o, "last_visit_at", st->last_visit_at);
+    rc |= add_time_or_null(o, "next_visit_at", st->next_visit_at);
     if (rc) {
         cJSON_Delete(o);
         return NULL;
@@ -87,23 +116,54 @@ static void bind_time(sqlite3_stmt *st, int idx, int64_t at)
         sqlite3_bind_int64(st, idx, at);
 }
 
+static double score_col(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static void bind_score(sqlite3_stmt *st, int idx, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, idx);
+    else
+        sqlite3_bind_double(st, idx, v);
+}
+
+void kith_stats_read(kith_stmt *st, int col, kith_customer_stats *out)
+{
+    out->orders = sqlite3_column_int64(st, col + 0);
+    out->total_spent_cents = sqlite3_column_int64(st, col + 1);
+    out->first_order_at = time_col(st, col + 2);
+    out->last_order_at = time_col(st, col + 3);
+    out->interactions = sqlite3_column_int64(st, col + 4);
+    out->complaints = sqlite3_column_int64(st, col + 5);
+    out->last_interaction_at = time_col(st, col + 6);
+    out->last_complaint_at = time_col(st, col + 7);
+    out->tickets = sqlite3_column_int64(st, col + 8);
+    out->open_tickets = sqlite3_column_int64(st, col + 9);
+    out->open_complaints = sqlite3_column_int64(st, col + 10);
+    out->sla_breaches = sqlite3_column_int64(st, col + 11);
+    out->surveys_answered = sqlite3_column_int64(st, col + 12);
+    out->last_survey_at = time_col(st, col + 13);
+    out->last_invited_at = time_col(st, col + 14);
+    out->last_nps = score_col(st, col + 15);
+    out->last_csat = score_col(st, col + 16);
+    out->last_ces = score_col(st, col + 17);
+    out->visits_completed = sqlite3_column_int64(st, col + 18);
+    out->last_visit_at = time_col(st, col + 19);
+    out->next_visit_at = time_col(st, col + 20);
+}
+
 int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *out)
 {
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT orders, total_spent_cents, first_order_at, last_order_at, interactions, "
-           "complaints, last_interaction_at FROM customer_stats WHERE customer_id = ?");
+        s, "SELECT " KITH_STATS_COLUMNS("") " FROM customer_stats WHERE customer_id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
     if (rc != SQLITE_ROW) return kith_store_error(s, "get stats");
-    out->orders = sqlite3_column_int64(st, 0);
-    out->total_spent_cents = sqlite3_column_int64(st, 1);
-    out->first_order_at = time_col(st, 2);
-    out->last_order_at = time_col(st, 3);
-    out->interactions = sqlite3_column_int64(st, 4);
-    out->complaints = sqlite3_column_int64(st, 5);
-    out->last_interaction_at = time_col(st, 6);
+    kith_stats_read(st, 0, out);
     sqlite3_reset(st);
     return 0;
 }
@@ -112,8 +172,11 @@ int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *i
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "UPDATE customer_stats SET orders = ?, total_spent_cents = ?, first_order_at = ?, "
-           "last_order_at = ?, interactions = ?, complaints = ?, last_interaction_at = ? "
-           "WHERE customer_id = ?");
+           "last_order_at = ?, interactions = ?, complaints = ?, last_interaction_at = ?, "
+           "last_complaint_at = ?, tickets = ?, open_tickets = ?, open_complaints = ?, "
+           "sla_breaches = ?, surveys_answered = ?, last_survey_at = ?, last_invited_at = ?, "
+           "last_nps = ?, last_csat = ?, last_ces = ?, visits_completed = ?, last_visit_at = ?, "
+           "next_visit_at = ? WHERE customer_id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, in->orders);
     sqlite3_bind_int64(st, 2, in->total_spent_cents);
@@ -122,7 +185,21 @@ int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *i
     sqlite3_bind_int64(st, 5, in->interactions);
     sqlite3_bind_int64(st, 6, in->complaints);
     bind_time(st, 7, in->last_interaction_at);
-    sqlite3_bind_int64(st, 8, id);
+    bind_time(st, 8, in->last_complaint_at);
+    sqlite3_bind_int64(st, 9, in->tickets);
+    sqlite3_bind_int64(st, 10, in->open_tickets);
+    sqlite3_bind_int64(st, 11, in->open_complaints);
+    sqlite3_bind_int64(st, 12, in->sla_breaches);
+    sqlite3_bind_int64(st, 13, in->surveys_answered);
+    bind_time(st, 14, in->last_survey_at);
+    bind_time(st, 15, in->last_invited_at);
+    bind_score(st, 16, in->last_nps);
+    bind_score(st, 17, in->last_csat);
+    bind_score(st, 18, in->last_ces);
+    sqlite3_bind_int64(st, 19, in->visits_completed);
+    bind_time(st, 20, in->last_visit_at);
+    bind_time(st, 21, in->next_visit_at);
+    sqlite3_bind_int64(st, 22, id);
     if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "put stats");
     return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
 }

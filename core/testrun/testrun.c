@@ -5,6 +5,7 @@
 #include "commands/commands.h"
 #include "dispatch/dispatch.h"
 #include "script/script.h"
+#include "sched/sched.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -80,9 +81,13 @@ static int advance(void *ud, int64_t ms)
 {
     world *w = ud;
     settle_world(w);
-    /* Step an hour at a time so what falls due on the way happens in order. */
+    /* Step to each moment something falls due on the way (at most an hour
+     * at a time), so it happens in order and at its own time. */
     while (ms > 0) {
-        int64_t step = ms < HOUR_MS ? ms : HOUR_MS;
+        int64_t step = ms < HOUR_MS ? ms : HOUR_MS, next;
+        int64_t now = kith_time_now_ms() + w->env.clock_offset_ms;
+        if (kith_sched_next_due(w->store, &next) == 0 && next > now && next - now < step)
+            step = next - now;
         w->env.clock_offset_ms += step;
         ms -= step;
         due_work(w);

@@ -3,15 +3,16 @@
  */
 #include "work/work.h"
 #include "commands/loyalty_ops.h"
-#include "commands/task_ops.h"
+#include "commands/due.h"
 #include "sched/sched.h"
 #include "script/script.h"
 #include "store/event.h"
 #include "store/rules.h"
+#include "util/log.h"
 
 #define DAY_MS 86400000LL
 
-/* Reminders fired per request. */
+/* Records of one due source fired per request. */
 #define FIRE_BATCH 256
 
 static void begin(const kith_work *w, kith_ctx *ctx, kith_call_error *err)
@@ -39,15 +40,22 @@ int kith_work_due(const kith_work *w)
 {
     kith_ctx ctx;
     kith_call_error err;
-    int n;
-    do {
-        begin(w, &ctx, &err);
-        n = 0;
-        if (kith_request_begin(&ctx) == 0)
-            kith_request_end(&ctx, kith_task_fire_due(&ctx, FIRE_BATCH, &n));
-        kith_ctx_release(&ctx);
-        w->commit(w->ud, "reminders");
-    } while (n == FIRE_BATCH);
+    for (const kith_due_source *d = kith_due_sources; d->name; d++) {
+        int n;
+        do {
+            begin(w, &ctx, &err);
+            n = 0;
+            if (kith_request_begin(&ctx) == 0) {
+                int rc = kith_request_end(&ctx, d->fire(&ctx, FIRE_BATCH, &n));
+                if (rc < 0) {
+                    kith_warn("due: %s: %s", d->name, err.message);
+                    n = 0; /* retried when the timer next fires */
+                }
+            }
+            kith_ctx_release(&ctx);
+            w->commit(w->ud, d->name);
+        } while (n == FIRE_BATCH);
+    }
     begin(w, &ctx, &err);
     int more = kith_sched_run_due(&ctx);
     kith_ctx_release(&ctx);

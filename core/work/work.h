@@ -38,10 +38,10 @@ typedef struct kith_work {
  * to `budget_us` of background rules work (segment refreshes, the daily
  * churn sweep), each committed.  Returns 1 when more of either is queued. */
 int kith_work_after_commit(const kith_work *w, int64_t budget_us);
-/* Time-driven work due at the env's time: every reminder that fell due (in
- * batches, each marked fired in the same transaction as its reminder.due
- * event, so a crash never loses or repeats one), then one slice of every
- * due schedule.  Returns 1 when a schedule wants another slice. */
+/* Time-driven work due at the env's time: every due source's records that
+ * fell due (commands/due.h: in batches, each marked fired in the same
+ * transaction as its event, so a crash never loses or repeats one), then
+ * one slice of every due schedule.  Returns 1 when a schedule wants another slice. */
 int kith_work_due(const kith_work *w);
 /* Upkeep: up to KITH_WORK_EXPIRE_BATCH loyalty points past their expiry,
  * the crm.on cursor saved, and the event log trimmed past its retention

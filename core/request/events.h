@@ -1,0 +1,39 @@
+/*
+ * Every event channel Kith emits (CONTRACT.md sections 4 and 6), declared
+ * once.  X(name, flags) for each; KITH_EV_BEFORE marks the events whose
+ * writes run crm.before hooks (the record may be changed or vetoed before
+ * it is written).  The rules engine checks hook registrations against this
+ * list, so a typo in crm.on("ticket.closd", ...) fails the load.  A new
+ * family adds its events here, next to its neighbours.
+ */
+#ifndef KITH_REQUEST_EVENTS_H
+#define KITH_REQUEST_EVENTS_H
+
+#define KITH_EV_BEFORE 1
+
+#define KITH_EVENT_LIST(X)                                                                         \
+    X("customer.created", KITH_EV_BEFORE)                                                          \
+    X("customer.updated", KITH_EV_BEFORE)                                                          \
+    X("customer.deleted", KITH_EV_BEFORE)                                                          \
+    X("interaction.logged", KITH_EV_BEFORE)                                                        \
+    X("order.created", KITH_EV_BEFORE)                                                             \
+    X("segment.entered", 0)                                                                        \
+    X("segment.left", 0)                                                                           \
+    X("loyalty.awarded", 0)                                                                        \
+    X("loyalty.redeemed", 0)                                                                       \
+    X("loyalty.expired", 0)                                                                        \
+    X("loyalty.tier_changed", 0)                                                                   \
+    X("churn.warning", 0)                                                                          \
+    X("churn.cleared", 0)                                                                          \
+    X("task.created", KITH_EV_BEFORE)                                                              \
+    X("task.completed", 0)                                                                         \
+    X("task.cancelled", 0)                                                                         \
+    X("task.snoozed", 0)                                                                           \
+    X("reminder.due", 0)                                                                           \
+    X("schedule.ran", 0)                                                                           \
+    X("script.reloaded", 0)                                                                        \
+    X("script.error", 0)                                                                           \
+    X("token.created", 0)                                                                          \
+    X("token.revoked", 0)
+
+#endif
