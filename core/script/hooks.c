@@ -254,11 +254,27 @@ static int run_hooks(kith_generation *g, kith_ctx *ctx, int kind, const char *ty
     return a.rc;
 }
 
+/* A rule file as users name it: its name inside the scripts folder
+ * ("loyalty.lua"), or "<plugin>/plugin.lua" for a plugin's file. */
+static const char *file_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    if (!base) return path;
+    if (strcmp(base, "/plugin.lua") != 0) return base + 1;
+    const char *dir = base;
+    while (dir > path && dir[-1] != '/')
+        dir--;
+    return dir;
+}
+
 const char *kith_script_actor(const kith_ctx *ctx, char *buf, size_t len)
 {
     const kith_script *sc = ctx->env ? ctx->env->script : NULL;
     if (!sc || !sc->act_name) return ctx->session ? ctx->session->name : "system";
-    snprintf(buf, len, "%s:%s", sc->act_kind == KITH_ACT_JOB ? "job" : "rule", sc->act_name);
+    if (sc->act_kind == KITH_ACT_JOB)
+        snprintf(buf, len, "job:%s", sc->act_name);
+    else
+        snprintf(buf, len, "rule:%s", file_name(sc->act_name));
     return buf;
 }
 
