@@ -21,15 +21,20 @@ WHAT IT DOES
     per order, at most COMPLAINT_CAP (so complaints alone never reach the
     threshold: they add to a customer who is also slipping away).  Two
     complaints on one order: 0.6; two complaints over 40 orders: 0.015.
+    Complaints older than RECENT_DAYS (stats.last_complaint_at) count
+    OLD_FACTOR as much: a complaint the customer got over matters less.
+    Each complaint still open (stats.open_complaints, a complaint ticket not
+    yet resolved) adds OPEN_WEIGHT more, up to OPEN_CAP: an unresolved
+    problem is the strongest complaint signal there is.
 
   Prospects (no orders) score 0: they never bought, so they cannot churn.
 
   reasons are short strings naming each signal that contributed, e.g.
     "no order in 95d (usual 30d)", "2 complaints / 1 order".
 
-  What the stats cannot tell: stats hold counts, totals and first/last order
+  What the stats cannot tell: stats hold counts, totals and first/last
   times, not each order's amount or each complaint's date.  So complaints are
-  weighed per order (a lifetime ratio), not by how recent they are, and a
+  weighed per order (a lifetime ratio) with only the last one's age, and a
   falling order value cannot be seen; a customer buying less often shows up
   as a gap longer than their rhythm, which gap_risk covers.
 
@@ -38,7 +43,8 @@ EVENTS
 
 KNOBS (below)
   THRESHOLD, DEFAULT_RHYTHM_DAYS, MIN_RHYTHM_DAYS, GRACE_RATIO, FULL_RATIO,
-  COMPLAINT_WEIGHT, COMPLAINT_CAP.
+  COMPLAINT_WEIGHT, COMPLAINT_CAP, RECENT_DAYS, OLD_FACTOR, OPEN_WEIGHT,
+  OPEN_CAP.
 ]]
 
 local THRESHOLD           = 0.7   -- risk at which churn.warning fires
@@ -48,6 +54,10 @@ local GRACE_RATIO         = 1.0   -- no gap risk until the gap passes rhythm x t
 local FULL_RATIO          = 3.0   -- gap risk is 1 at rhythm x this
 local COMPLAINT_WEIGHT    = 0.3   -- risk per complaint per order
 local COMPLAINT_CAP       = 0.6   -- most risk complaints alone can add
+local RECENT_DAYS         = 180   -- complaints older than this weigh OLD_FACTOR as much
+local OLD_FACTOR          = 0.5
+local OPEN_WEIGHT         = 0.15  -- risk per complaint ticket still open
+local OPEN_CAP            = 0.3
 
 -------------------------------------------------------------------------------
 
@@ -91,7 +101,19 @@ crm.churn {
     local complaint_risk = 0
     if complaints > 0 then
       complaint_risk = math.min(COMPLAINT_CAP, COMPLAINT_WEIGHT * complaints / orders)
-      reasons[#reasons + 1] = plural(complaints, "complaint") .. " / " .. plural(orders, "order")
+      local age_days = s.last_complaint_at and (crm.now() - s.last_complaint_at) / DAY
+      if age_days and age_days > RECENT_DAYS then
+        complaint_risk = complaint_risk * OLD_FACTOR
+        reasons[#reasons + 1] = plural(complaints, "complaint") .. " / " .. plural(orders, "order")
+          .. string.format(", the last %dd ago", math.floor(age_days))
+      else
+        reasons[#reasons + 1] = plural(complaints, "complaint") .. " / " .. plural(orders, "order")
+      end
+    end
+    local open = s.open_complaints or 0
+    if open > 0 then
+      complaint_risk = complaint_risk + math.min(OPEN_CAP, OPEN_WEIGHT * open)
+      reasons[#reasons + 1] = plural(open, "open complaint")
     end
 
     local risk = 1 - (1 - gap_risk) * (1 - complaint_risk)

@@ -112,6 +112,21 @@ test("many orders dilute old complaints", function()
   assert(r.risk < 0.1, "1 complaint over 20 recent orders: risk < 0.1, got " .. tostring(r.risk))
 end)
 
+test("an old complaint weighs half as much as a recent one", function()
+  local c = new_customer({ name = "Long Forgiven" })
+  order(c.id, 20)
+  complain(c.id, "late")
+  order(c.id, 20)
+  local fresh = churn(c.id)
+  assert(has_reason(fresh, "1 complaint / 2 orders$"), "expected a plain complaint reason, got " .. reasons(fresh))
+  advance("200d")
+  order(c.id, 20)              -- the gap is gone again; only the complaint is left
+  local old = churn(c.id)
+  assert(has_reason(old, "the last 200d ago"), "expected the complaint's age, got " .. reasons(old))
+  -- 1 complaint / 3 orders x 0.3 = 0.1, halved: 0.05
+  assert(old.risk == 0.05, "an old complaint should count half: risk 0.05, got " .. tostring(old.risk))
+end)
+
 test("a new order clears the risk", function()
   local c = new_customer({ name = "Back Again" })
   order(c.id, 20)
