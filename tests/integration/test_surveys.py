@@ -19,11 +19,13 @@
 Standard library only.
 """
 
+import json
 import random
 import statistics
+import subprocess
 import time
 
-from kithtest import KithTestCase, main
+from kithtest import KITH, KithTestCase, main
 
 CONFIG = "synchronous full\nwatch_scripts 0\n"
 
@@ -270,6 +272,26 @@ class SurveyAnswerTest(KithTestCase):
         supp = self.c.call("survey.invitations", {"status": "suppressed"})["items"]
         self.assertEqual(sorted(s["suppressed_reason"] for s in supp),
                          ["already_invited", "quiet_period"], supp)
+
+
+    def test_cli_results_with_an_ascii_nps_chart(self):
+        for i, score in enumerate([0, 6, 7, 9, 10, 10]):
+            cust = self.c.call("customer.create", {"name": "C%d" % i})
+            self.c.call("survey.respond", {"survey": "svc", "customer_id": cust["id"],
+                                           "answers": {"overall": 5, "recommend": score}})
+        argv = [KITH, "--unix", self.server.unix_path, "survey", "results", "svc"]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertIn("NPS   +16.7  (promoters 3, passives 1, detractors 2)", out)
+        self.assertIn("CSAT  100.0%", out)
+        self.assertIn(" 10 |" + "#" * 40 + " 2", out)
+        self.assertIn("  9 |" + "#" * 20 + " 1", out)
+        self.assertIn("  8 | 0", out)
+        self.assertNotIn("\033", out, "no colour when stdout is not a terminal")
+        p = subprocess.run(argv + ["--json"], stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60)
+        self.assertEqual(json.loads(p.stdout)["nps"]["promoters"], 3)
 
 
 class SurveySegmentResultsTest(KithTestCase):
