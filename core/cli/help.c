@@ -48,6 +48,16 @@ static const struct client_command {
      "\n"
      "  --overwrite   replace FILE if it exists (refused otherwise)\n"
      "  --json        the system.backup result ({path, bytes, seq}) as JSON\n"},
+    {"survey", "survey results NAME [--from T] [--to T] [--json]",
+     "a survey's NPS, CSAT, CES, drivers and NPS bar chart",
+     "Reads survey.results (whole UTC days) and shows the response rate, NPS with its\n"
+     "promoters, passives and detractors, CSAT %, CES, each question's mean and top-2\n"
+     "box, the drivers (fix_first, keep, secondary, overdone) and a bar chart of the\n"
+     "0-10 answers (coloured on a terminal, plain ASCII otherwise).\n"
+     "\n"
+     "  --from T   from this day (ISO 8601)\n"
+     "  --to T     to this day, inclusive\n"
+     "  --json     the survey.results result as compact JSON\n"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -58,7 +68,8 @@ int kith_cli_help_client(FILE *out, const char *name)
         fputs("\nclient commands:\n", out);
         for (c = client_commands; c->name; c++)
             fprintf(out, "  %-10s  %s\n", c->name, c->summary);
-        fputs("'kith help subscribe', 'kith help tasks' and 'kith help backup' describe their "
+        fputs("'kith help subscribe', 'kith help tasks', 'kith help backup' and 'kith help survey' "
+              "describe "
               "options.\n",
               out);
         return 0;

@@ -3,12 +3,16 @@
  * are due in the same pass.
  */
 #include "commands/due.h"
+#include "commands/survey_ops.h"
 #include "commands/task_ops.h"
+#include "store/survey.h"
 #include "store/task.h"
 #include "util/error.h"
 
 const kith_due_source kith_due_sources[] = {
     {"reminders", kith_store_task_next_due, kith_task_fire_due},
+    {"survey sends", kith_store_invitation_next_send, kith_survey_fire_sends},
+    {"survey expiries", kith_store_invitation_next_expiry, kith_survey_fire_expiries},
     {NULL, NULL, NULL},
 };
 

@@ -34,6 +34,15 @@
     X("script.reloaded", 0)                                                                        \
     X("script.error", 0)                                                                           \
     X("token.created", 0)                                                                          \
-    X("token.revoked", 0)
+    X("token.revoked", 0)                                                                          \
+    X("survey.created", 0)                                                                         \
+    X("survey.updated", 0)                                                                         \
+    X("survey.deleted", 0)                                                                         \
+    X("survey.activated", 0)                                                                       \
+    X("survey.closed", 0)                                                                          \
+    X("survey.invited", 0)                                                                         \
+    X("survey.answered", KITH_EV_BEFORE)                                                           \
+    X("survey.declined", 0)                                                                        \
+    X("survey.expired", 0)
 
 #endif

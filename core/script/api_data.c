@@ -62,9 +62,7 @@ static int raise_call_error(lua_State *L, const char *method, const kith_call_er
     return lua_error(L);
 }
 
-/* Calls `method` with the JSON params on the stack top (popped) as the rule
- * session; pushes the result.  Raises on failure. */
-static int call_method(lua_State *L, const char *method, cJSON *params)
+int kith_api_call(lua_State *L, const char *method, cJSON *params)
 {
     kith_script *sc = engine_of(L);
     ctx_of(L, "crm.call");
@@ -94,7 +92,7 @@ static int l_call(lua_State *L)
 {
     const char *method = luaL_checkstring(L, 1);
     cJSON *params = lua_isnoneornil(L, 2) ? cJSON_CreateObject() : arg_json(L, 2, "crm.call");
-    return call_method(L, method, params);
+    return kith_api_call(L, method, params);
 }
 
 static int l_customer_get(lua_State *L)
@@ -124,7 +122,7 @@ static int l_customer_update(lua_State *L)
     }
     cJSON_DeleteItemFromObject(params, "id");
     cJSON_AddNumberToObject(params, "id", (double)id);
-    return call_method(L, "customer.update", params);
+    return kith_api_call(L, "customer.update", params);
 }
 
 static int l_customer_find(lua_State *L)
@@ -135,7 +133,7 @@ static int l_customer_find(lua_State *L)
     cJSON *limit = cJSON_DetachItemFromObject(filter, "limit");
     cJSON_AddItemToObject(params, "limit", limit ? limit : cJSON_CreateNumber(100));
     cJSON_AddItemToObject(params, "filter", filter);
-    call_method(L, "customer.list", params);
+    kith_api_call(L, "customer.list", params);
     lua_getfield(L, -1, "items");
     return 1;
 }
@@ -185,7 +183,7 @@ static int l_award(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    return call_method(L, "loyalty.award", p);
+    return kith_api_call(L, "loyalty.award", p);
 }
 
 static int l_redeem(lua_State *L)
@@ -197,7 +195,7 @@ static int l_redeem(lua_State *L)
     cJSON_AddNumberToObject(p, "customer_id", (double)id);
     cJSON_AddNumberToObject(p, "points", (double)points);
     cJSON_AddStringToObject(p, "reason", reason);
-    return call_method(L, "loyalty.redeem", p);
+    return kith_api_call(L, "loyalty.redeem", p);
 }
 
 static int l_balance(lua_State *L)
@@ -205,7 +203,7 @@ static int l_balance(lua_State *L)
     lua_Integer id = luaL_checkinteger(L, 1);
     cJSON *p = cJSON_CreateObject();
     cJSON_AddNumberToObject(p, "customer_id", (double)id);
-    return call_method(L, "loyalty.balance", p);
+    return kith_api_call(L, "loyalty.balance", p);
 }
 
 static int l_remind(lua_State *L)
@@ -228,7 +226,7 @@ static int l_remind(lua_State *L)
         cJSON_AddStringToObject(p, "due", luaL_optstring(L, -1, "1d"));
     }
     lua_pop(L, 4);
-    return call_method(L, "task.create", p);
+    return kith_api_call(L, "task.create", p);
 }
 
 static int is_builtin_channel(const char *c)

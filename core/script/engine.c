@@ -300,6 +300,7 @@ static int setup_api(lua_State *L)
     lua_newtable(L);
     kith_api_register(L, lua_gettop(L));
     kith_api_data(L, lua_gettop(L));
+    kith_api_survey(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }
@@ -501,6 +502,7 @@ int kith_script_reload(kith_script *sc, kith_ctx *ctx, int force, int *changed, 
     int rc = kith_store_request_begin(ctx->store);
     if (!rc) {
         rc = sync_segments(sc, ctx);
+        if (!rc) rc = kith_api_survey_sync(sc, ctx);
         if (!rc && g->churn_ref != LUA_NOREF) plan_churn_sweep(sc, ctx);
         if (!sc->next_churn_sweep) sc->next_churn_sweep = ctx->now + 86400000LL;
         cJSON *data = cJSON_CreateObject();

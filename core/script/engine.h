@@ -154,6 +154,16 @@ int kith_grow(void **v, size_t *cap, size_t n, size_t size);
 void kith_api_register(lua_State *L, int crm_idx);
 /* api_data.c: the data half of `crm`.  Stack effect: 0. */
 void kith_api_data(lua_State *L, int crm_idx);
+/* Calls `method` with `params` (ownership taken) through the dispatcher as
+ * the running rule, inside the current request; pushes the result.  Raises
+ * on failure.  Stack effect: +1. */
+int kith_api_call(lua_State *L, const char *method, cJSON *params);
+/* api_survey.c: crm.survey.  Stack effect: 0. */
+void kith_api_survey(lua_State *L, int crm_idx);
+/* Creates and activates the surveys the new generation's crm.survey.define
+ * calls named that do not exist yet (api_survey.c), in the reload's
+ * request.  Failures are logged; returns 0 or a KITH_E* code. */
+int kith_api_survey_sync(kith_script *sc, kith_ctx *ctx);
 
 enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 
