@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One table a line, so that each family's line merges on its own. */
+/* clang-format off */
 const kith_command *const kith_command_tables[] = {
     kith_cmd_system,
     kith_cmd_customer,
@@ -26,8 +28,11 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_schedule,
     kith_cmd_token,
     kith_cmd_backup,
+    kith_cmd_ticket,
+    kith_cmd_ticket_flow,
     NULL,
 };
+/* clang-format on */
 
 int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
                        const kith_cursor **after)

@@ -4,11 +4,14 @@
  */
 #include "commands/due.h"
 #include "commands/task_ops.h"
+#include "commands/ticket_sla.h"
 #include "store/task.h"
+#include "store/ticket.h"
 #include "util/error.h"
 
 const kith_due_source kith_due_sources[] = {
     {"reminders", kith_store_task_next_due, kith_task_fire_due},
+    {"ticket SLAs", kith_store_ticket_sla_next, kith_ticket_sla_fire},
     {NULL, NULL, NULL},
 };
 
