@@ -20,9 +20,11 @@ Standard library only.
 """
 
 import datetime
+import os
+import subprocess
 import time
 
-from kithtest import KithTestCase, RpcError, compact, main
+from kithtest import BIN_DIR, KithTestCase, RpcError, compact, main
 
 WALK_RULES = r"""
 crm.sla{ {name = "standard", respond = "1h", resolve = "1d"} }
@@ -431,6 +433,53 @@ class TicketSlaTest(KithTestCase):
         self.assertEqual(len(c.call("ticket.list", {"breached": True})["items"]), 3)
         # Breaches counted per customer: A's two, B's two, B2's one.
         self.assertEqual(c.call("customer.get", {"id": cid})["stats"]["sla_breaches"], 5)
+
+
+class TicketCliTest(KithTestCase):
+    def kith(self, server, *args):
+        p = subprocess.run([os.path.join(BIN_DIR, "kith"), "--unix", server.unix_path] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    def test_kith_tickets_table(self):
+        server = self.start_server(files={"scripts/sla.lua": r"""
+crm.sla{ {name = "complaints", respond = "1h", resolve = "1d",
+          match = function(t) return t.kind == "complaint" end},
+         {name = "quick", respond = "1s", resolve = "1d"} }
+"""})
+        c = self.connect(server)
+        cid = c.call("customer.create", {"name": "Ann Lee"})["id"]
+        c.call("ticket.create", {"customer_id": cid, "kind": "complaint", "subject": "late",
+                                 "owner": "li"})
+        w = c.call("ticket.create", {"customer_id": cid, "kind": "request", "subject": "copy"})
+        c.call("ticket.accept", {"id": w["id"]})
+        c.call("ticket.wait", {"id": w["id"]})
+        late = c.call("ticket.create", {"customer_id": cid, "kind": "inquiry", "subject": "hours"})
+        done = c.call("ticket.create", {"customer_id": cid, "kind": "inquiry", "subject": "done"})
+        c.call("ticket.resolve", {"id": done["id"], "resolution": "answered"})
+        deadline = time.monotonic() + 10
+        while not c.call("ticket.get", {"id": late["id"]})["sla"]["breached"]:
+            self.assertLess(time.monotonic(), deadline, "the respond deadline never breached")
+            time.sleep(0.1)
+        rc, out, err = self.kith(server, "tickets")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ["id", "status", "priority", "kind", "customer",
+                                            "subject", "owner", "sla"], out)
+        rows = {l.split()[0]: l for l in lines[2:] if l.strip()}
+        self.assertEqual(sorted(rows), ["1", "2", "3"], out)  # the resolved one is not active
+        self.assertIn("respond in 1h", rows["1"])
+        self.assertIn("Ann Lee (#%d)" % cid, rows["1"])
+        self.assertIn("paused", rows["2"])
+        self.assertIn("BREACHED respond", rows["3"])
+        rc, out, err = self.kith(server, "tickets", "--all", "--owner", "li")
+        self.assertEqual([l.split()[0] for l in out.splitlines()[2:] if l.strip()], ["1"], out)
+        rc, out, err = self.kith(server, "tickets", "--status", "resolved", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIn('"subject":"done"', out)
+        rc, out, err = self.kith(server, "tickets", "--limit", "0")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("--limit", err)
 
 
 if __name__ == "__main__":
