@@ -115,7 +115,7 @@ static void read_calendar(lua_State *L, const char *where, kith_bizcal *cal, cJS
     }
     char err[256];
     if (kith_bizcal_parse(cal, tz, days, hours, nhol ? hol : NULL, nhol, err, sizeof(err)) < 0)
-        luaL_error(L, "crm.sla: %s: calendar %s", where, err);
+        luaL_error(L, "crm.sla: %s: %s", where, err);
     cJSON *d = cJSON_CreateObject();
     if (d) {
         cJSON_AddStringToObject(d, "tz", tz ? tz : "UTC");
