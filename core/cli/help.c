@@ -39,6 +39,19 @@ static const struct client_command {
      "  --status S      open (default), done or cancelled\n"
      "  --limit N       at most N tasks (default 50, at most 1000)\n"
      "  --json          the task.list result as compact JSON\n"},
+    {"tickets", "tickets [--status S | --all] [--owner NAME] [--customer ID] [--limit N] [--json]",
+     "complaints and service tickets, newest first, with their SLA",
+     "Shows each ticket's status, priority, kind, customer, subject, owner and SLA:\n"
+     "the next deadline (\"respond in 45m\", \"resolve 2h overdue\"), \"paused\" while\n"
+     "waiting, or \"BREACHED resolve\" once a deadline passed.\n"
+     "\n"
+     "  --status S      new, open, waiting, resolved, closed, rejected or active\n"
+     "                  (default: active, i.e. new, open and waiting)\n"
+     "  --all           every status\n"
+     "  --owner NAME    only NAME's tickets\n"
+     "  --customer ID   only this customer's tickets\n"
+     "  --limit N       at most N tickets (default 50, at most 1000)\n"
+     "  --json          the ticket.list result as compact JSON\n"},
     {"backup", "backup FILE [--overwrite] [--json]",
      "copy a consistent snapshot of the server's database to FILE",
      "The server writes FILE while it keeps serving (admin only): a relative FILE is\n"

@@ -50,6 +50,7 @@ static void usage(FILE *out)
           "       kith [options] subscribe PATTERN... [--since SEQ]\n"
           "       kith [options] tasks [--owner NAME | --all] [--status STATUS] [--limit N]\n"
           "       kith [options] survey results NAME [--from T] [--to T]\n"
+          "       kith [options] tickets [--status S | --all] [--owner NAME] [--customer ID]\n"
           "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
           "tab completes method and param names).\n"
           "\n"

@@ -15,6 +15,7 @@
 #include "cli/subscribe.h"
 #include "cli/survey.h"
 #include "cli/tasks.h"
+#include "cli/tickets.h"
 #include "util/error.h"
 
 #include <stdio.h>
@@ -159,7 +160,8 @@ static int run_call(kith_cli_session *s, int argc, char *const *argv)
 int kith_cli_session_is_local(const char *word)
 {
     return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0 ||
-           strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0;
+           strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0 ||
+           strcmp(word, "tickets") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -171,6 +173,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "tasks") == 0) return kith_cli_tasks_run(s, argc, argv);
     if (strcmp(argv[0], "backup") == 0) return kith_cli_backup_run(s, argc, argv);
     if (strcmp(argv[0], "survey") == 0) return kith_cli_survey_run(s, argc, argv);
+    if (strcmp(argv[0], "tickets") == 0) return kith_cli_tickets_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

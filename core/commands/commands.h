@@ -22,6 +22,8 @@ extern const kith_command kith_cmd_schedule[];
 extern const kith_command kith_cmd_token[];
 extern const kith_command kith_cmd_backup[];
 extern const kith_command kith_cmd_survey[];
+extern const kith_command kith_cmd_ticket[];
+extern const kith_command kith_cmd_ticket_flow[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

@@ -6,13 +6,16 @@
 #include "commands/survey_ops.h"
 #include "commands/task_ops.h"
 #include "store/survey.h"
+#include "commands/ticket_sla.h"
 #include "store/task.h"
+#include "store/ticket.h"
 #include "util/error.h"
 
 const kith_due_source kith_due_sources[] = {
     {"reminders", kith_store_task_next_due, kith_task_fire_due},
     {"survey sends", kith_store_invitation_next_send, kith_survey_fire_sends},
     {"survey expiries", kith_store_invitation_next_expiry, kith_survey_fire_expiries},
+    {"ticket SLAs", kith_store_ticket_sla_next, kith_ticket_sla_fire},
     {NULL, NULL, NULL},
 };
 

@@ -43,6 +43,20 @@
     X("survey.invited", 0)                                                                         \
     X("survey.answered", KITH_EV_BEFORE)                                                           \
     X("survey.declined", 0)                                                                        \
-    X("survey.expired", 0)
+    X("survey.expired", 0)                                                                         \
+    X("ticket.created", KITH_EV_BEFORE)                                                            \
+    X("ticket.updated", KITH_EV_BEFORE)                                                            \
+    X("ticket.assigned", 0)                                                                        \
+    X("ticket.accepted", 0)                                                                        \
+    X("ticket.rejected", 0)                                                                        \
+    X("ticket.waiting", 0)                                                                         \
+    X("ticket.resumed", 0)                                                                         \
+    X("ticket.resolved", 0)                                                                        \
+    X("ticket.notified", 0)                                                                        \
+    X("ticket.closed", 0)                                                                          \
+    X("ticket.reopened", 0)                                                                        \
+    X("ticket.commented", 0)                                                                       \
+    X("ticket.sla_warning", 0)                                                                     \
+    X("ticket.sla_breached", 0)
 
 #endif

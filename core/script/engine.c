@@ -75,6 +75,7 @@ static void gen_free(kith_generation *g)
     free(g->method_table);
     free(g->files);
     free(g->plugins);
+    kith_sla_set_free(g->sla);
     free(g);
 }
 
@@ -301,6 +302,8 @@ static int setup_api(lua_State *L)
     kith_api_register(L, lua_gettop(L));
     kith_api_data(L, lua_gettop(L));
     kith_api_survey(L, lua_gettop(L));
+    kith_api_sla(L, lua_gettop(L));
+    kith_api_ticket(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }

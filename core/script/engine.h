@@ -99,7 +99,8 @@ typedef struct kith_generation {
     kith_filedef *loading_file;
     kith_plugindef *loading_plugin;
     int loading_priority;
-    int tests_ref; /* test mode: the registered tests, in order */
+    int tests_ref;            /* test mode: the registered tests, in order */
+    struct kith_sla_set *sla; /* crm.sla's policies (api_sla.c), or NULL */
 } kith_generation;
 
 #define KITH_MAX_TOUCHED 256
@@ -164,6 +165,11 @@ void kith_api_survey(lua_State *L, int crm_idx);
  * calls named that do not exist yet (api_survey.c), in the reload's
  * request.  Failures are logged; returns 0 or a KITH_E* code. */
 int kith_api_survey_sync(kith_script *sc, kith_ctx *ctx);
+/* api_sla.c: crm.sla, and freeing what it registered.  Stack effect: 0. */
+void kith_api_sla(lua_State *L, int crm_idx);
+void kith_sla_set_free(struct kith_sla_set *set);
+/* api_ticket.c: crm.ticket.get.  Stack effect: 0. */
+void kith_api_ticket(lua_State *L, int crm_idx);
 
 enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 

@@ -238,6 +238,47 @@ static const char *const versions[] = {
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX survey_responses_survey ON survey_responses(survey_id, customer_id, id);"
     "CREATE INDEX survey_responses_customer ON survey_responses(customer_id, id);",
+
+    /* 7: tickets (store/ticket.h): complaints and service requests with
+     * their SLA clock in columns, sla_next_at being the earliest unfired
+     * warning or deadline (NULL: nothing due) under a partial index; and
+     * each ticket's comments and transitions for ticket.history. */
+    "CREATE TABLE tickets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL, subject TEXT NOT NULL, description TEXT,"
+    "  channel TEXT, category TEXT, priority TEXT NOT NULL, touchpoint TEXT,"
+    "  order_id INTEGER, owner TEXT, team TEXT, status TEXT NOT NULL,"
+    "  resolution TEXT, root_cause TEXT, compensation TEXT,"
+    "  customer_notified_at INTEGER, notified_via TEXT,"
+    "  satisfaction INTEGER, customer_comment TEXT,"
+    "  reject_reason TEXT, duplicate_of INTEGER, parent_id INTEGER, interaction_id INTEGER,"
+    "  reopened INTEGER NOT NULL DEFAULT 0,"
+    "  accepted_at INTEGER, resolved_at INTEGER, closed_at INTEGER,"
+    "  created_by TEXT, attrs TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  sla_policy TEXT, sla_respond_ms INTEGER, sla_resolve_ms INTEGER, sla_warn_at REAL,"
+    "  sla_started_at INTEGER, sla_paused_ms INTEGER NOT NULL DEFAULT 0, sla_paused_at INTEGER,"
+    "  sla_respond_by INTEGER, sla_resolve_by INTEGER,"
+    "  sla_respond_warn_at INTEGER, sla_resolve_warn_at INTEGER, sla_responded_at INTEGER,"
+    "  sla_respond_warned INTEGER NOT NULL DEFAULT 0,"
+    "  sla_respond_breached INTEGER NOT NULL DEFAULT 0,"
+    "  sla_resolve_warned INTEGER NOT NULL DEFAULT 0,"
+    "  sla_resolve_breached INTEGER NOT NULL DEFAULT 0,"
+    "  sla_next_at INTEGER);"
+    "CREATE INDEX tickets_customer ON tickets(customer_id, id);"
+    "CREATE INDEX tickets_status ON tickets(status, id);"
+    "CREATE INDEX tickets_owner ON tickets(owner, id);"
+    "CREATE INDEX tickets_sla_next ON tickets(sla_next_at, id) WHERE sla_next_at IS NOT NULL;"
+    "CREATE TABLE ticket_comments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL," /* comment | transition */
+    "  verb TEXT,"          /* transition: accept, wait, ... */
+    "  from_status TEXT, to_status TEXT,"
+    "  body TEXT, internal INTEGER NOT NULL DEFAULT 1,"
+    "  by TEXT, at INTEGER NOT NULL);"
+    "CREATE INDEX ticket_comments_ticket ON ticket_comments(ticket_id, id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
