@@ -4,6 +4,8 @@
  * request and emits interaction.logged.
  */
 #include "commands/commands.h"
+#include "commands/interaction_ops.h"
+#include "commands/visit_ops.h"
 #include "store/activity.h"
 #include "store/customer.h"
 #include "store/stats.h"
@@ -65,7 +67,7 @@ static int check_tags(kith_ctx *ctx, const cJSON *rec)
     return rc;
 }
 
-static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
+int kith_interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t cid, at = ctx->now;
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
@@ -101,6 +103,7 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
             kith_ctx_fail(ctx, KITH_ESCRIPT, "summary", "a rule removed the interaction's summary");
     if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
     if (!rc) rc = check_tags(ctx, rec);
+    if (!rc) rc = kith_visit_check_link(ctx, rec, cid);
     int complaint = !rc && strcmp(type, "complaint") == 0;
     cJSON *in = NULL;
     if (!rc) rc = kith_store_interaction_insert(ctx->store, rec, at, ctx->now, &in);
@@ -120,6 +123,11 @@ static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
     }
     *result = in;
     return 0;
+}
+
+static int interaction_log(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    return kith_interaction_log(ctx, params, result);
 }
 
 static int interaction_list(kith_ctx *ctx, const cJSON *params, cJSON **result)

@@ -4,11 +4,14 @@
  */
 #include "commands/due.h"
 #include "commands/task_ops.h"
+#include "commands/visit_ops.h"
 #include "store/task.h"
 #include "util/error.h"
 
 const kith_due_source kith_due_sources[] = {
     {"reminders", kith_store_task_next_due, kith_task_fire_due},
+    {"visit reminders", kith_visit_next_reminder, kith_visit_fire_reminders},
+    {"visit misses", kith_visit_next_miss, kith_visit_fire_misses},
     {NULL, NULL, NULL},
 };
 

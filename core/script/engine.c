@@ -300,6 +300,7 @@ static int setup_api(lua_State *L)
     lua_newtable(L);
     kith_api_register(L, lua_gettop(L));
     kith_api_data(L, lua_gettop(L));
+    kith_api_visit(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }

@@ -154,6 +154,8 @@ int kith_grow(void **v, size_t *cap, size_t n, size_t size);
 void kith_api_register(lua_State *L, int crm_idx);
 /* api_data.c: the data half of `crm`.  Stack effect: 0. */
 void kith_api_data(lua_State *L, int crm_idx);
+/* api_visit.c: crm.visits and crm.visit.  Stack effect: 0. */
+void kith_api_visit(lua_State *L, int crm_idx);
 
 enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 
