@@ -13,15 +13,25 @@
 #include <stdio.h>
 #include <string.h>
 
+/* One table a line, so each family's line merges on its own. */
+/* clang-format off */
 const kith_command *const kith_command_tables[] = {
-    kith_cmd_system,      kith_cmd_customer,
-    kith_cmd_interaction, kith_cmd_order,
-    kith_cmd_loyalty,     kith_cmd_task,
-    kith_cmd_segment,     kith_cmd_script,
-    kith_cmd_pubsub,      kith_cmd_schedule,
-    kith_cmd_token,       kith_cmd_backup,
-    kith_cmd_visit,       NULL,
+    kith_cmd_system,
+    kith_cmd_customer,
+    kith_cmd_interaction,
+    kith_cmd_order,
+    kith_cmd_loyalty,
+    kith_cmd_task,
+    kith_cmd_segment,
+    kith_cmd_script,
+    kith_cmd_pubsub,
+    kith_cmd_schedule,
+    kith_cmd_token,
+    kith_cmd_backup,
+    kith_cmd_visit,
+    NULL,
 };
+/* clang-format on */
 
 int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
                        const kith_cursor **after)
