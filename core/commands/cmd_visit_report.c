@@ -135,12 +135,13 @@ static int log_interaction(kith_ctx *ctx, const cJSON *visit, const char *summar
     return rc;
 }
 
-/* Plans the follow-up visit at `at`: same customer, visitor and purpose. */
+/* Plans the follow-up visit at `at`: same customer, visitor, purpose and
+ * goals (what the next visit carries on with). */
 static int plan_next(kith_ctx *ctx, const cJSON *visit, int64_t at, const char *by, int64_t *id)
 {
     cJSON *rec = cJSON_CreateObject(), *next = NULL;
-    static const char *const copied[] = {"customer_id", "owner",        "purpose", "contact",
-                                         "location",    "duration_min", NULL};
+    static const char *const copied[] = {"customer_id", "owner",    "purpose",      "goals",
+                                         "contact",     "location", "duration_min", NULL};
     for (int i = 0; copied[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(visit, copied[i]);
         if (v && !cJSON_IsNull(v)) cJSON_AddItemToObject(rec, copied[i], cJSON_Duplicate(v, 1));
