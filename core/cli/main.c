@@ -49,6 +49,7 @@ static void usage(FILE *out)
           "       kith [options] help [METHOD | subscribe | tasks]\n"
           "       kith [options] subscribe PATTERN... [--since SEQ]\n"
           "       kith [options] tasks [--owner NAME | --all] [--status STATUS] [--limit N]\n"
+          "       kith [options] visits [--owner NAME | --all] [--status S] [--from T] [--to T]\n"
           "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
           "tab completes method and param names).\n"
           "\n"

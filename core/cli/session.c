@@ -14,6 +14,7 @@
 #include "cli/backup.h"
 #include "cli/subscribe.h"
 #include "cli/tasks.h"
+#include "cli/visits.h"
 #include "util/error.h"
 
 #include <stdio.h>
@@ -158,7 +159,7 @@ static int run_call(kith_cli_session *s, int argc, char *const *argv)
 int kith_cli_session_is_local(const char *word)
 {
     return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0 ||
-           strcmp(word, "backup") == 0;
+           strcmp(word, "backup") == 0 || strcmp(word, "visits") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -168,6 +169,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "call") == 0) return run_call(s, argc, argv);
     if (strcmp(argv[0], "subscribe") == 0) return kith_cli_subscribe_run(s, argc, argv);
     if (strcmp(argv[0], "tasks") == 0) return kith_cli_tasks_run(s, argc, argv);
+    if (strcmp(argv[0], "visits") == 0) return kith_cli_visits_run(s, argc, argv);
     if (strcmp(argv[0], "backup") == 0) return kith_cli_backup_run(s, argc, argv);
 
     char err[256];
