@@ -209,7 +209,6 @@ int kith_visit_report_cmd(kith_ctx *ctx, const cJSON *params, cJSON **result)
         rec = cJSON_Duplicate(old, 1);
         put(rec, "status", cJSON_CreateString(to));
         put(rec, "outcome", cJSON_CreateString(outcome));
-        put(rec, "ended_at", cJSON_CreateNull());
         cJSON_DeleteItemFromObjectCaseSensitive(rec, "ended_at");
         kith_json_add_time(rec, "ended_at", ended_at);
         if (summary) put(rec, "summary", cJSON_CreateString(summary));
