@@ -52,6 +52,20 @@ static const struct client_command {
      "  --customer ID   only this customer's tickets\n"
      "  --limit N       at most N tickets (default 50, at most 1000)\n"
      "  --json          the ticket.list result as compact JSON\n"},
+    {"visits",
+     "visits [--owner NAME | --all] [--status S] [--from T] [--to T] [--limit N] [--json]",
+     "the visit agenda, earliest first",
+     "Shows when each visit is planned (\"in 2d\", \"3h ago\") and its local time, with\n"
+     "the customer, visitor, purpose, status and location.  With KITH_TOKEN set, only\n"
+     "the token's own visits are shown unless told otherwise.\n"
+     "\n"
+     "  --owner NAME    only NAME's visits\n"
+     "  --all           every visitor's visits\n"
+     "  --status S      planned (default), in_progress, completed, cancelled, missed or all\n"
+     "  --from T        planned at or after T (a time, or a duration from now: 0s, 7d)\n"
+     "  --to T          planned before T\n"
+     "  --limit N       at most N visits (default 50, at most 1000)\n"
+     "  --json          the visit.list result as compact JSON\n"},
     {"backup", "backup FILE [--overwrite] [--json]",
      "copy a consistent snapshot of the server's database to FILE",
      "The server writes FILE while it keeps serving (admin only): a relative FILE is\n"

@@ -51,6 +51,7 @@ static void usage(FILE *out)
           "       kith [options] tasks [--owner NAME | --all] [--status STATUS] [--limit N]\n"
           "       kith [options] survey results NAME [--from T] [--to T]\n"
           "       kith [options] tickets [--status S | --all] [--owner NAME] [--customer ID]\n"
+          "       kith [options] visits [--owner NAME | --all] [--status S] [--from T] [--to T]\n"
           "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
           "tab completes method and param names).\n"
           "\n"

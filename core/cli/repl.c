@@ -31,7 +31,8 @@ static const cJSON *completion_doc;    /* rpc.discover, or NULL */
 static const cJSON *completion_method; /* whose params are being completed */
 static int completion_builtins;        /* offer help/call/quit/exit too */
 
-static const char *const builtins[] = {"help", "call", "subscribe", "tasks", "quit", "exit", NULL};
+static const char *const builtins[] = {"help",   "call", "subscribe", "tasks",
+                                       "visits", "quit", "exit",      NULL};
 
 static int is_space(char c)
 {

@@ -4,7 +4,9 @@
  * request and emits interaction.logged.
  */
 #include "commands/commands.h"
+#include "commands/interaction_ops.h"
 #include "commands/ticket_ops.h"
+#include "commands/visit_ops.h"
 #include "store/activity.h"
 #include "store/customer.h"
 #include "store/stats.h"
@@ -103,6 +105,7 @@ int kith_interaction_log(kith_ctx *ctx, const cJSON *params, int mark_notified, 
     if (!rc) rc = kith_cmd_time_arg(ctx, rec, "at", &at);
     if (!rc) rc = check_tags(ctx, rec);
     if (!rc) rc = kith_ticket_check_link(ctx, cid, rec);
+    if (!rc) rc = kith_visit_check_link(ctx, rec, cid);
     int complaint = !rc && strcmp(type, "complaint") == 0;
     cJSON *in = NULL;
     if (!rc) rc = kith_store_interaction_insert(ctx->store, rec, at, ctx->now, &in);

@@ -10,6 +10,7 @@
  * rules written against complaints keep counting every complaint once.
  */
 #include "commands/commands.h"
+#include "commands/interaction_ops.h"
 #include "commands/ticket_ops.h"
 #include "commands/ticket_sla.h"
 #include "script/script.h"

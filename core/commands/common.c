@@ -31,6 +31,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_survey,
     kith_cmd_ticket,
     kith_cmd_ticket_flow,
+    kith_cmd_visit,
     NULL,
 };
 /* clang-format on */

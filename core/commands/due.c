@@ -7,6 +7,7 @@
 #include "commands/task_ops.h"
 #include "store/survey.h"
 #include "commands/ticket_sla.h"
+#include "commands/visit_ops.h"
 #include "store/task.h"
 #include "store/ticket.h"
 #include "util/error.h"
@@ -16,6 +17,8 @@ const kith_due_source kith_due_sources[] = {
     {"survey sends", kith_store_invitation_next_send, kith_survey_fire_sends},
     {"survey expiries", kith_store_invitation_next_expiry, kith_survey_fire_expiries},
     {"ticket SLAs", kith_store_ticket_sla_next, kith_ticket_sla_fire},
+    {"visit reminders", kith_visit_next_reminder, kith_visit_fire_reminders},
+    {"visit misses", kith_visit_next_miss, kith_visit_fire_misses},
     {NULL, NULL, NULL},
 };
 

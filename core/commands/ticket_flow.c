@@ -5,6 +5,7 @@
  * sla.list; and the links interaction.log makes to tickets.
  */
 #include "commands/commands.h"
+#include "commands/interaction_ops.h"
 #include "commands/ticket_ops.h"
 #include "commands/ticket_sla.h"
 #include "script/sla.h"

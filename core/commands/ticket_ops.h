@@ -58,12 +58,6 @@ int kith_ticket_check_link(kith_ctx *ctx, int64_t customer_id, const cJSON *inte
  * Returns 0 or a failure in ctx. */
 int kith_ticket_contacted(kith_ctx *ctx, const cJSON *interaction, const cJSON *customer);
 
-/* interaction.log's body (cmd_interaction.c), for ticket.create and
- * ticket.notify: logs `params` as a client's call would, except that with
- * `mark_notified` 0 an outbound contact does not mark its ticket (the
- * caller does).  Returns 0 and the interaction in *out (owned). */
-int kith_interaction_log(kith_ctx *ctx, const cJSON *params, int mark_notified, cJSON **out);
-
 /* ---- for the ticket command files ---- */
 
 /* A ticket being changed (note 2). */

@@ -94,11 +94,23 @@ int kith_glob_match(const char *pat, const char *s)
     return *pat == '\0';
 }
 
+/* The events also published per owner (note 3): the event type and the
+ * kind of the record in its data whose owner names the channel. */
+static const struct {
+    const char *type, *kind;
+} owned_events[] = {{"reminder.due", "task"}, {"visit.upcoming", "visit"}};
+
+static const char *owned_kind(const char *type)
+{
+    for (size_t i = 0; i < sizeof(owned_events) / sizeof(owned_events[0]); i++)
+        if (strcmp(type, owned_events[i].type) == 0) return owned_events[i].kind;
+    return NULL;
+}
+
 int kith_sub_matches(const kith_sub *s, const char *type, const char *owner)
 {
     char owned[256] = "";
-    if (owner && owner[0] && strcmp(type, "reminder.due") == 0)
-        snprintf(owned, sizeof(owned), "reminder.due.%s", owner);
+    if (owner && owner[0] && owned_kind(type)) snprintf(owned, sizeof(owned), "%s.%s", type, owner);
     for (int i = 0; i < s->npatterns; i++) {
         if (kith_glob_match(s->patterns[i], type)) return 1;
         if (owned[0] && kith_glob_match(s->patterns[i], owned)) return 1;
@@ -125,10 +137,11 @@ int kith_pubsub_encode(kith_buf *out, const char *type, int64_t seq, int64_t at,
 void kith_pubsub_owner(const char *type, const char *data_json, char *owner, size_t len)
 {
     owner[0] = '\0';
-    if (strcmp(type, "reminder.due") != 0) return;
+    const char *kind = owned_kind(type);
+    if (!kind) return;
     cJSON *d = cJSON_Parse(data_json);
-    const cJSON *task = cJSON_GetObjectItemCaseSensitive(d, "task");
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(task, "owner");
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(d, kind);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(rec, "owner");
     if (cJSON_IsString(o)) snprintf(owner, len, "%s", o->valuestring);
     cJSON_Delete(d);
 }

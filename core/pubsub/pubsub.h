@@ -15,7 +15,9 @@
  *      is *replaying*: the server reads its backlog from the store in chunks
  *      until it catches up.
  *   3. An event matches a pattern on its type; reminder.due also matches on
- *      reminder.due.<owner>, so owners can subscribe to their own reminders.
+ *      reminder.due.<owner> (the task's owner) and visit.upcoming on
+ *      visit.upcoming.<owner> (the visitor), so owners can subscribe to
+ *      their own reminders.
  */
 #ifndef KITH_PUBSUB_PUBSUB_H
 #define KITH_PUBSUB_PUBSUB_H
@@ -57,8 +59,9 @@ int kith_glob_match(const char *pattern, const char *name);
  * where `data_json` is the event's stored data text.  Appends to out. */
 int kith_pubsub_encode(kith_buf *out, const char *type, int64_t seq, int64_t at,
                        const char *data_json, size_t data_len);
-/* The owner of a reminder.due event's task, from its data text (copied into
- * owner; "" when none). */
+/* The owner of a reminder.due event's task or a visit.upcoming event's
+ * visit, from its data text (copied into owner; "" when none or another
+ * event). */
 void kith_pubsub_owner(const char *type, const char *data_json, char *owner, size_t len);
 
 #endif

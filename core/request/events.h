@@ -30,6 +30,14 @@
     X("task.cancelled", 0)                                                                         \
     X("task.snoozed", 0)                                                                           \
     X("reminder.due", 0)                                                                           \
+    X("visit.planned", KITH_EV_BEFORE)                                                             \
+    X("visit.updated", 0)                                                                          \
+    X("visit.rescheduled", 0)                                                                      \
+    X("visit.started", 0)                                                                          \
+    X("visit.completed", 0)                                                                        \
+    X("visit.cancelled", 0)                                                                        \
+    X("visit.upcoming", 0)                                                                         \
+    X("visit.missed", 0)                                                                           \
     X("schedule.ran", 0)                                                                           \
     X("script.reloaded", 0)                                                                        \
     X("script.error", 0)                                                                           \

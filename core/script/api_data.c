@@ -231,9 +231,9 @@ static int l_remind(lua_State *L)
 
 static int is_builtin_channel(const char *c)
 {
-    static const char *const prefixes[] = {"customer.", "interaction.", "order.",  "segment.",
-                                           "loyalty.",  "churn.",       "task.",   "reminder.",
-                                           "schedule.", "script.",      "plugin.", NULL};
+    static const char *const prefixes[] = {
+        "customer.", "interaction.", "order.",  "segment.", "loyalty.", "churn.", "task.",
+        "reminder.", "schedule.",    "script.", "plugin.",  "visit.",   NULL};
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(c, prefixes[i], strlen(prefixes[i])) == 0) return 1;
     return 0;

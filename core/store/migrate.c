@@ -279,6 +279,40 @@ static const char *const versions[] = {
     "  body TEXT, internal INTEGER NOT NULL DEFAULT 1,"
     "  by TEXT, at INTEGER NOT NULL);"
     "CREATE INDEX ticket_comments_ticket ON ticket_comments(ticket_id, id);",
+
+    /* 8: visits (store/visit.h).  remind_at/reminded_at and miss_at/missed_at
+     * are the two due sources' times and fired marks; their partial indexes
+     * hold only the planned visits still waiting, so the scheduler's lookups
+     * never scan history. */
+    "CREATE TABLE visits ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  owner TEXT NOT NULL,"
+    "  participants TEXT NOT NULL DEFAULT '[]',"
+    "  contact TEXT, purpose TEXT NOT NULL, agenda TEXT,"
+    "  goals TEXT NOT NULL DEFAULT '[]',"
+    "  location TEXT,"
+    "  planned_at INTEGER NOT NULL,"
+    "  duration_min INTEGER,"
+    "  status TEXT NOT NULL DEFAULT 'planned',"
+    "  started_at INTEGER, ended_at INTEGER, geo TEXT,"
+    "  summary TEXT, customer_feedback TEXT, outcome TEXT,"
+    "  agreements TEXT NOT NULL DEFAULT '[]',"
+    "  next_visit_id INTEGER, interaction_id INTEGER, ticket_id INTEGER,"
+    "  cancel_reason TEXT, reschedule_reason TEXT,"
+    "  reschedules INTEGER NOT NULL DEFAULT 0,"
+    "  created_by TEXT NOT NULL,"
+    "  attrs TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  remind_at INTEGER NOT NULL, reminded_at INTEGER,"
+    "  miss_at INTEGER NOT NULL, missed_at INTEGER);"
+    "CREATE INDEX visits_remind ON visits(remind_at, id) "
+    "  WHERE status = 'planned' AND reminded_at IS NULL;"
+    "CREATE INDEX visits_miss ON visits(miss_at, id) "
+    "  WHERE status = 'planned' AND missed_at IS NULL;"
+    "CREATE INDEX visits_customer ON visits(customer_id, status, planned_at);"
+    "CREATE INDEX visits_owner ON visits(owner, planned_at, id);"
+    "CREATE INDEX visits_planned ON visits(planned_at, id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
