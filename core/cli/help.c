@@ -61,7 +61,7 @@ static const struct client_command {
      "\n"
      "  --owner NAME    only NAME's visits\n"
      "  --all           every visitor's visits\n"
-     "  --status S      planned (default), in_progress, completed, cancelled, missed or all\n"
+     "  --status S      planned (default), in_progress, done, cancelled, missed or all\n"
      "  --from T        planned at or after T (a time, or a duration from now: 0s, 7d)\n"
      "  --to T          planned before T\n"
      "  --limit N       at most N visits (default 50, at most 1000)\n"

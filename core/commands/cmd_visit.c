@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const statuses[] = {"planned",   "in_progress", "completed",
+static const char *const statuses[] = {"planned",   "in_progress", "done",
                                        "cancelled", "missed",      NULL};
 
 /* The plan fields a client may set at planning and in visit.update. */
@@ -110,7 +110,7 @@ static int visit_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
         known |= strcmp(f.status, statuses[i]) == 0;
     if (!known)
         rc = kith_ctx_fail(ctx, KITH_EPARAMS, "status",
-                           "status must be one of planned, in_progress, completed, cancelled, "
+                           "status must be one of planned, in_progress, done, cancelled, "
                            "missed");
     if (!rc && cJSON_GetObjectItemCaseSensitive(params, "customer_id"))
         rc = kith_cmd_id_arg(ctx, params, "customer_id", &f.customer_id);
@@ -296,7 +296,7 @@ static const kith_param id_params[] = {
 static const kith_param list_params[] = {
     {"owner", KITH_T_STRING, 0, "only this visitor's visits"},
     {"customer_id", KITH_T_INT, 0, "only visits to this customer"},
-    {"status", KITH_T_STRING, 0, "planned, in_progress, completed, cancelled or missed"},
+    {"status", KITH_T_STRING, 0, "planned, in_progress, done, cancelled or missed"},
     {"from", KITH_T_DUE, 0, "planned at or after this time (or duration from now)"},
     {"to", KITH_T_DUE, 0, "planned before this time (or duration from now)"},
     KITH_LIST_PARAMS,
@@ -361,7 +361,7 @@ const kith_command kith_cmd_visit[] = {
      "The visitor arrived: planned -> in_progress", "the visit"},
     {"visit.report", kith_visit_report_cmd, report_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Report a visit: logs the visit interaction, turns agreements into tasks, plans the next",
-     "the visit, status completed"},
+     "the visit, status done"},
     {"visit.due", kith_visit_due_cmd, due_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
      "Customers overdue for a visit by the rules' cadence, with nothing planned",
      "{items: [{customer, class, last_visit_at, due_since, visit_every}], next_cursor}"},

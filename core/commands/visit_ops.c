@@ -27,7 +27,7 @@ static const struct {
     {"reschedule", {"planned", "missed"}, "planned"},
     {"cancel", {"planned", "missed"}, "cancelled"},
     {"checkin", {"planned"}, "in_progress"},
-    {"report", {"planned", "in_progress", "missed"}, "completed"},
+    {"report", {"planned", "in_progress", "missed"}, "done"},
     {"miss", {"planned"}, "missed"},
 };
 

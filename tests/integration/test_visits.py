@@ -165,7 +165,7 @@ class VisitLifecycleTest(KithTestCase):
             "agreements": [{"note": "send the contract", "due": "2s", "owner": "olga"},
                            {"note": "check delivery times", "due": "7d"}]})
         self.assertEqual((done["status"], done["outcome"], done["customer_feedback"]),
-                         ("completed", "achieved", "wants faster delivery"), done)
+                         ("done", "achieved", "wants faster delivery"), done)
         self.assertTime(done["ended_at"], "ended_at")
         agreements = done["agreements"]
         self.assertEqual([(a["note"], a["owner"]) for a in agreements],
@@ -197,9 +197,9 @@ class VisitLifecycleTest(KithTestCase):
         self.assertEqual(ev["data"]["by"], "agnes", ev)
 
         # A completed visit is final.
-        self.refused("visit.report", {"id": v["id"], "outcome": "partial"}, "completed")
-        self.refused("visit.reschedule", {"id": v["id"], "at": "1d"}, "completed")
-        self.refused("visit.cancel", {"id": v["id"], "reason": "late"}, "completed")
+        self.refused("visit.report", {"id": v["id"], "outcome": "partial"}, "done")
+        self.refused("visit.reschedule", {"id": v["id"], "at": "1d"}, "done")
+        self.refused("visit.cancel", {"id": v["id"], "reason": "late"}, "done")
 
         cancelled = c.call("visit.cancel", {"id": nxt["id"], "reason": "contract signed"})
         self.assertEqual((cancelled["status"], cancelled["cancel_reason"]),
@@ -274,7 +274,7 @@ class VisitLifecycleTest(KithTestCase):
             c.call("visit.report", {"id": v["id"], "outcome": "achieved",
                                     "agreements": [{"note": "a", "due": "1d"}, {"note": "b"}]})
         with self.assertRpcError(-32602, param="status"):
-            c.call("visit.list", {"status": "done"})
+            c.call("visit.list", {"status": "completed"})
         with self.assertRpcError(-32602, param="class"):
             c.call("visit.due", {"class": "gold"})
         # A failed report left nothing behind: no task, no interaction.
