@@ -24,8 +24,9 @@ WHAT IT DOES
     Complaints older than RECENT_DAYS (stats.last_complaint_at) count
     OLD_FACTOR as much: a complaint the customer got over matters less.
     Each complaint still open (stats.open_complaints, a complaint ticket not
-    yet resolved) adds OPEN_WEIGHT more, up to OPEN_CAP: an unresolved
-    problem is the strongest complaint signal there is.
+    yet resolved) adds OPEN_WEIGHT more: an unresolved problem is the
+    strongest complaint signal there is.  All of it together stays within
+    COMPLAINT_CAP.
 
   Prospects (no orders) score 0: they never bought, so they cannot churn.
 
@@ -43,8 +44,7 @@ EVENTS
 
 KNOBS (below)
   THRESHOLD, DEFAULT_RHYTHM_DAYS, MIN_RHYTHM_DAYS, GRACE_RATIO, FULL_RATIO,
-  COMPLAINT_WEIGHT, COMPLAINT_CAP, RECENT_DAYS, OLD_FACTOR, OPEN_WEIGHT,
-  OPEN_CAP.
+  COMPLAINT_WEIGHT, COMPLAINT_CAP, RECENT_DAYS, OLD_FACTOR, OPEN_WEIGHT.
 ]]
 
 local THRESHOLD           = 0.7   -- risk at which churn.warning fires
@@ -56,8 +56,7 @@ local COMPLAINT_WEIGHT    = 0.3   -- risk per complaint per order
 local COMPLAINT_CAP       = 0.6   -- most risk complaints alone can add
 local RECENT_DAYS         = 180   -- complaints older than this weigh OLD_FACTOR as much
 local OLD_FACTOR          = 0.5
-local OPEN_WEIGHT         = 0.15  -- risk per complaint ticket still open
-local OPEN_CAP            = 0.3
+local OPEN_WEIGHT         = 0.1   -- risk per complaint ticket still open
 
 -------------------------------------------------------------------------------
 
@@ -112,7 +111,7 @@ crm.churn {
     end
     local open = s.open_complaints or 0
     if open > 0 then
-      complaint_risk = complaint_risk + math.min(OPEN_CAP, OPEN_WEIGHT * open)
+      complaint_risk = math.min(COMPLAINT_CAP, complaint_risk + OPEN_WEIGHT * open)
       reasons[#reasons + 1] = plural(open, "open complaint")
     end
 

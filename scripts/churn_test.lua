@@ -20,6 +20,16 @@ local function complain(id, summary)
   return crm.call("interaction.log", { customer_id = id, type = "complaint", summary = summary or "unhappy" })
 end
 
+-- Resolves the customer's open complaint tickets (scripts/service.lua opens
+-- one for each complaint logged).
+local function resolve_complaints(id)
+  local page = crm.call("ticket.list", { customer_id = id, status = "active" })
+  for _, t in ipairs(page.items) do
+    crm.call("ticket.resolve", { id = t.id, resolution = "sorted", root_cause = "test",
+                                 category = t.category or "other" })
+  end
+end
+
 local function has_reason(r, pattern)
   for _, s in ipairs(r.reasons or {}) do
     if type(s) == "string" and s:find(pattern) then return true end
@@ -108,6 +118,7 @@ test("many orders dilute old complaints", function()
   local c = new_customer({ name = "Loyal Grumbler" })
   for i = 1, 20 do order(c.id, 10, 21 - i) end
   complain(c.id, "one bad day")
+  resolve_complaints(c.id)
   local r = churn(c.id)
   assert(r.risk < 0.1, "1 complaint over 20 recent orders: risk < 0.1, got " .. tostring(r.risk))
 end)
@@ -116,6 +127,7 @@ test("an old complaint weighs half as much as a recent one", function()
   local c = new_customer({ name = "Long Forgiven" })
   order(c.id, 20)
   complain(c.id, "late")
+  resolve_complaints(c.id)
   order(c.id, 20)
   local fresh = churn(c.id)
   assert(has_reason(fresh, "1 complaint / 2 orders$"), "expected a plain complaint reason, got " .. reasons(fresh))
@@ -125,6 +137,20 @@ test("an old complaint weighs half as much as a recent one", function()
   assert(has_reason(old, "the last 200d ago"), "expected the complaint's age, got " .. reasons(old))
   -- 1 complaint / 3 orders x 0.3 = 0.1, halved: 0.05
   assert(old.risk == 0.05, "an old complaint should count half: risk 0.05, got " .. tostring(old.risk))
+end)
+
+test("an open complaint ticket adds risk until it is resolved", function()
+  local c = new_customer({ name = "Still Waiting" })
+  for i = 1, 10 do order(c.id, 10, 11 - i) end
+  complain(c.id, "where is my refund")
+  local open = churn(c.id)
+  assert(has_reason(open, "1 open complaint"), "expected the open complaint, got " .. reasons(open))
+  resolve_complaints(c.id)
+  local done = churn(c.id)
+  assert(not has_reason(done, "open complaint"), "no open complaint after resolving: " .. reasons(done))
+  -- 1 complaint / 10 orders x 0.3 = 0.03; open: + 0.1
+  assert(open.risk == 0.13 and done.risk == 0.03,
+         "risk 0.13 while open and 0.03 after, got " .. tostring(open.risk) .. " and " .. tostring(done.risk))
 end)
 
 test("a new order clears the risk", function()

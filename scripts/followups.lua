@@ -2,9 +2,6 @@
 followups.lua - follow-up tasks (crm.remind) so nobody falls through the cracks.
 
 WHAT IT DOES
-  complaint      every complaint logged (interaction type "complaint") gets a
-                 call-back task due COMPLAINT_DUE, for the customer's owner or
-                 SUPPORT_OWNER when they have none.
   first order    a thank-you call THANK_YOU_DUE after a customer's first order,
                  for the owner or SALES_OWNER.  Skipped for orders backdated by
                  more than THANK_YOU_MAX_AGE_DAYS (imported history).
@@ -19,12 +16,14 @@ WHAT IT DOES
                  AT_RISK_DUE, for their owner (SALES_OWNER when none), unless
                  one from an earlier week is still open.
 
+  Complaints are worked as tickets with SLAs (scripts/service.lua), not as
+  follow-up tasks.
+
   Each task's note starts with a fixed prefix (NOTE_* below), which is how the
   open-task checks recognise their own tasks.  The jobs work through the
   segment a slice at a time (args.batch: customers per slice).
 
 EVENTS AND JOBS
-  crm.after("interaction.logged")   complaint follow-up (same transaction)
   crm.after("order.created")        thank-you call after the first order
   crm.on("churn.warning")           win-back call
   job "followups.vip_checkin"       daily:
@@ -37,9 +36,7 @@ KNOBS (below)
   REFRESH_AT_RISK_FIRST, the note prefixes.
 ]]
 
-local SUPPORT_OWNER          = "support"  -- complaints of customers without an owner
 local SALES_OWNER            = "sales"    -- everything else without an owner
-local COMPLAINT_DUE          = "1d"
 local THANK_YOU_DUE          = "3d"
 local THANK_YOU_MAX_AGE_DAYS = 14
 local WIN_BACK_DUE           = "1d"
@@ -48,7 +45,6 @@ local VIP_CHECKIN_DUE        = "1d"
 local AT_RISK_DUE            = "1d"
 local REFRESH_AT_RISK_FIRST  = true   -- bring at_risk up to date before the weekly run
 
-local NOTE_COMPLAINT = "Complaint follow-up: "
 local NOTE_THANK_YOU = "Thank-you call: "
 local NOTE_WIN_BACK  = "Win-back call: "
 local NOTE_VIP       = "VIP check-in: "
@@ -74,12 +70,6 @@ local function owner_of(c, fallback)
   return fallback
 end
 
-local function short(text, n)
-  if type(text) ~= "string" then return "" end
-  text = text:gsub("%s+", " ")
-  if #text > n then text = text:sub(1, n - 3) .. "..." end
-  return text
-end
 
 -- Whether the customer has an open task (whose note starts with prefix, when given).
 local function has_open_task(customer_id, prefix)
@@ -117,19 +107,6 @@ end
 local function batch_of(ctx)
   return math.tointeger(ctx and ctx.args and ctx.args.batch)
 end
-
-crm.after("interaction.logged", function(ev)
-  local i = ev.interaction
-  if not i or i.type ~= "complaint" then return end
-  local c = ev.customer or (i.customer_id and crm.customer.get(i.customer_id))
-  if not c then return end
-  crm.remind {
-    customer = c.id,
-    owner = owner_of(c, SUPPORT_OWNER),
-    due = COMPLAINT_DUE,
-    note = NOTE_COMPLAINT .. (c.name or "customer") .. ": " .. short(i.summary, 120),
-  }
-end)
 
 crm.after("order.created", function(ev)
   local o = ev.order

@@ -66,6 +66,19 @@ static void read_duration(lua_State *L, int idx, const char *key, const char *po
     lua_pop(L, 1);
 }
 
+/* Under a calendar a day of SLA time is a business day, the length of the
+ * calendar's daily window ("3d" with 09:00-18:00 is 27 business hours, i.e.
+ * three working days), not 24 business hours, which would be eight.  Only
+ * whole-day durations ("3d") are read this way; hours and minutes are
+ * business hours and minutes as they stand. */
+static void business_days(const char *text, const kith_bizcal *cal, int64_t *ms)
+{
+    char *end;
+    long days = strtol(text, &end, 10);
+    if (days > 0 && end != text && strcmp(end, "d") == 0)
+        *ms = (int64_t)days * (cal->end_min - cal->start_min) * 60000;
+}
+
 static double read_warn_at(lua_State *L, int idx, double dflt)
 {
     lua_getfield(L, idx, "warn_at");
@@ -186,7 +199,9 @@ static int l_sla(lua_State *L)
         }
         d->p.warn_at = read_warn_at(L, t, warn_at);
         lua_getfield(L, t, "calendar");
-        if (!lua_isnil(L, -1)) {
+        if (lua_isboolean(L, -1) && !lua_toboolean(L, -1)) {
+            lua_pop(L, 1); /* calendar = false: this policy runs round the clock */
+        } else if (!lua_isnil(L, -1)) {
             char where[96];
             snprintf(where, sizeof(where), "policy '%s'", d->p.name);
             read_calendar(L, where, &d->p.calendar, &d->calendar);
@@ -198,6 +213,10 @@ static int l_sla(lua_State *L)
                 d->p.has_calendar = 1;
                 d->calendar = cal_doc ? cJSON_Duplicate(cal_doc, 1) : NULL;
             }
+        }
+        if (d->p.has_calendar) {
+            business_days(d->respond, &d->p.calendar, &d->p.respond_ms);
+            business_days(d->resolve, &d->p.calendar, &d->p.resolve_ms);
         }
         lua_getfield(L, t, "match");
         if (lua_isfunction(L, -1)) {
