@@ -21,6 +21,7 @@ extern const kith_command kith_cmd_pubsub[];
 extern const kith_command kith_cmd_schedule[];
 extern const kith_command kith_cmd_token[];
 extern const kith_command kith_cmd_backup[];
+extern const kith_command kith_cmd_ticket_metrics[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];
