@@ -361,8 +361,9 @@ uint64_t kith_bench_pace_intended(const kith_bench *b, uint64_t k);
 const kith_bench_workload *kith_bench_workload_find(const char *name);
 /* Prints "  name  help" lines for the usage text. */
 void kith_bench_workload_print(FILE *out);
-/* Whether the workload needs existing customer ids. */
-int kith_bench_workload_needs_ids(const kith_bench_workload *w);
+/* Whether the workload needs existing customer ids (a call: when its
+ * params name $CUSTOMER). */
+int kith_bench_workload_needs_ids(const kith_bench_config *cfg);
 /* Whether the workload writes (creates customers or orders). */
 int kith_bench_workload_writes(const kith_bench_workload *w);
 /* The name of a measured kind ("ping", "get", ...). */

@@ -65,10 +65,11 @@ void kith_bench_workload_print(FILE *out)
                 "", workloads[i].redis_help);
 }
 
-int kith_bench_workload_needs_ids(const kith_bench_workload *w)
+int kith_bench_workload_needs_ids(const kith_bench_config *cfg)
 {
+    const kith_bench_workload *w = cfg->workload;
     return w->mix[KITH_BENCH_GET] > 0 || w->mix[KITH_BENCH_ORDER] > 0 ||
-           w->mix[KITH_BENCH_CALL] > 0;
+           (w->mix[KITH_BENCH_CALL] > 0 && cfg->params && strstr(cfg->params, "$CUSTOMER"));
 }
 
 int kith_bench_workload_writes(const kith_bench_workload *w)

@@ -78,7 +78,7 @@ typedef struct metrics {
     int64_t *orders; /* order.created per period */
     group *groups;   /* sorted by key */
     size_t ngroups, cap;
-    int failed; /* out of memory or too many rows */
+    int failed; /* 0, or KITH_EPARAMS (too many rows) or KITH_ENOMEM */
     /* The scan in progress. */
     enum field field;
     size_t hist_group, hist_period; /* whose histogram `hist` holds (note 3) */
@@ -113,8 +113,8 @@ static size_t period_of(const metrics *m, int64_t day)
     return lo;
 }
 
-/* The group of `key`, created (sorted in) when new; NULL when out of memory
- * or past MAX_CELLS. */
+/* The group of `key`, created (sorted in) when new; NULL with m->failed set
+ * when out of memory or past MAX_CELLS. */
 static group *group_of(metrics *m, const char *key)
 {
     size_t lo = 0, hi = m->ngroups;
@@ -127,7 +127,11 @@ static group *group_of(metrics *m, const char *key)
         else
             hi = mid;
     }
-    if ((m->ngroups + 1) * m->nperiods > MAX_CELLS) return NULL;
+    if ((m->ngroups + 1) * m->nperiods > MAX_CELLS) {
+        m->failed = KITH_EPARAMS;
+        return NULL;
+    }
+    m->failed = KITH_ENOMEM; /* until the group is in */
     if (m->ngroups == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 8;
         group *g = realloc(m->groups, cap * sizeof(*g));
@@ -146,6 +150,7 @@ static group *group_of(metrics *m, const char *key)
     memmove(&m->groups[lo + 1], &m->groups[lo], (m->ngroups - lo) * sizeof(group));
     m->groups[lo] = g;
     m->ngroups++;
+    m->failed = 0;
     return &m->groups[lo];
 }
 
@@ -187,12 +192,9 @@ static void on_row(void *ud, const kith_rollup_row *r)
     /* A new key may be sorted in before the histogram's group: read it first. */
     if (m->hist_used && strcmp(m->groups[m->hist_group].key, r->key) != 0) hist_flush(m);
     group *g = group_of(m, m->field == F_COMPLAINTS ? "" : r->key);
-    if (!g) {
-        m->failed = 1;
-        return;
-    }
+    if (!g) return;
     if (r->bucket >= 0) {
-        if (m->field == F_RESPONDED || m->field == F_RESOLVED)
+        if ((m->field == F_RESPONDED || m->field == F_RESOLVED) && r->bucket < KITH_ROLLUP_BUCKETS)
             add_hist(m, (size_t)(g - m->groups), p, r);
         return;
     }
@@ -238,6 +240,7 @@ static int scan(kith_ctx *ctx, metrics *m, const char *metric, const char *dim, 
     int rc = kith_rollup_scan(ctx->store, metric, dim, from, m->last_day, on_row, m);
     hist_flush(m);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "rollups");
+    if (m->failed == KITH_ENOMEM) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
     if (m->failed)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "interval",
                              "the answer would exceed %d rows; choose a longer interval, a "
