@@ -14,13 +14,20 @@
 #include <string.h>
 
 const kith_command *const kith_command_tables[] = {
-    kith_cmd_system,         kith_cmd_customer,
-    kith_cmd_interaction,    kith_cmd_order,
-    kith_cmd_loyalty,        kith_cmd_task,
-    kith_cmd_segment,        kith_cmd_script,
-    kith_cmd_pubsub,         kith_cmd_schedule,
-    kith_cmd_token,          kith_cmd_backup,
-    kith_cmd_ticket_metrics, NULL,
+    kith_cmd_system,
+    kith_cmd_customer,
+    kith_cmd_interaction,
+    kith_cmd_order,
+    kith_cmd_loyalty,
+    kith_cmd_task,
+    kith_cmd_segment,
+    kith_cmd_script,
+    kith_cmd_pubsub,
+    kith_cmd_schedule,
+    kith_cmd_token,
+    kith_cmd_backup,
+    kith_cmd_ticket_metrics, /* reads the ticket rollups */
+    NULL,
 };
 
 int kith_cmd_page_args(kith_ctx *ctx, const cJSON *params, int *limit, kith_cursor *cursor,
