@@ -84,6 +84,9 @@
  * report it. */
 #define KITH_BENCH_EXIT_INTERRUPTED 130
 
+/* The longest --params of -t call (bytes). */
+#define KITH_BENCH_PARAMS_MAX 2048
+
 /* Request kinds.  The first KITH_BENCH_OPS are measured workload operations
  * (each with its own histogram); the rest are set-up requests. */
 enum kith_bench_kind {
@@ -91,6 +94,7 @@ enum kith_bench_kind {
     KITH_BENCH_GET,
     KITH_BENCH_CREATE,
     KITH_BENCH_ORDER,
+    KITH_BENCH_CALL, /* -t call: --method with --params */
     KITH_BENCH_OPS,
     KITH_BENCH_AUTH = KITH_BENCH_OPS,
     KITH_BENCH_PRELOAD,
@@ -144,9 +148,11 @@ typedef struct kith_bench_config {
     int json;
     int quiet;
     int fail_on_error;
-    int redis;   /* speak RESP2 to a Redis server instead of JSON-RPC */
-    int force;   /* write even to a server that holds other customers */
-    int cleanup; /* remove the benchmark's own customers instead of a run */
+    int redis;          /* speak RESP2 to a Redis server instead of JSON-RPC */
+    int force;          /* write even to a server that holds other customers */
+    int cleanup;        /* remove the benchmark's own customers instead of a run */
+    const char *method; /* -t call: the method (borrowed from argv) */
+    const char *params; /* -t call: its params, $CUSTOMER for a customer id (borrowed) */
 } kith_bench_config;
 
 /* One request in flight. */
@@ -355,8 +361,9 @@ uint64_t kith_bench_pace_intended(const kith_bench *b, uint64_t k);
 const kith_bench_workload *kith_bench_workload_find(const char *name);
 /* Prints "  name  help" lines for the usage text. */
 void kith_bench_workload_print(FILE *out);
-/* Whether the workload needs existing customer ids. */
-int kith_bench_workload_needs_ids(const kith_bench_workload *w);
+/* Whether the workload needs existing customer ids (a call: when its
+ * params name $CUSTOMER). */
+int kith_bench_workload_needs_ids(const kith_bench_config *cfg);
 /* Whether the workload writes (creates customers or orders). */
 int kith_bench_workload_writes(const kith_bench_workload *w);
 /* The name of a measured kind ("ping", "get", ...). */

@@ -117,7 +117,7 @@ static void on_info(kith_bench *b, kith_bench_conn *c, const char *line, int is_
  * the end, -1 on failure. */
 static int own_page(kith_bench *b, kith_bench_conn *c, const char *line, int is_error)
 {
-    int keep = kith_bench_workload_needs_ids(b->cfg.workload) && b->cfg.preload == 0;
+    int keep = kith_bench_workload_needs_ids(&b->cfg) && b->cfg.preload == 0;
     cJSON *reply = is_error ? NULL : cJSON_Parse(line);
     cJSON *result = cJSON_GetObjectItemCaseSensitive(reply, "result");
     cJSON *items = cJSON_GetObjectItemCaseSensitive(result, "items");

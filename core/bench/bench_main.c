@@ -33,6 +33,8 @@ enum long_only_option {
     OPT_REDIS,
     OPT_FORCE,
     OPT_CLEANUP,
+    OPT_METHOD,
+    OPT_PARAMS,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +57,8 @@ static const struct option long_options[] = {
     {"redis", no_argument, NULL, OPT_REDIS},
     {"force", no_argument, NULL, OPT_FORCE},
     {"cleanup", no_argument, NULL, OPT_CLEANUP},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"params", required_argument, NULL, OPT_PARAMS},
     {NULL, 0, NULL, 0},
 };
 
@@ -77,6 +81,9 @@ static void usage(FILE *out)
                  "  -t, --workload NAME     what to send (default ping):\n");
     kith_bench_workload_print(out);
     fprintf(out,
+            "      --method M          -t call: the method to call, e.g. ticket.create\n"
+            "      --params JSON       -t call: its params object (default {}); each\n"
+            "                          $CUSTOMER becomes one of kith-bench's customers\n"
             "      --rate R            open loop: R requests/s in total at fixed intervals;\n"
             "                          latency counts from each request's intended send time\n"
             "      --preload N         create N customers first (not measured); get and\n"
@@ -187,6 +194,8 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
         case OPT_REDIS: cfg->redis = 1; break;
         case OPT_FORCE: cfg->force = 1; break;
         case OPT_CLEANUP: cfg->cleanup = 1; break;
+        case OPT_METHOD: cfg->method = optarg; break;
+        case OPT_PARAMS: cfg->params = optarg; break;
         case OPT_VERSION: printf("kith-bench %s\n", KITH_VERSION); return 1;
         default: usage(stderr); return -1;
         }
@@ -199,6 +208,20 @@ static int parse_flags(int argc, char **argv, kith_bench_config *cfg)
     if (!cfg->workload) {
         fprintf(stderr, "kith-bench: unknown workload '%s'; one of:\n", workload);
         kith_bench_workload_print(stderr);
+        return -1;
+    }
+    if (strcmp(cfg->workload->name, "call") == 0) {
+        if (!cfg->method || cfg->redis) {
+            fprintf(stderr, "kith-bench: -t call needs --method and works with kithd only\n");
+            return -1;
+        }
+        if (cfg->params && (strlen(cfg->params) > KITH_BENCH_PARAMS_MAX || cfg->params[0] != '{')) {
+            fprintf(stderr, "kith-bench: --params must be a JSON object of at most %d bytes\n",
+                    KITH_BENCH_PARAMS_MAX);
+            return -1;
+        }
+    } else if (cfg->method || cfg->params) {
+        fprintf(stderr, "kith-bench: --method and --params go with -t call\n");
         return -1;
     }
     if (cfg->cleanup && cfg->redis) {

@@ -187,6 +187,7 @@ void kith_bench_on_reply(kith_bench *b, kith_bench_conn *c, const kith_bench_slo
     case KITH_BENCH_GET:
     case KITH_BENCH_CREATE:
     case KITH_BENCH_ORDER:
+    case KITH_BENCH_CALL:
         if (b->phase == KITH_BENCH_MEASURE) on_measured_reply(b, c, slot, line, len, is_error);
         return;
     default: kith_bench_setup_reply(b, c, slot, line, len, is_error); return;

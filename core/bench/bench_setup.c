@@ -258,7 +258,7 @@ static void start_preload_phase(kith_bench *b)
 
 void kith_bench_next_phase(kith_bench *b)
 {
-    int needs_ids = kith_bench_workload_needs_ids(b->cfg.workload);
+    int needs_ids = kith_bench_workload_needs_ids(&b->cfg);
     int writes = kith_bench_run_writes(b);
     if (b->phase == KITH_BENCH_CONNECT && b->cfg.cleanup) {
         kith_bench_cleanup_start(b);

@@ -24,7 +24,7 @@
 #include <time.h>
 
 static const kith_bench_workload workloads[] = {
-    /* name, help, --redis help, mix: ping get create order */
+    /* name, help, --redis help, mix: ping get create order call */
     {"ping", "system.ping", "PING", {100, 0, 0, 0}},
     {"get",
      "customer.get {id} of a random existing customer",
@@ -39,11 +39,17 @@ static const kith_bench_workload workloads[] = {
      "FCALL order_create 1 customer:<id> <amount>",
      {0, 0, 0, 100}},
     {"mixed", "80% get, 20% order", "80% get, 20% order", {0, 80, 0, 20}},
+    {"call",
+     "--method M --params JSON; each $CUSTOMER in the params becomes a random\n"
+     "               customer of kith-bench's own",
+     "(not with --redis)",
+     {0, 0, 0, 0, 100}},
 };
 
-static const char *const kind_names[KITH_BENCH_OPS] = {"ping", "get", "create", "order"};
-/* Which kinds write: a workload with any of them is checked (bench_guard.c). */
-static const unsigned char kind_writes[KITH_BENCH_OPS] = {0, 0, 1, 1};
+static const char *const kind_names[KITH_BENCH_OPS] = {"ping", "get", "create", "order", "call"};
+/* Which kinds write: a workload with any of them is checked (bench_guard.c).
+ * A call may write to the customers it names, so it counts as a write. */
+static const unsigned char kind_writes[KITH_BENCH_OPS] = {0, 0, 1, 1, 1};
 
 const kith_bench_workload *kith_bench_workload_find(const char *name)
 {
@@ -59,9 +65,11 @@ void kith_bench_workload_print(FILE *out)
                 "", workloads[i].redis_help);
 }
 
-int kith_bench_workload_needs_ids(const kith_bench_workload *w)
+int kith_bench_workload_needs_ids(const kith_bench_config *cfg)
 {
-    return w->mix[KITH_BENCH_GET] > 0 || w->mix[KITH_BENCH_ORDER] > 0;
+    const kith_bench_workload *w = cfg->workload;
+    return w->mix[KITH_BENCH_GET] > 0 || w->mix[KITH_BENCH_ORDER] > 0 ||
+           (w->mix[KITH_BENCH_CALL] > 0 && cfg->params && strstr(cfg->params, "$CUSTOMER"));
 }
 
 int kith_bench_workload_writes(const kith_bench_workload *w)
@@ -171,10 +179,34 @@ static int send_resp(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_
     }
 }
 
+/* The params of a call: cfg.params with each $CUSTOMER replaced by a random
+ * customer id of the benchmark's own.  Returns 0, or KITH_EPARAMS when they
+ * do not fit `size` (the flags' check keeps them well below). */
+static int call_params(kith_bench *b, char *out, size_t size)
+{
+    static const char mark[] = "$CUSTOMER";
+    const char *p = b->cfg.params ? b->cfg.params : "{}", *hit;
+    size_t used = 0;
+    while ((hit = strstr(p, mark))) {
+        int n = snprintf(out + used, size - used, "%.*s%" PRId64, (int)(hit - p), p, random_id(b));
+        if (n < 0 || (size_t)n >= size - used) return KITH_EPARAMS;
+        used += (size_t)n;
+        p = hit + sizeof(mark) - 1;
+    }
+    int n = snprintf(out + used, size - used, "%s", p);
+    return n < 0 || (size_t)n >= size - used ? KITH_EPARAMS : 0;
+}
+
 int kith_bench_send(kith_bench *b, kith_bench_conn *c, int kind, uint64_t sent_ns,
                     uint64_t intended_ns)
 {
     if (b->cfg.redis) return send_resp(b, c, kind, sent_ns, intended_ns);
+    if (kind == KITH_BENCH_CALL) {
+        char text[KITH_BENCH_PARAMS_MAX * 2];
+        int rc = call_params(b, text, sizeof(text));
+        if (rc) return rc;
+        return kith_bench_conn_request(c, kind, sent_ns, intended_ns, b->cfg.method, text);
+    }
     /* Big enough for every params object below; snprintf cannot overflow it. */
     char params[256];
     const char *method;

@@ -25,6 +25,7 @@ extern const kith_command kith_cmd_survey[];
 extern const kith_command kith_cmd_ticket[];
 extern const kith_command kith_cmd_ticket_flow[];
 extern const kith_command kith_cmd_visit[];
+extern const kith_command kith_cmd_ticket_metrics[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

@@ -32,6 +32,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_ticket,
     kith_cmd_ticket_flow,
     kith_cmd_visit,
+    kith_cmd_ticket_metrics, /* reads the ticket rollups */
     NULL,
 };
 /* clang-format on */

@@ -3,9 +3,11 @@
  */
 #include "store/rollup.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SUB_BUCKETS 8.0 /* per power of two of (1 + x) */
@@ -154,4 +156,83 @@ int kith_rollup_scan(kith_store *s, const char *metric, const char *dim, int64_t
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? rows : kith_store_error(s, "read rollups");
+}
+
+/* Note 4: one logged add, with the depth of the request that owns it. */
+struct log_entry {
+    const char *metric;
+    int64_t day, n;
+    int depth;
+};
+
+struct kith_rollup_log {
+    struct log_entry *entries;
+    size_t count, cap;
+};
+
+int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n)
+{
+    kith_assert(kith_store_in_request(s) > 0);
+    kith_rollup_log **slot = kith_store_rollup_log(s), *log = *slot;
+    if (!log && !(log = *slot = calloc(1, sizeof(*log)))) return KITH_ENOMEM;
+    if (log->count == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : 64;
+        struct log_entry *e = realloc(log->entries, cap * sizeof(*e));
+        if (!e) return KITH_ENOMEM;
+        log->entries = e;
+        log->cap = cap;
+    }
+    log->entries[log->count++] =
+        (struct log_entry){metric, kith_rollup_day(at), n, kith_store_in_request(s)};
+    return 0;
+}
+
+void kith_rollup_log_end(kith_rollup_log *log, int depth, int ok)
+{
+    /* The adds of this request and of its inner ones are the log's tail:
+     * requests nest, so a deeper one always ended before it. */
+    size_t i = log->count;
+    while (i > 0 && log->entries[i - 1].depth >= depth)
+        i--;
+    if (!ok) {
+        log->count = i;
+        return;
+    }
+    for (; i < log->count; i++)
+        log->entries[i].depth = depth - 1;
+}
+
+int kith_rollup_log_flush(kith_store *s, kith_rollup_log *log)
+{
+    int rc = 0;
+    /* Sum per (metric, day) first: a pass holds few distinct ones (today's,
+     * and the days of orders recorded late). */
+    for (size_t i = 0; !rc && i < log->count; i++) {
+        struct log_entry *e = &log->entries[i];
+        if (!e->metric) continue;
+        int64_t n = e->n;
+        for (size_t j = i + 1; j < log->count; j++) {
+            struct log_entry *f = &log->entries[j];
+            if (f->metric && f->day == e->day && strcmp(f->metric, e->metric) == 0) {
+                n += f->n;
+                f->metric = NULL;
+            }
+        }
+        kith_rollup_obs o = {.metric = e->metric, .at = e->day * KITH_DAY_MS, .n = n};
+        rc = upsert(s, &o, "", "", e->day, -1);
+    }
+    log->count = 0;
+    return rc;
+}
+
+void kith_rollup_log_clear(kith_rollup_log *log)
+{
+    if (log) log->count = 0;
+}
+
+void kith_rollup_log_free(kith_rollup_log *log)
+{
+    if (!log) return;
+    free(log->entries);
+    free(log);
 }

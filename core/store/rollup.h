@@ -19,6 +19,14 @@
  *   3. Buckets are 8 per power of two of (1 + x), so a quantile read from
  *      them is within about 9% of the exact one; kith_rollup_quantile
  *      interpolates inside the bucket.
+ *   4. A plain count that every write of a hot path adds to (order.created)
+ *      may be deferred instead (kith_rollup_count): the adds are logged in
+ *      memory with the depth of the request that made them, a request that
+ *      rolls back drops its own (and its inner requests') adds, and
+ *      kith_store_commit writes what is left with one UPSERT per (metric,
+ *      day) inside the pass's transaction, just before COMMIT.  So the count
+ *      still commits or rolls back with its writes, for one statement per
+ *      pass instead of one per write.  Until then a scan does not see it.
  */
 #ifndef KITH_STORE_ROLLUP_H
 #define KITH_STORE_ROLLUP_H
@@ -53,6 +61,25 @@ typedef struct kith_rollup_obs {
  * Must run inside a request.  Returns 0 or a KITH_E* code. */
 int kith_rollup_record(kith_store *s, const kith_rollup_obs *o, const kith_rollup_dim *dims,
                        size_t ndims);
+
+/* Adds `n` to the total of `metric` (no groups, no value) on the day of
+ * `at`, deferred to the pass's commit (note 4).  Must run inside a request;
+ * `metric` is kept by address until the commit (a string literal).  Returns
+ * 0 or KITH_ENOMEM. */
+int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n);
+
+/* ---- for store.c only (note 4) ---- */
+typedef struct kith_rollup_log kith_rollup_log;
+/* The request at nesting `depth` (1: outermost) ended: released when ok
+ * (its adds now belong to the enclosing request, or to the pass), rolled
+ * back otherwise (its adds are dropped). */
+void kith_rollup_log_end(kith_rollup_log *log, int depth, int ok);
+/* Writes the logged adds (inside the pass's transaction, outside any
+ * request) and empties the log.  Returns 0 or a KITH_E* code. */
+int kith_rollup_log_flush(kith_store *s, kith_rollup_log *log);
+/* Empties the log without writing it (the pass is rolled back). */
+void kith_rollup_log_clear(kith_rollup_log *log);
+void kith_rollup_log_free(kith_rollup_log *log);
 
 /* One summed row as a reader sees it. */
 typedef struct kith_rollup_row {

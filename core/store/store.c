@@ -5,6 +5,7 @@
 #include "store/store.h"
 #include "store/migrate.h"
 #include "store/reccache.h"
+#include "store/rollup.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -45,7 +46,8 @@ struct kith_store {
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
     unsigned cached;
     kith_store_counters counters;
-    kith_reccache *records; /* rendered customer records (reccache.h) */
+    kith_reccache *records;      /* rendered customer records (reccache.h) */
+    kith_rollup_log *rollup_log; /* counts written at commit (rollup.h note 4) */
 };
 
 static int run_cached(kith_store *s, const char *sql);
@@ -240,6 +242,7 @@ void kith_store_close(kith_store *s)
         free(s->cache[i].sql);
     }
     kith_reccache_free(s->records);
+    kith_rollup_log_free(s->rollup_log);
     if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
     if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);
@@ -263,6 +266,7 @@ int kith_store_request_begin(kith_store *s)
 int kith_store_request_end(kith_store *s, int ok)
 {
     kith_assert(s->in_request > 0);
+    if (s->rollup_log) kith_rollup_log_end(s->rollup_log, s->in_request, ok);
     s->in_request--;
     if (!ok) {
         kith_reccache_clear(s->records); /* reccache.h note 2 */
@@ -299,13 +303,16 @@ int kith_store_commit(kith_store *s)
     kith_assert(!s->in_request);
     if (!s->in_txn) return 0;
     uint64_t t0 = mono_usec();
+    /* The pass's deferred counts go in with it (rollup.h note 4). */
+    int flushed = s->rollup_log && !s->txn_lost ? kith_rollup_log_flush(s, s->rollup_log) : 0;
+    kith_rollup_log_clear(s->rollup_log);
     s->in_txn = 0;
     int wrote = s->wrote;
     s->wrote = 0;
     /* Prepared once: parsing "COMMIT" every pass allocated a parser large
      * enough to make malloc consolidate its free lists, 20% of a get. */
     sqlite3_stmt *commit = kith_store_stmt(s, "COMMIT");
-    int stepped = commit ? sqlite3_step(commit) : SQLITE_ERROR;
+    int stepped = commit && !flushed ? sqlite3_step(commit) : SQLITE_ERROR;
     if (commit) sqlite3_reset(commit);
     if (stepped != SQLITE_DONE || s->txn_lost) {
         /* COMMIT failed (or SQLite already rolled the transaction back when
@@ -354,6 +361,11 @@ int kith_store_set_record_cache(kith_store *s, size_t bytes)
     kith_reccache_free(s->records);
     s->records = c;
     return 0;
+}
+
+kith_rollup_log **kith_store_rollup_log(kith_store *s)
+{
+    return &s->rollup_log;
 }
 
 kith_reccache *kith_store_records(kith_store *s)

@@ -91,6 +91,9 @@ int kith_store_wal_fd(const kith_store *s);
 #define KITH_RECORD_CACHE_DEFAULT ((size_t)64 << 20)
 int kith_store_set_record_cache(kith_store *s, size_t bytes);
 struct kith_reccache *kith_store_records(kith_store *s);
+/* Where the store keeps the deferred rollup counts (rollup.h note 4): NULL
+ * until the first is logged; rollup.c allocates it, the store frees it. */
+struct kith_rollup_log **kith_store_rollup_log(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;

@@ -33,8 +33,10 @@ class BenchSmokeTest(KithTestCase):
     def test_every_workload_runs_without_errors(self):
         first = self.bench("-t", "ping", "-c", "4", "-n", "500", "--preload", "200")
         self.assertEqual(first.get("errors"), 0, first)
+        call = ["--method", "interaction.log",
+                "--params", '{"customer_id":$CUSTOMER,"type":"note","summary":"bench"}']
         for workload, extra in [("ping", ["-P", "8"]), ("get", []), ("create", []),
-                                ("order", []), ("mixed", [])]:
+                                ("order", []), ("mixed", []), ("call", call)]:
             with self.subTest(workload=workload):
                 r = self.bench("-t", workload, "-c", "4", "-n", "400", *extra)
                 self.assertEqual(r.get("errors"), 0, r)
@@ -44,6 +46,17 @@ class BenchSmokeTest(KithTestCase):
         self.assertGreaterEqual(r["removed"]["customers"], 600, r)
         with self.server.client() as c:
             self.assertEqual(c.call("system.info")["customers"], 0)
+
+    def test_call_needs_a_method(self):
+        p = subprocess.run([BENCH, "-p", str(self.server.port), "-t", "call"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn(b"--method", p.stderr)
+        # A call's errors count as errors: customer.get of no customer fails.
+        p = subprocess.run([BENCH, "-p", str(self.server.port), "--json", "-c", "1", "-n", "5",
+                            "-t", "call", "--method", "customer.get", "--params", '{"id":0}'],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        self.assertEqual(json.loads(p.stdout.decode().splitlines()[-1])["errors"], 5, p.stdout)
 
     def test_open_loop_rate(self):
         r = self.bench("-t", "get", "-c", "2", "--rate", "500", "-d", "1", "--preload", "50")

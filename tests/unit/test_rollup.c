@@ -3,7 +3,9 @@
  * back summed per day; moments of pairs (what a correlation needs); the
  * histogram's quantiles against exact ones; interval starts (Monday weeks,
  * calendar months) and the day of negative times; and that a request that
- * rolls back takes its observations with it.
+ * rolls back takes its observations with it; deferred counts
+ * (kith_rollup_count) written at commit, dropped with the request — inner or
+ * outer — that made them.
  */
 #include "check.h"
 #include "store/rollup.h"
@@ -138,6 +140,44 @@ int main(void)
         int b = kith_rollup_bucket(x);
         CHECK(x >= kith_rollup_bucket_low(b) - 1e-9 && x < kith_rollup_bucket_low(b + 1));
     }
+
+    /* Deferred counts: written at commit, summed per (metric, day). */
+    kith_store_commit(st);
+    CHECK_INT(kith_store_request_begin(st), 0);                   /* outer */
+    CHECK_INT(kith_rollup_count(st, "c", 5 * KITH_DAY_MS, 1), 0); /* kept */
+    CHECK_INT(kith_store_request_begin(st), 0);                   /* inner, rolled back */
+    CHECK_INT(kith_rollup_count(st, "c", 5 * KITH_DAY_MS, 2), 0);
+    CHECK_INT(kith_store_request_begin(st), 0); /* inner of the inner */
+    CHECK_INT(kith_rollup_count(st, "c", 5 * KITH_DAY_MS, 16), 0);
+    kith_store_request_end(st, 1);
+    kith_store_request_end(st, 0);
+    CHECK_INT(kith_store_request_begin(st), 0); /* inner, released */
+    CHECK_INT(kith_rollup_count(st, "c", 6 * KITH_DAY_MS + 1, 4), 0);
+    kith_store_request_end(st, 1);
+    kith_store_request_end(st, 1);
+    CHECK_INT(kith_store_request_begin(st), 0); /* a second request of the pass */
+    CHECK_INT(kith_rollup_count(st, "c", 5 * KITH_DAY_MS + 7, 8), 0);
+    kith_store_request_end(st, 1);
+    sums c = {.key = ""};
+    kith_rollup_scan(st, "c", "", 0, 10, add, &c);
+    CHECK_INT(c.rows, 0); /* not before the commit */
+    CHECK_INT(kith_store_commit(st), 0);
+    kith_rollup_scan(st, "c", "", 5, 5, add, &c);
+    CHECK_INT(c.n, 9);
+    CHECK_INT(c.rows, 1);
+    c = (sums){.key = ""};
+    kith_rollup_scan(st, "c", "", 6, 6, add, &c);
+    CHECK_INT(c.n, 4);
+    /* An outer request that rolls back takes its released inner ones along. */
+    CHECK_INT(kith_store_request_begin(st), 0);
+    CHECK_INT(kith_store_request_begin(st), 0);
+    CHECK_INT(kith_rollup_count(st, "c", 5 * KITH_DAY_MS, 32), 0);
+    kith_store_request_end(st, 1);
+    kith_store_request_end(st, 0);
+    CHECK_INT(kith_store_commit(st), 0);
+    c = (sums){.key = ""};
+    kith_rollup_scan(st, "c", "", 0, 10, add, &c);
+    CHECK_INT(c.n, 13);
 
     kith_store_close(st);
     return check_done();
