@@ -1,9 +1,10 @@
 /*
  * Results and errors on the terminal: see render.h for what a user sees.
  *
- * Widths are counted in code points, not bytes, so names with accents line
- * up; wide (East Asian) characters are counted as one column, a trade made
- * to stay free of locale-dependent wcwidth().  Control characters in cells
+ * Widths are counted in terminal columns, not bytes: a code point takes
+ * one column, a wide (East Asian) one two and a combining mark none, from
+ * our own table of Unicode's wide ranges rather than the locale-dependent
+ * wcwidth(), so Chinese names and subjects line up whatever LANG says.  Control characters in cells
  * become spaces: a note with a newline in it must not break the table.
  * CSV keeps every character, quoted, since a program reads it.
  */
@@ -11,6 +12,7 @@
 #include "util/error.h"
 #include "util/timefmt.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -52,24 +54,70 @@ void kith_cli_render_set_utf8(int utf8)
     ellipsis_width = utf8 ? 1 : 3;
 }
 
-/* Code points in a UTF-8 string: every byte but continuation bytes. */
+/* Decodes the code point at s (NUL excluded) into *cp; returns its length
+ * in bytes.  A malformed byte counts as one code point of its own. */
+static size_t decode(const unsigned char *s, uint32_t *cp)
+{
+    size_t len = s[0] < 0x80       ? 1
+                 : s[0] >> 5 == 6  ? 2
+                 : s[0] >> 4 == 14 ? 3
+                 : s[0] >> 3 == 30 ? 4
+                                   : 1;
+    *cp = len == 1 ? s[0] : s[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = s[0];
+            return 1;
+        }
+        *cp = *cp << 6 | (s[i] & 0x3F);
+    }
+    return len;
+}
+
+/* Columns a code point takes: East Asian Wide and Fullwidth ranges (the
+ * CJK blocks, Hangul, kana, fullwidth forms, most emoji) take two,
+ * combining marks and zero-width characters none. */
+static size_t columns_of(uint32_t c)
+{
+    if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || c == 0xFE0F ||
+        (c >= 0x20D0 && c <= 0x20FF))
+        return 0;
+    if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+        (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+        (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+        (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+        (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+        (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+        (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD))
+        return 2;
+    return 1;
+}
+
+/* Terminal columns of a UTF-8 string. */
 static size_t text_width(const char *s)
 {
     size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    uint32_t cp;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        p += decode(p, &cp);
+        n += columns_of(cp);
+    }
     return n;
 }
 
-/* Byte offset where code point number `index` starts (or the end). */
-static size_t offset_of(const char *s, size_t index)
+/* Byte offset of the longest prefix of s that fits in `columns`. */
+static size_t offset_of(const char *s, size_t columns)
 {
-    size_t i = 0, seen = 0;
-    for (; s[i]; i++) {
-        if (((unsigned char)s[i] & 0xC0) == 0x80) continue;
-        if (seen++ == index) return i;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0;
+    while (*p) {
+        uint32_t cp;
+        size_t len = decode(p, &cp), w = columns_of(cp);
+        if (used + w > columns) break;
+        used += w;
+        p += len;
     }
-    return i;
+    return (size_t)(p - (const unsigned char *)s);
 }
 
 char *kith_cli_render_value(const cJSON *v)

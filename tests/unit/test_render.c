@@ -178,6 +178,34 @@ static void test_term_width(void)
     if (!isatty(STDOUT_FILENO)) CHECK_INT(kith_cli_render_term_width(), 0);
 }
 
+/* Chinese (wide) characters take two columns: columns line up after them,
+ * and a cut never splits a character or overshoots the width. */
+static void test_wide_characters_take_two_columns(void)
+{
+    kith_cli_render_set_utf8(1);
+    kith_cli_render_set_width(0);
+    const char *cjk = "[{\"name\":\"\xe7\x8e\x8b\xe8\x8a\xb3\",\"x\":1},"
+                      "{\"name\":\"Ada\",\"x\":2}]"; /* 王芳 */
+    char *t = render(cjk);
+    char buf[256];
+    CHECK_STR(line_of(t, 0, buf, sizeof(buf)), "name  x");
+    CHECK_STR(line_of(t, 1, buf, sizeof(buf)), "----  -");
+    CHECK_STR(line_of(t, 2, buf, sizeof(buf)), "\xe7\x8e\x8b\xe8\x8a\xb3  1");
+    CHECK_STR(line_of(t, 3, buf, sizeof(buf)), "Ada   2");
+    free(t);
+    /* 快递太慢了 (10 columns) cut to 5: two characters and the ellipsis. */
+    char *s = strdup("\xe5\xbf\xab\xe9\x80\x92\xe5\xa4\xaa\xe6\x85\xa2\xe4\xba\x86");
+    s = kith_cli_render_clip(s, 5);
+    CHECK_STR(s, "\xe5\xbf\xab\xe9\x80\x92\xe2\x80\xa6");
+    free(s);
+    /* A combining accent takes no column: "e" + U+0301 fits in 1. */
+    s = strdup("e\xcc\x81");
+    s = kith_cli_render_clip(s, 1);
+    CHECK_STR(s, "e\xcc\x81");
+    free(s);
+    kith_cli_render_set_utf8(0);
+}
+
 int main(void)
 {
     test_no_limit_keeps_cells_whole();
@@ -187,5 +215,6 @@ int main(void)
     test_control_characters_become_spaces();
     test_csv();
     test_term_width();
+    test_wide_characters_take_two_columns();
     return check_done();
 }
