@@ -9,6 +9,8 @@
 #            run, in microseconds: the figure least disturbed by whatever
 #            else the machine runs, so the one to compare builds by.
 # Run by hand from a build:  tests/bench/service.sh [BIN_DIR] [RUNS]
+# SHIPPED=DIR takes the "shipped" rules from DIR/scripts and DIR/plugins
+# instead of this tree's (an older kithd needs the rules it shipped with).
 # BIN_DIR (default build) holds kithd and kith-bench; pointing it at an older
 # build compares the two (the README's figures compare main before the
 # service families with it after).  Methods this kithd does not serve
@@ -94,7 +96,8 @@ survey_setup() {
 
 echo "== $B/kithd, $RUNS runs each, medians ($(nproc) cores)"
 for mode in none shipped; do
-  if [ $mode = none ]; then scripts=$tmp/empty plugins=$tmp/empty; else scripts=scripts plugins=plugins; fi
+  if [ $mode = none ]; then scripts=$tmp/empty plugins=$tmp/empty
+  else scripts=${SHIPPED:-.}/scripts plugins=${SHIPPED:-.}/plugins; fi
   bench order.create -t order
   # The service families, where this kithd serves them.  kith-bench's `call`
   # workload puts a random customer of its own where the params say $CUSTOMER.

@@ -1,7 +1,13 @@
 """ticket.metrics over the socket: order.create records order.created on the
 order's own day, inside the order's request (a refused order counts
 nothing), which complaints_per_100_orders reads back (0 with no complaints,
-null with no orders); a viewer may read it; param errors name their param."""
+null with no orders); a viewer may read it; param errors name their param.
+And the whole chain: tickets worked through the real methods record the
+rollups ticket.metrics reads, so its numbers match the walk (opened,
+resolved, closed, rejected, reopened, backlog, FCR, reopen rate, CSAT,
+complaints per 100 orders, per team)."""
+
+import datetime
 
 from kithtest import KithTestCase, main
 
@@ -44,6 +50,52 @@ class TicketMetricsTest(KithTestCase):
         # Kinds with no tickets: no rows (and no complaint row to carry the rate).
         self.assertEqual(self.viewer.call("ticket.metrics", dict(RANGE, group_by="kind"))["rows"],
                          [])
+
+    def test_worked_tickets_are_counted(self):
+        a, v = self.agent, self.viewer
+        cid = self.cust["id"]
+        a.call("order.create", {"customer_id": cid, "amount": 10})
+        a.call("order.create", {"customer_id": cid, "amount": 20})
+        # A: a complaint resolved at first contact, told, closed with a 4.
+        ta = a.call("ticket.create", {"customer_id": cid, "kind": "complaint", "subject": "late",
+                                      "team": "support"})["id"]
+        a.call("ticket.resolve", {"id": ta, "resolution": "sent again", "root_cause": "courier",
+                                  "category": "delivery"})
+        a.call("ticket.notify", {"id": ta, "channel": "email"})
+        a.call("ticket.close", {"id": ta, "satisfaction": 4})
+        # B: a request accepted, resolved, reopened, resolved again.
+        tb = a.call("ticket.create", {"customer_id": cid, "kind": "request", "subject": "invoice",
+                                      "team": "billing"})["id"]
+        a.call("ticket.accept", {"id": tb})
+        a.call("ticket.resolve", {"id": tb, "resolution": "sent"})
+        a.call("ticket.reopen", {"id": tb, "reason": "wrong address"})
+        a.call("ticket.resolve", {"id": tb, "resolution": "sent again"})
+        # C: rejected; D: still open.
+        tc = a.call("ticket.create", {"customer_id": cid, "kind": "inquiry", "subject": "spam?",
+                                      "team": "support"})["id"]
+        a.call("ticket.reject", {"id": tc, "reason": "spam"})
+        a.call("ticket.create", {"customer_id": cid, "kind": "inquiry", "subject": "hours?",
+                                 "team": "support"})
+        # A refused transition records nothing.
+        with self.assertRpcError(-32009):
+            a.call("ticket.accept", {"id": tc})
+
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        rng = {"from": "%sT00:00:00Z" % today,
+               "to": "%sT00:00:00Z" % (today + datetime.timedelta(days=1))}
+        row = v.call("ticket.metrics", rng)["rows"][0]
+        got = {k: row[k] for k in ("opened", "resolved", "closed", "rejected", "reopened",
+                                   "backlog", "fcr_pct", "csat", "complaints_per_100_orders")}
+        self.assertEqual(got, {"opened": 4, "resolved": 3, "closed": 1, "rejected": 1,
+                               "reopened": 1, "backlog": 1, "fcr_pct": 50, "csat": 4,
+                               "complaints_per_100_orders": 50})
+        self.assertEqual(row["reopen_pct"], 33.33)  # one of three resolves, two decimals
+        self.assertIsNotNone(row["resolve_p50_s"])
+        teams = {r["group"]: r for r in v.call("ticket.metrics",
+                                               dict(rng, group_by="team"))["rows"]}
+        self.assertEqual(sorted(teams), ["billing", "support"])
+        self.assertEqual((teams["support"]["opened"], teams["support"]["backlog"]), (3, 1))
+        self.assertEqual((teams["billing"]["resolved"], teams["billing"]["reopened"]), (2, 1))
 
     def test_params(self):
         for params, param in [(dict(RANGE, interval="year"), "interval"),
