@@ -102,11 +102,7 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
     if (!sc) return 0;
     int64_t last = 0;
     if (kith_store_event_last_seq(ctx->store, &last) < 0) return 0;
-    if (sc->on_cursor < 0) {
-        /* First pass since start: resume where handlers last stopped; a
-         * store that never had handlers starts at the present. */
-        if (kith_store_meta_get(ctx->store, "on_seq", &sc->on_cursor, last) < 0) return 0;
-    }
+    if (sc->on_cursor < 0 && kith_script_start_cursor(ctx) < 0) return 0;
     if (sc->on_cursor >= last) return 0;
     if (!sc->gen || !any_on_hooks(sc->gen)) {
         /* Nothing listens: nothing is owed for these events.  The cursor
@@ -125,6 +121,30 @@ int kith_script_run_on(kith_ctx *ctx, int max_events)
     cJSON_Delete(w.events);
     sc->on_cursor = w.upto;
     return w.upto < last;
+}
+
+int kith_script_start_cursor(kith_ctx *ctx)
+{
+    kith_script *sc = ctx->env->script;
+    if (!sc || sc->on_cursor >= 0) return 0;
+    int64_t stored = -1, last = 0;
+    int rc = kith_store_meta_get(ctx->store, "on_seq", &stored, -1);
+    if (rc < 0) return rc;
+    if (stored >= 0) {
+        sc->on_cursor = stored;
+        return 0;
+    }
+    /* A store that never had a cursor starts at the present, and stores
+     * that at once: kept in memory only, a kill -9 would let the next start
+     * pick a later present and skip what was committed in between (and
+     * what due sources fire as it starts). */
+    if ((rc = kith_store_event_last_seq(ctx->store, &last)) < 0) return rc;
+    if ((rc = kith_store_request_begin(ctx->store)) < 0) return rc;
+    rc = kith_store_meta_set(ctx->store, "on_seq", last);
+    int end = kith_store_request_end(ctx->store, rc == 0);
+    if (!rc) rc = end;
+    if (!rc) sc->on_cursor = last;
+    return rc;
 }
 
 int kith_script_save_cursor(kith_ctx *ctx)

@@ -119,6 +119,13 @@ extern const kith_request_hooks kith_script_request_hooks;
  * own request; stops after `max_events`.  Returns 1 when more remain.  The
  * caller commits afterwards. */
 int kith_script_run_on(kith_ctx *ctx, int max_events);
+/* Loads the crm.on cursor from the store; on a store that has none, sets
+ * it to the newest event and stores it, so every event committed after is
+ * owed to handlers, across a kill -9 too.  Runs before the first
+ * kith_script_run_on (which calls it itself when needed); the server calls
+ * it at start, before due sources fire.  Returns 0 or a negative code (the
+ * cursor then stays unloaded).  The caller commits. */
+int kith_script_start_cursor(kith_ctx *ctx);
 /* Stores how far crm.on handlers got (events no handler wanted move the
  * cursor in memory only).  Called now and then and at shutdown, so a restart
  * re-scans at most the events since.  The caller commits. */

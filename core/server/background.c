@@ -233,6 +233,10 @@ int kith_server_rules_start(struct kith_server *srv)
     kith_ctx ctx;
     kith_call_error err;
     system_ctx(srv, &ctx, &err);
+    /* The crm.on cursor is fixed before anything below or a client commits
+     * an event, so the reminders that fire at start are owed to handlers. */
+    if (kith_script_start_cursor(&ctx) < 0)
+        kith_warn("server: the crm.on cursor was not loaded; the first handler pass retries");
     kith_sched_start(&ctx, (int)cfg->schedule_skip_missed);
     kith_ctx_release(&ctx);
     commit_background(srv, "schedule start");

@@ -604,6 +604,24 @@ class EvalTest(RulesTestCase):
                                    % ann["id"]), "ok")
         self.assertEqual(c.call("customer.get", {"id": ann["id"]})["name"], "Changed")
 
+    def test_publish_refuses_the_built_in_families(self):
+        # Every family of request/events.h, the new ones included, and
+        # plugins' prefix: a rule may not fake what Kith or a plugin says.
+        for channel in ("customer.created", "interaction.x", "order.created", "segment.x",
+                        "loyalty.x", "churn.warning", "task.x", "reminder.due.dave",
+                        "schedule.ran", "script.error", "token.created", "visit.missed",
+                        "survey.answered", "survey.anything", "ticket.closed",
+                        "ticket.sla_breached", "plugin.fixture.hello"):
+            with self.assertRpcError(-32010) as cm:
+                self.eval("crm.publish(%r, {})" % channel)
+            self.assertIn("built-in channel", cm.error.message, channel)
+        # A family of its own, even one that starts like a built-in one.
+        events = Events(self, self.server, ["custom.*", "tickets.*", "sla.*"])
+        for channel in ("custom.ticket.closed", "tickets.closed", "sla.checked"):
+            self.assertIsNone(self.eval("crm.publish(%r, {n = 1})" % channel))
+            ev = events.next()
+            self.assertEqual((ev["channel"], ev["data"]["n"]), (channel, 1), ev)
+
     def test_eval_syntax_error(self):
         with self.assertRpcError(-32010):
             self.eval("return (")
