@@ -199,14 +199,5 @@ int kith_store_invitation_due(kith_store *s, int expiry, int64_t now, int limit,
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, limit);
-    int rc = SQLITE_DONE;
-    *n = 0;
-    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    if (*n < limit && rc != SQLITE_DONE)
-        rc = kith_store_error(s, "due invitations");
-    else
-        rc = 0;
-    sqlite3_reset(st);
-    return rc;
+    return kith_row_ids(s, st, limit, ids, n, "due invitations");
 }
