@@ -16,17 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const types[] = {"call",      "email", "visit", "meeting", "note",
-                                    "complaint", "sms",   "chat",  "social",  NULL};
-
-static int check_type(kith_ctx *ctx, const char *type)
-{
-    for (int i = 0; types[i]; i++)
-        if (strcmp(type, types[i]) == 0) return 0;
-    return kith_ctx_fail(ctx, KITH_EPARAMS, "type",
-                         "type must be one of call, email, visit, meeting, note, complaint, "
-                         "sms, chat, social");
-}
+const char *const kith_interaction_types[] = {"call",      "email", "visit", "meeting", "note",
+                                              "complaint", "sms",   "chat",  "social",  NULL};
 
 /* A touchpoint or topic: a short lowercase name like "after_sales". */
 static int check_slug(kith_ctx *ctx, const cJSON *rec, const char *name)
@@ -72,7 +63,7 @@ int kith_interaction_log(kith_ctx *ctx, const cJSON *params, int mark_notified, 
 {
     int64_t cid, at = ctx->now;
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
-    if (!rc) rc = check_type(ctx, kith_json_get_str(params, "type"));
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "type", kith_interaction_types, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "summary", 10000, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "by", 64, 1);
     if (!rc) rc = kith_cmd_time_arg(ctx, params, "at", &at);
@@ -96,7 +87,7 @@ int kith_interaction_log(kith_ctx *ctx, const cJSON *params, int mark_notified, 
     /* Check again what the hooks may have changed. */
     const char *type = kith_json_get_str(rec, "type");
     if (!rc)
-        rc = type ? check_type(ctx, type)
+        rc = type ? kith_cmd_check_enum(ctx, rec, "type", kith_interaction_types, 1)
                   : kith_ctx_fail(ctx, KITH_ESCRIPT, "type",
                                   "a rule removed the interaction's type");
     if (!rc && !kith_json_get_str(rec, "summary"))
@@ -141,7 +132,7 @@ static int interaction_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int limit, more;
     const char *type = kith_json_get_str(params, "type");
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
-    if (!rc && type) rc = check_type(ctx, type);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "type", kith_interaction_types, 0);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
     if ((rc = kith_cmd_customer_exists(ctx, cid))) return rc;
@@ -181,7 +172,7 @@ static int interaction_search(kith_ctx *ctx, const cJSON *params, cJSON **result
     const kith_cursor *after;
     int limit, more, rc = 0;
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(params, "max_sentiment");
-    if (f.type) rc = check_type(ctx, f.type);
+    rc = kith_cmd_check_enum(ctx, params, "type", kith_interaction_types, 0);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "q", 200, 1);
     if (!rc) rc = kith_cmd_time_arg(ctx, params, "from", &f.from);
     if (!rc) rc = kith_cmd_time_arg(ctx, params, "to", &f.to);

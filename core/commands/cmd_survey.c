@@ -79,9 +79,8 @@ static int check_def(kith_ctx *ctx, const cJSON *def)
                              "name must be a slug of 1-64 of a-z 0-9 _ -");
     if (!title || !title[0] || strlen(title) > MAX_TITLE)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "title", "title must be 1-%d bytes", MAX_TITLE);
-    if (!one_of(kind, kinds))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "kind",
-                             "kind must be one of nps, csat, ces, custom");
+    int rc = kith_cmd_check_enum(ctx, def, "kind", kinds, 1);
+    if (rc) return rc;
     if (quiet && (!cJSON_IsNumber(quiet) || !kith_json_is_int(quiet->valuedouble) ||
                   quiet->valuedouble < 0 || quiet->valuedouble > MAX_QUIET_DAYS))
         return kith_ctx_fail(ctx, KITH_EPARAMS, "quiet_days",
@@ -213,10 +212,8 @@ static int survey_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_cursor cursor, next = {0, 0};
     const kith_cursor *after;
     int limit, more;
-    if (status && !one_of(status, statuses))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "status",
-                             "status must be one of draft, active, closed");
-    int rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
+    int rc = kith_cmd_check_enum(ctx, params, "status", statuses, 0);
+    if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
     cJSON *items = cJSON_CreateArray();
     if (!items) return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");

@@ -172,15 +172,6 @@ static int task_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return rc;
 }
 
-static int check_status(kith_ctx *ctx, const char *status)
-{
-    for (int i = 0; status && statuses[i]; i++)
-        if (strcmp(status, statuses[i]) == 0) return 0;
-    return status ? kith_ctx_fail(ctx, KITH_EPARAMS, "status",
-                                  "status must be one of open, done, cancelled")
-                  : 0;
-}
-
 static int task_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     kith_task_filter f = {.owner = kith_json_get_str(params, "owner"),
@@ -192,7 +183,7 @@ static int task_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int limit, more, rc = 0;
     if (cJSON_GetObjectItemCaseSensitive(params, "customer_id"))
         rc = kith_cmd_id_arg(ctx, params, "customer_id", &f.customer_id);
-    if (!rc) rc = check_status(ctx, f.status);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "status", statuses, 0);
     if (!rc) rc = due_arg(ctx, params, "due_after", &f.due_after);
     if (!rc) rc = due_arg(ctx, params, "due_before", &f.due_before);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);

@@ -41,23 +41,6 @@ static const char *const writable[] = {
     "kind",     "subject", "description", "channel",      "category",  "priority", "touchpoint",
     "order_id", "owner",   "team",        "compensation", "parent_id", "attrs",    NULL};
 
-static int one_of(const char *v, const char *const *set)
-{
-    for (int i = 0; v && set[i]; i++)
-        if (strcmp(v, set[i]) == 0) return 1;
-    return 0;
-}
-
-static int check_enum(kith_ctx *ctx, const cJSON *rec, const char *name, const char *const *set,
-                      const char *list, int required)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
-    if ((!v || cJSON_IsNull(v)) && !required) return 0;
-    if (!cJSON_IsString(v) || !one_of(v->valuestring, set))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must be one of %s", name, list);
-    return 0;
-}
-
 static int check_str(kith_ctx *ctx, const cJSON *rec, const char *name, size_t max, int required)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, name);
@@ -113,17 +96,12 @@ static int check_slug(kith_ctx *ctx, const cJSON *rec, const char *name)
  * them. */
 static int check_record(kith_ctx *ctx, const cJSON *rec)
 {
-    int rc = check_enum(ctx, rec, "kind", kinds,
-                        "complaint, request, inquiry, return, repair, suggestion", 1);
+    int rc = kith_cmd_check_enum(ctx, rec, "kind", kinds, 1);
     if (!rc) rc = check_str(ctx, rec, "subject", MAX_SUBJECT, 1);
     if (!rc) rc = check_str(ctx, rec, "description", MAX_TEXT, 0);
-    if (!rc)
-        rc = check_enum(ctx, rec, "channel", channels,
-                        "an interaction type (call, email, visit, meeting, note, complaint, sms, "
-                        "chat, social), web or store",
-                        0);
+    if (!rc) rc = kith_cmd_check_enum(ctx, rec, "channel", channels, 0);
     if (!rc) rc = check_str(ctx, rec, "category", MAX_NAME, 0);
-    if (!rc) rc = check_enum(ctx, rec, "priority", priorities, "low, normal, high, urgent", 1);
+    if (!rc) rc = kith_cmd_check_enum(ctx, rec, "priority", priorities, 1);
     if (!rc) rc = check_slug(ctx, rec, "touchpoint");
     if (!rc) rc = check_id(ctx, rec, "order_id");
     if (!rc) rc = check_str(ctx, rec, "owner", MAX_NAME, 0);
@@ -403,12 +381,9 @@ static int ticket_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (cJSON_IsBool(b)) f.breached = cJSON_IsTrue(b);
     if (cJSON_GetObjectItemCaseSensitive(params, "customer_id"))
         rc = kith_cmd_id_arg(ctx, params, "customer_id", &f.customer_id);
-    if (!rc && f.status && !one_of(f.status, statuses))
-        rc = kith_ctx_fail(ctx, KITH_EPARAMS, "status",
-                           "status must be new, open, waiting, resolved, closed, rejected or "
-                           "active");
-    if (!rc && f.kind) rc = check_enum(ctx, params, "kind", kinds, "a ticket kind", 0);
-    if (!rc && f.priority) rc = check_enum(ctx, params, "priority", priorities, "a priority", 0);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "status", statuses, 0);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "kind", kinds, 0);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "priority", priorities, 0);
     if (!rc && cJSON_GetObjectItemCaseSensitive(params, "opened_after")) {
         f.opened_after = 0;
         rc = kith_cmd_time_arg(ctx, params, "opened_after", &f.opened_after);

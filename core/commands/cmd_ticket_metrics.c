@@ -86,13 +86,6 @@ typedef struct metrics {
     int64_t hist[KITH_ROLLUP_BUCKETS];
 } metrics;
 
-static int one_of(const char *s, const char *const *names)
-{
-    for (size_t i = 0; names[i]; i++)
-        if (strcmp(s, names[i]) == 0) return 1;
-    return 0;
-}
-
 static void cell_init(cell *c)
 {
     memset(c, 0, sizeof(*c));
@@ -343,13 +336,9 @@ static int ticket_metrics(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (rc) return rc;
     metrics m = {.interval = kith_json_get_str(params, "interval"),
                  .group_by = kith_json_get_str(params, "group_by")};
-    if (m.interval && !one_of(m.interval, intervals))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "interval",
-                             "interval must be day, week or month (or absent: one row)");
-    if (m.group_by && !one_of(m.group_by, group_dims))
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "group_by",
-                             "group_by must be one of kind, category, channel, team, owner, "
-                             "priority, touchpoint");
+    if (kith_cmd_check_enum(ctx, params, "interval", intervals, 0) ||
+        kith_cmd_check_enum(ctx, params, "group_by", group_dims, 0))
+        return KITH_EPARAMS;
     if (to <= from) return kith_ctx_fail(ctx, KITH_EPARAMS, "to", "to must be after from");
     /* Note 1: whole UTC days, `to` exclusive. */
     m.first_day = kith_rollup_day(from);

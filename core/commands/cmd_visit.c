@@ -105,13 +105,8 @@ static int visit_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
                            .to = INT64_MAX};
     kith_cursor cursor, next = {0, 0};
     const kith_cursor *after;
-    int limit, more, rc = 0, known = !f.status;
-    for (int i = 0; f.status && statuses[i]; i++)
-        known |= strcmp(f.status, statuses[i]) == 0;
-    if (!known)
-        rc = kith_ctx_fail(ctx, KITH_EPARAMS, "status",
-                           "status must be one of planned, in_progress, done, cancelled, "
-                           "missed");
+    int limit, more;
+    int rc = kith_cmd_check_enum(ctx, params, "status", statuses, 0);
     if (!rc && cJSON_GetObjectItemCaseSensitive(params, "customer_id"))
         rc = kith_cmd_id_arg(ctx, params, "customer_id", &f.customer_id);
     if (!rc) rc = due_arg(ctx, params, "from", &f.from);

@@ -172,12 +172,8 @@ int kith_visit_report_cmd(kith_ctx *ctx, const cJSON *params, cJSON **result)
     const char *feedback = kith_json_get_str(params, "feedback");
     const cJSON *agreements = cJSON_GetObjectItemCaseSensitive(params, "agreements");
     const char *next = kith_json_get_str(params, "next_visit");
-    int rc = kith_cmd_id_arg(ctx, params, "id", &id), known = 0;
-    for (int i = 0; outcomes[i] && outcome; i++)
-        known |= strcmp(outcome, outcomes[i]) == 0;
-    if (!rc && !known)
-        rc = kith_ctx_fail(ctx, KITH_EPARAMS, "outcome",
-                           "outcome must be one of achieved, partial, not_achieved");
+    int rc = kith_cmd_id_arg(ctx, params, "id", &id);
+    if (!rc) rc = kith_cmd_check_enum(ctx, params, "outcome", outcomes, 1);
     if (!feedback) feedback = kith_json_get_str(params, "customer_feedback");
     if (!rc) rc = kith_cmd_check_text(ctx, params, "summary", 10000, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "feedback", 10000, 1);

@@ -74,6 +74,13 @@ int kith_cmd_customer_exists(kith_ctx *ctx, int64_t id);
  * `nonempty`, not blank.  Returns 0 or a failure in ctx. */
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,
                         int nonempty);
+/* Checks that member `name` of `params` (params, or a record as before
+ * hooks left it) is one of `allowed`, a NULL-terminated list.  Absent or
+ * null passes unless `required`; anything else fails with -32602, data.param
+ * `name` and the message "<name> must be one of a, b, c" built from the
+ * list.  Returns 0 or the failure. */
+int kith_cmd_check_enum(kith_ctx *ctx, const cJSON *params, const char *name,
+                        const char *const *allowed, int required);
 /* Fails with -32009 and error data {reason, status} (status omitted when
  * NULL), the message "<reason>: <fmt...>".  Returns KITH_ECONFLICT. */
 int kith_cmd_conflict(kith_ctx *ctx, const char *reason, const char *status, const char *fmt, ...)

@@ -122,6 +122,22 @@ int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, si
     return 0;
 }
 
+int kith_cmd_check_enum(kith_ctx *ctx, const cJSON *params, const char *name,
+                        const char *const *allowed, int required)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, name);
+    if ((!v || cJSON_IsNull(v)) && !required) return 0;
+    for (int i = 0; cJSON_IsString(v) && allowed[i]; i++)
+        if (strcmp(v->valuestring, allowed[i]) == 0) return 0;
+    /* The message lists the choices, so the list is written only once. */
+    char list[256];
+    size_t n = 0;
+    list[0] = '\0';
+    for (int i = 0; allowed[i] && n < sizeof(list); i++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", allowed[i]);
+    return kith_ctx_fail(ctx, KITH_EPARAMS, name, "%s must be one of %s", name, list);
+}
+
 int kith_cmd_before(kith_ctx *ctx, const char *type, const char *kind, cJSON **rec,
                     const cJSON *context)
 {

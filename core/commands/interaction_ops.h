@@ -12,6 +12,9 @@
 
 #include <cJSON.h>
 
+/* The interaction types, NULL-terminated: what `type` may be. */
+extern const char *const kith_interaction_types[];
+
 /* Logs an interaction from `params` (borrowed; interaction.log's params:
  * customer_id, type, summary, at?, by? (default the caller's session),
  * attrs?, touchpoint?, topic?, sentiment?, direction?, ticket_id?,

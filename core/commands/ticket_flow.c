@@ -210,19 +210,14 @@ static int change_reopen(kith_ctx *ctx, const cJSON *params, kith_ticket_work *w
 
 static int change_reject(kith_ctx *ctx, const cJSON *params, kith_ticket_work *w)
 {
-    static const char *const reasons[] = {"duplicate", "invalid", "spam", "other"};
+    static const char *const reasons[] = {"duplicate", "invalid", "spam", "other", NULL};
     const char *reason = kith_json_get_str(params, "reason");
-    int ok = 0;
-    for (int i = 0; reason && i < 4; i++)
-        ok |= strcmp(reason, reasons[i]) == 0;
-    if (!ok)
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "reason",
-                             "reason must be duplicate, invalid, spam or other");
+    int rc = kith_cmd_check_enum(ctx, params, "reason", reasons, 1);
+    if (rc) return rc;
     const cJSON *dup = cJSON_GetObjectItemCaseSensitive(params, "duplicate_of");
     if (dup && (int64_t)dup->valuedouble == w->id)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "duplicate_of", "a ticket cannot duplicate itself");
-    int rc = text_arg(ctx, params, "note", MAX_TEXT, 0);
-    if (rc) return rc;
+    if ((rc = text_arg(ctx, params, "note", MAX_TEXT, 0))) return rc;
     set_str(w->rec, "reject_reason", reason);
     if (dup) set_item(w->rec, "duplicate_of", cJSON_Duplicate(dup, 1));
     return 0;
@@ -291,8 +286,6 @@ static int mark_notified(kith_ctx *ctx, kith_ticket_work *w, const char *via, in
 
 static int ticket_notify(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
-    static const char *const types[] = {"call",      "email", "visit", "meeting", "note",
-                                        "complaint", "sms",   "chat",  "social",  NULL};
     int64_t id;
     int rc = kith_cmd_id_arg(ctx, params, "id", &id);
     if (!rc) rc = text_arg(ctx, params, "channel", MAX_NAME, 1);
@@ -303,8 +296,8 @@ static int ticket_notify(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if ((rc = kith_ticket_load(ctx, id, NULL, &w))) goto done;
     const char *channel = kith_json_get_str(params, "channel");
     const char *type = "note";
-    for (int i = 0; types[i]; i++)
-        if (strcmp(types[i], channel) == 0) type = types[i];
+    for (int i = 0; kith_interaction_types[i]; i++)
+        if (strcmp(kith_interaction_types[i], channel) == 0) type = kith_interaction_types[i];
     char summary[600];
     const char *given = kith_json_get_str(params, "summary");
     if (!given) {

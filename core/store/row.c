@@ -88,3 +88,30 @@ int kith_row_page(kith_store *s, sqlite3_stmt *st, int limit, int key_col, int i
     sqlite3_reset(st);
     return 0;
 }
+
+int kith_row_one(kith_store *s, sqlite3_stmt *st, kith_row_builder build, void *arg,
+                 const char *what, cJSON **out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = build(st, arg);
+        rc = *out ? 0 : KITH_ENOMEM;
+    } else {
+        /* The error before the reset: the reset would clear its message. */
+        rc = rc == SQLITE_DONE ? KITH_ENOTFOUND : kith_store_error(s, what);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int kith_row_ids(kith_store *s, sqlite3_stmt *st, int limit, int64_t *ids, int *n, const char *what)
+{
+    int rc = SQLITE_DONE;
+    *n = 0;
+    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    /* A full page may stop before SQLite said it was done: not an error. */
+    rc = *n < limit && rc != SQLITE_DONE ? kith_store_error(s, what) : 0;
+    sqlite3_reset(st);
+    return rc;
+}

@@ -36,4 +36,15 @@ typedef cJSON *(*kith_row_builder)(sqlite3_stmt *st, void *arg);
 int kith_row_page(kith_store *s, sqlite3_stmt *st, int limit, int key_col, int id_col,
                   kith_row_builder build, void *arg, cJSON *items, int *more, kith_cursor *next);
 
+/* Steps `st` (bound by the caller), a query for at most one record, and
+ * builds it with build(st, arg) into *out (owned).  Resets st.  Returns 0,
+ * KITH_ENOTFOUND when there is no row, KITH_ENOMEM, or the store error
+ * (logged as `what`, "get visit"). */
+int kith_row_one(kith_store *s, sqlite3_stmt *st, kith_row_builder build, void *arg,
+                 const char *what, cJSON **out);
+/* Steps `st` (bound by the caller), a query for ids in column 0, into
+ * ids[0..limit-1], with *n how many.  Resets st.  Returns 0 or the store
+ * error (logged as `what`). */
+int kith_row_ids(kith_store *s, sqlite3_stmt *st, int limit, int64_t *ids, int *n,
+                 const char *what);
 #endif

@@ -173,12 +173,7 @@ int kith_store_customer_ids(kith_store *s, int64_t after_id, int limit, int64_t 
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int(st, 2, limit);
-    int rc;
-    *n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "customer ids");
+    return kith_row_ids(s, st, limit, ids, n, "customer ids");
 }
 
 int kith_store_churn_get(kith_store *s, int64_t id, cJSON **out, int *warned)

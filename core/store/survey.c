@@ -44,19 +44,7 @@ static cJSON *from_row(sqlite3_stmt *st, void *unused)
 /* Steps a statement that selects at most one survey. */
 static int one(kith_store *s, sqlite3_stmt *st, cJSON **out)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return KITH_ENOTFOUND;
-    }
-    if (rc != SQLITE_ROW) {
-        rc = kith_store_error(s, "get survey");
-        sqlite3_reset(st);
-        return rc;
-    }
-    *out = from_row(st, NULL);
-    sqlite3_reset(st);
-    return *out ? 0 : KITH_ENOMEM;
+    return kith_row_one(s, st, from_row, NULL, "get survey", out);
 }
 
 int kith_store_survey_get(kith_store *s, const char *name, cJSON **out)

@@ -74,19 +74,7 @@ int kith_store_invitation_insert(kith_store *s, const kith_invitation_new *n, in
 
 static int one(kith_store *s, sqlite3_stmt *st, int with_token, cJSON **out)
 {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return KITH_ENOTFOUND;
-    }
-    if (rc != SQLITE_ROW) {
-        rc = kith_store_error(s, "get invitation");
-        sqlite3_reset(st);
-        return rc;
-    }
-    *out = from_row(st, &with_token);
-    sqlite3_reset(st);
-    return *out ? 0 : KITH_ENOMEM;
+    return kith_row_one(s, st, from_row, &with_token, "get invitation", out);
 }
 
 int kith_store_invitation_get(kith_store *s, int64_t id, int with_token, cJSON **out)
@@ -211,14 +199,5 @@ int kith_store_invitation_due(kith_store *s, int expiry, int64_t now, int limit,
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, limit);
-    int rc = SQLITE_DONE;
-    *n = 0;
-    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    if (*n < limit && rc != SQLITE_DONE)
-        rc = kith_store_error(s, "due invitations");
-    else
-        rc = 0;
-    sqlite3_reset(st);
-    return rc;
+    return kith_row_ids(s, st, limit, ids, n, "due invitations");
 }

@@ -51,15 +51,7 @@ static int get(kith_store *s, int64_t id, cJSON **out)
         kith_store_stmt(s, "SELECT " RESPONSE_COLUMNS RESPONSE_FROM " WHERE r.id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *out = from_row(st, NULL);
-        rc = *out ? 0 : KITH_ENOMEM;
-    } else {
-        rc = rc == SQLITE_DONE ? KITH_ENOTFOUND : kith_store_error(s, "get response");
-    }
-    sqlite3_reset(st);
-    return rc;
+    return kith_row_one(s, st, from_row, NULL, "get response", out);
 }
 
 int kith_store_response_insert(kith_store *s, const kith_response_new *n, cJSON **out)

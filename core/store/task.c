@@ -48,12 +48,7 @@ int kith_store_task_get(kith_store *s, int64_t id, cJSON **out)
     sqlite3_stmt *st = kith_store_stmt(s, "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
-    if (rc != SQLITE_ROW) return kith_store_error(s, "get task");
-    *out = from_row(st, NULL);
-    sqlite3_reset(st);
-    return *out ? 0 : KITH_ENOMEM;
+    return kith_row_one(s, st, from_row, NULL, "get task", out);
 }
 
 int kith_store_task_insert(kith_store *s, const cJSON *rec, int64_t due_at, const char *created_by,

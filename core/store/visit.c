@@ -77,12 +77,7 @@ int kith_store_visit_get(kith_store *s, int64_t id, cJSON **out)
     sqlite3_stmt *st = kith_store_stmt(s, "SELECT " VISIT_COLUMNS " FROM visits WHERE id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
-    if (rc != SQLITE_ROW) return kith_store_error(s, "get visit");
-    *out = from_row(st, NULL);
-    sqlite3_reset(st);
-    return *out ? 0 : KITH_ENOMEM;
+    return kith_row_one(s, st, from_row, NULL, "get visit", out);
 }
 
 /* Binds member `key` of rec: a string, or NULL when absent or not one. */
@@ -283,13 +278,7 @@ int kith_store_visit_due(kith_store *s, int kind, int64_t now, int limit, int64_
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, limit);
-    int rc = SQLITE_DONE;
-    *n = 0;
-    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    if (*n < limit && rc != SQLITE_DONE) return kith_store_error(s, "due visits");
-    sqlite3_reset(st);
-    return 0;
+    return kith_row_ids(s, st, limit, ids, n, "due visits");
 }
 
 int kith_store_visit_mark_fired(kith_store *s, int kind, int64_t id, int64_t now)
