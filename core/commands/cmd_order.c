@@ -69,12 +69,7 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (rc == KITH_ECONFLICT && !ctx->err->code)
         rc = kith_ctx_fail(ctx, rc, "external_id", "an order with external_id %s exists",
                            kith_json_get_str(params, "external_id"));
-    kith_customer_stats st;
-    if (!rc) rc = kith_store_stats_get(ctx->store, cid, &st);
-    if (!rc) {
-        kith_stats_add_order(&st, cents, at);
-        rc = kith_store_stats_put(ctx->store, cid, &st);
-    }
+    if (!rc) rc = kith_store_stats_add_order(ctx->store, cid, cents, at);
     /* The day's order count, for ticket.metrics' complaints per 100 orders:
      * on the order's own day, so orders recorded late count when placed.
      * Deferred to the pass's commit (rollup.h note 4): one statement per

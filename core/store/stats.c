@@ -168,6 +168,25 @@ int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *out)
     return 0;
 }
 
+int kith_store_stats_add_order(kith_store *s, int64_t id, int64_t cents, int64_t at)
+{
+    /* kith_stats_add_order in one statement: the order path's hottest
+     * write reads and writes only the four columns it changes. */
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "UPDATE customer_stats SET orders = orders + 1, "
+           "total_spent_cents = total_spent_cents + ?2, "
+           "first_order_at = min(coalesce(first_order_at, ?3), ?3), "
+           "last_order_at = max(coalesce(last_order_at, ?3), ?3) WHERE customer_id = ?1");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, cents);
+    sqlite3_bind_int64(st, 3, at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return kith_store_error(s, "add an order to the stats");
+    return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
+}
+
 int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *in)
 {
     sqlite3_stmt *st = kith_store_stmt(

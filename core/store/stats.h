@@ -64,6 +64,10 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st);
 void kith_stats_read(kith_stmt *st, int col, kith_customer_stats *out);
 /* Loads the stats row of customer `id`.  Returns 0 or KITH_ENOTFOUND. */
 int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *st);
+/* Accounts one order of `cents` at `at` in the stats row of customer `id`,
+ * as kith_stats_add_order does, in one UPDATE (the order path's).  Returns
+ * 0, KITH_ENOTFOUND or another KITH_E* code. */
+int kith_store_stats_add_order(kith_store *s, int64_t id, int64_t cents, int64_t at);
 /* Writes the stats row of customer `id`.  Returns 0 or a KITH_E* code. */
 int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *st);
 

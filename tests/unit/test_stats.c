@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "store/stats.h"
+#include "store/store.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -38,6 +39,29 @@ int main(void)
     cJSON_free(text);
     CHECK(fabs(cJSON_GetObjectItem(j, "avg_days_between_orders")->valuedouble - 15.0) < 1e-9);
     cJSON_Delete(j);
+
+    /* The order path's one-statement form agrees with the arithmetic,
+     * backdated order and all. */
+    kith_store *store;
+    CHECK_INT(kith_store_open(":memory:", KITH_SYNC_OFF, &store), 0);
+    CHECK_INT(kith_store_exec(store, "INSERT INTO customers(id, name, created_at, updated_at) "
+                                     "VALUES (1, 'a', 0, 0); "
+                                     "INSERT INTO customer_stats(customer_id) VALUES (1)"),
+              0);
+    CHECK_INT(kith_store_request_begin(store), 0);
+    CHECK_INT(kith_store_stats_add_order(store, 1, 10, 10 * DAY), 0);
+    CHECK_INT(kith_store_stats_add_order(store, 1, 10, 40 * DAY), 0);
+    CHECK_INT(kith_store_stats_add_order(store, 1, 10, 20 * DAY), 0);
+    CHECK_INT(kith_store_stats_add_order(store, 2, 10, 20 * DAY), KITH_ENOTFOUND);
+    kith_store_request_end(store, 1);
+    kith_customer_stats db;
+    CHECK_INT(kith_store_stats_get(store, 1, &db), 0);
+    CHECK_INT(db.orders, st.orders);
+    CHECK_INT(db.total_spent_cents, st.total_spent_cents);
+    CHECK_INT(db.first_order_at, st.first_order_at);
+    CHECK_INT(db.last_order_at, st.last_order_at);
+    CHECK(isnan(db.last_nps) && db.last_complaint_at == KITH_TIME_NONE);
+    kith_store_close(store);
 
     /* One order: no mean gap yet. */
     kith_stats_init(&st);
