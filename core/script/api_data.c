@@ -8,7 +8,9 @@
 #include "script/convert.h"
 #include "script/engine.h"
 #include "store/customer.h"
+#include "store/loyalty.h"
 #include "store/rules.h"
+#include "store/stats.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -143,13 +145,14 @@ static int l_stats(lua_State *L)
 {
     kith_ctx *ctx = ctx_of(L, "crm.stats");
     lua_Integer id = luaL_checkinteger(L, 1);
-    cJSON *doc = NULL;
-    if (kith_stats_doc(ctx, id, &doc) < 0) {
+    kith_customer_stats st;
+    if (kith_store_stats_get(ctx->store, id, &st) < 0) {
         lua_pushnil(L);
         return 1;
     }
-    kith_lua_push_json(L, doc);
-    cJSON_Delete(doc);
+    kith_loyalty_account acct = {0};
+    if (kith_store_loyalty_account_get(ctx->store, id, &acct) < 0) acct.points = acct.lifetime = 0;
+    kith_push_stats(L, &st, acct.points, acct.lifetime);
     return 1;
 }
 

@@ -10,6 +10,7 @@
 #include "script/sandbox.h"
 #include "script/script.h"
 #include "store/loyalty.h"
+#include "store/stats.h"
 
 #include <lua.h>
 
@@ -186,8 +187,12 @@ int kith_fail_lua(kith_ctx *ctx, const kith_lua_error *e, const char *file, int 
 /* Pushes the customer record and stats of `id` as Lua tables; returns 0 or a
  * failure recorded in ctx.  Stack effect: +2 on success, 0 otherwise. */
 int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id);
-/* Builds the stats document of customer `id` (with points). */
-int kith_stats_doc(kith_ctx *ctx, int64_t id, cJSON **out);
+/* Pushes a customer's stats table as rules see it (crm.stats, the second
+ * argument of segment and churn functions): built directly, equal to the
+ * JSON round trip of kith_stats_to_json (test_rule_view.c holds it so)
+ * without paying for one: the order path calls crm.stats several times
+ * per order.  Stack effect: +1. */
+void kith_push_stats(lua_State *L, const kith_customer_stats *st, int64_t points, int64_t lifetime);
 /* Runs the crm.on handlers matching `type` (hooks.c). */
 int kith_script_run_hooks_on(kith_ctx *ctx, const char *type, const cJSON *data);
 /* Records customer `id` as touched by the current request. */

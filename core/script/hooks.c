@@ -101,24 +101,6 @@ void kith_touch(kith_script *sc, int64_t id)
     sc->touched[sc->ntouched++] = id;
 }
 
-int kith_stats_doc(kith_ctx *ctx, int64_t id, cJSON **out)
-{
-    kith_customer_stats st;
-    int rc = kith_store_stats_get(ctx->store, id, &st);
-    if (rc < 0) return rc;
-    cJSON *doc = kith_stats_to_json(&st);
-    kith_loyalty_account acct;
-    if (kith_store_loyalty_account_get(ctx->store, id, &acct) == 0) {
-        kith_json_add_int(doc, "points", acct.points);
-        kith_json_add_int(doc, "lifetime_points", acct.lifetime);
-    } else {
-        kith_json_add_int(doc, "points", 0);
-        kith_json_add_int(doc, "lifetime_points", 0);
-    }
-    *out = doc;
-    return 0;
-}
-
 /* ---- before hooks ---- */
 
 /* Pushes the event table: ev's members, plus type and at. */

@@ -116,25 +116,9 @@ static void set_json(lua_State *L, const char *key, const char *text, int empty_
 /* The same two tables a JSON round trip of the record and its stats would
  * give (convert.c), built straight from the row: this runs for every
  * customer a write touches and every customer in a sweep. */
-static int push_view(void *ud, const kith_customer_view *v)
+void kith_push_stats(lua_State *L, const kith_customer_stats *st, int64_t points, int64_t lifetime)
 {
-    lua_State *L = ud;
-    luaL_checkstack(L, 8, "customer");
-    lua_createtable(L, 0, 12);
-    set_int(L, "id", v->id);
-    set_str(L, "name", v->name);
-    set_str(L, "email", v->email);
-    set_str(L, "phone", v->phone);
-    set_str(L, "company", v->company);
-    set_str(L, "external_id", v->external_id);
-    set_json(L, "tags", v->tags_json, 1);
-    set_str(L, "owner", v->owner);
-    set_str(L, "stage", v->stage);
-    set_json(L, "attrs", v->attrs_json, 0);
-    set_int(L, "created_at", v->created_at);
-    set_int(L, "updated_at", v->updated_at);
-
-    const kith_customer_stats *st = &v->stats;
+    luaL_checkstack(L, 4, "stats");
     lua_createtable(L, 0, 24);
     set_int(L, "orders", st->orders);
     set_number(L, "total_spent", (double)st->total_spent_cents / 100.0);
@@ -160,8 +144,29 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_int(L, "visits_completed", st->visits_completed);
     set_time(L, "last_visit_at", st->last_visit_at);
     set_time(L, "next_visit_at", st->next_visit_at);
-    set_int(L, "points", v->points);
-    set_int(L, "lifetime_points", v->lifetime_points);
+    set_int(L, "points", points);
+    set_int(L, "lifetime_points", lifetime);
+}
+
+static int push_view(void *ud, const kith_customer_view *v)
+{
+    lua_State *L = ud;
+    luaL_checkstack(L, 8, "customer");
+    lua_createtable(L, 0, 12);
+    set_int(L, "id", v->id);
+    set_str(L, "name", v->name);
+    set_str(L, "email", v->email);
+    set_str(L, "phone", v->phone);
+    set_str(L, "company", v->company);
+    set_str(L, "external_id", v->external_id);
+    set_json(L, "tags", v->tags_json, 1);
+    set_str(L, "owner", v->owner);
+    set_str(L, "stage", v->stage);
+    set_json(L, "attrs", v->attrs_json, 0);
+    set_int(L, "created_at", v->created_at);
+    set_int(L, "updated_at", v->updated_at);
+
+    kith_push_stats(L, &v->stats, v->points, v->lifetime_points);
     return 0;
 }
 
