@@ -109,6 +109,7 @@ local function batch_of(ctx)
 end
 
 crm.after("order.created", function(ev)
+  if ev.import then return end  -- history being loaded: nobody to thank today
   local o = ev.order
   local c = ev.customer or (o and o.customer_id and crm.customer.get(o.customer_id))
   if not o or not c then return end

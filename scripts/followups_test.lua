@@ -83,6 +83,16 @@ test("no thank-you call for an imported old first order; sales when no owner", f
   eq(tasks[1].owner, "sales", "owner of the thank-you task without a customer owner")
 end)
 
+test("an order.import of today's first order makes no thank-you call", function()
+  local c = new_customer({ name = "Imre Imported", owner = "bob" })
+  local r = crm.call("order.import", { records = { { customer_id = c.id, amount = 45, external_id = "pos-1" } } })
+  eq(r.created, 1, "orders imported")
+  eq(crm.stats(c.id).orders, 1, "the imported order counts in the stats")
+  eq(#open_tasks(c.id, "Thank-you call"), 0, "thank-you tasks for an imported order")
+  order(c.id, 45)
+  eq(#open_tasks(c.id, "Thank-you call"), 0, "a live second order is not a first order")
+end)
+
 test("a churn warning gets one win-back call", function()
   local c = new_customer({ name = "Wanda Winback", owner = "carol" })
   order(c.id, 45)

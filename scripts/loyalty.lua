@@ -113,7 +113,9 @@ crm.after("order.created", function(ev)
     end
   end
 
-  if BIRTHDAY_ON_ORDER then
+  -- An imported order earns its points (history counts toward the tier) but
+  -- is no birthday celebration.
+  if BIRTHDAY_ON_ORDER and not ev.import then
     local now = crm.now()
     local at = order.at or now
     -- only an order placed today counts (a backdated import is no celebration)

@@ -83,6 +83,7 @@ local function to_ms(t)
 end
 
 crm.after("order.created", function(ev)
+  if ev.import then return end  -- an imported order is history, not an experience to rate
   local o, c = ev.order, ev.customer
   if not o or not c then return end
   local s = crm.stats(c.id)

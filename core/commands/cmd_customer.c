@@ -8,7 +8,9 @@
  * nothing and emits nothing.
  */
 #include "commands/commands.h"
+#include "commands/customer_ops.h"
 #include "store/customer.h"
+#include "store/identity.h"
 #include "store/loyalty.h"
 #include "store/reccache.h"
 #include "store/rules.h"
@@ -203,7 +205,16 @@ static int reread_after_hooks(kith_ctx *ctx, int64_t id, cJSON **c)
     return 0;
 }
 
-static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+/* The event's data (and a before hook's context) for a write: borrowed
+ * members, plus import: true when an import wrote it (customer_ops.h). */
+static cJSON *write_data(int flags)
+{
+    cJSON *data = cJSON_CreateObject();
+    if (data && (flags & KITH_WRITE_IMPORT)) cJSON_AddBoolToObject(data, "import", 1);
+    return data;
+}
+
+int kith_customer_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON **result)
 {
     int rc = check_fields(ctx, params);
     if (rc) return rc;
@@ -214,7 +225,9 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
         cJSON *copy = strcmp(writable[i], "tags") == 0 ? dedup_tags(v) : cJSON_Duplicate(v, 1);
         cJSON_AddItemToObject(rec, writable[i], copy);
     }
-    rc = kith_cmd_before(ctx, "customer.created", "customer", &rec, NULL);
+    cJSON *context = flags ? write_data(flags) : NULL;
+    rc = kith_cmd_before(ctx, "customer.created", "customer", &rec, context);
+    cJSON_Delete(context);
     if (!rc) rc = check_record(ctx, rec);
     if (!rc && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(rec, "tags")))
         cJSON_ReplaceItemInObjectCaseSensitive(
@@ -230,11 +243,11 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON *c = NULL;
     if ((rc = kith_store_customer_get(ctx->store, id, &c)) < 0)
         return kith_cmd_store_fail(ctx, rc, "customer");
-    cJSON *data = cJSON_CreateObject();
+    cJSON *data = write_data(flags);
     cJSON_AddItemReferenceToObject(data, "customer", c);
     rc = kith_cmd_emit(ctx, "customer.created", id, data);
     cJSON_Delete(data);
-    if (!rc) rc = reread_after_hooks(ctx, id, &c);
+    if (!rc && !(flags & KITH_WRITE_IMPORT)) rc = reread_after_hooks(ctx, id, &c);
     if (rc < 0) {
         cJSON_Delete(c);
         return rc;
@@ -243,18 +256,23 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
-/* Resolves the customer a call names by id, external_id or email. */
+/* Resolves the customer a call names by id, external_id, email or an
+ * identity {source, key}. */
 static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
 {
     const char *ext = kith_json_get_str(params, "external_id");
     const char *email = kith_json_get_str(params, "email");
-    int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email;
-    if (given != 1)
+    const char *source = kith_json_get_str(params, "source");
+    const char *key = kith_json_get_str(params, "key");
+    int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email +
+                !!(source || key);
+    if (given != 1 || !source != !key)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "id",
-                             "give exactly one of id, external_id or email");
-    if (!ext && !email) return kith_cmd_id_arg(ctx, params, "id", id);
-    int rc = kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
-                                        ext ? ext : email, id);
+                             "give exactly one of id, external_id, email or source and key");
+    if (!ext && !email && !source) return kith_cmd_id_arg(ctx, params, "id", id);
+    int rc = source ? kith_store_identity_find(ctx->store, source, key, id)
+                    : kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
+                                                 ext ? ext : email, id);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
     return 0;
 }
@@ -316,11 +334,10 @@ static cJSON *diff(const cJSON *old, const cJSON *new)
     return changes;
 }
 
-static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
+int kith_customer_update_rec(kith_ctx *ctx, int64_t id, const cJSON *params, int flags,
+                             cJSON **result, int *changed)
 {
-    int64_t id;
-    int rc = kith_cmd_id_arg(ctx, params, "id", &id);
-    if (!rc) rc = check_fields(ctx, params);
+    int rc = check_fields(ctx, params);
     if (rc) return rc;
     cJSON *old = NULL;
     if ((rc = kith_store_customer_get(ctx->store, id, &old)) < 0)
@@ -329,7 +346,7 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON *changes = NULL;
     rc = apply_update(ctx, rec, params);
     if (!rc) {
-        cJSON *context = cJSON_CreateObject();
+        cJSON *context = write_data(flags);
         cJSON_AddItemReferenceToObject(context, "old", old);
         cJSON *pre = diff(old, rec);
         cJSON_AddItemToObject(context, "changes", pre);
@@ -353,13 +370,14 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!rc && (rc = kith_store_customer_get(ctx->store, id, &c)) < 0)
         rc = kith_cmd_store_fail(ctx, rc, "customer");
     if (!rc && changes->child) {
-        cJSON *data = cJSON_CreateObject();
+        cJSON *data = write_data(flags);
         cJSON_AddItemReferenceToObject(data, "customer", c);
         cJSON_AddItemReferenceToObject(data, "changes", changes);
         rc = kith_cmd_emit(ctx, "customer.updated", id, data);
         cJSON_Delete(data);
-        if (!rc) rc = reread_after_hooks(ctx, id, &c);
+        if (!rc && !(flags & KITH_WRITE_IMPORT)) rc = reread_after_hooks(ctx, id, &c);
     }
+    if (!rc && changed) *changed = changes->child != NULL;
     cJSON_Delete(old);
     cJSON_Delete(rec);
     cJSON_Delete(changes);
@@ -369,6 +387,34 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
     }
     *result = c;
     return 0;
+}
+
+static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    return kith_customer_create_rec(ctx, params, 0, result);
+}
+
+/* customer.update names its customer by id, or by external_id alone: then
+ * it is an upsert, updating the customer with that external_id or creating
+ * it when there is none (the event says which: customer.updated or
+ * customer.created). */
+static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    int64_t id;
+    const char *ext = kith_json_get_str(params, "external_id");
+    if (cJSON_GetObjectItemCaseSensitive(params, "id") || !ext) {
+        int rc = kith_cmd_id_arg(ctx, params, "id", &id);
+        return rc ? rc : kith_customer_update_rec(ctx, id, params, 0, result, NULL);
+    }
+    int rc = kith_store_customer_lookup(ctx->store, "external_id", ext, &id);
+    if (rc == KITH_ENOTFOUND) {
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(params, "name")))
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "name",
+                                 "no customer has external_id %s; creating one needs a name", ext);
+        return kith_customer_create_rec(ctx, params, 0, result);
+    }
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
+    return kith_customer_update_rec(ctx, id, params, 0, result, NULL);
 }
 
 static int customer_delete(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -477,11 +523,15 @@ static int customer_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
 
 static const kith_param create_params[] = {FIELD_PARAMS(1), {NULL}};
 static const kith_param update_params[] = {
-    {"id", KITH_T_INT, 1, "customer id"}, FIELD_PARAMS(0), {NULL}};
+    {"id", KITH_T_INT, 0, "customer id (or give external_id alone: update or create by it)"},
+    FIELD_PARAMS(0),
+    {NULL}};
 static const kith_param get_params[] = {
     {"id", KITH_T_INT, 0, "customer id"},
     {"external_id", KITH_T_STRING, 0, "or: the external id"},
     {"email", KITH_T_STRING, 0, "or: the e-mail address (the oldest match)"},
+    {"source", KITH_T_STRING, 0, "or: an identity's source (with key)"},
+    {"key", KITH_T_STRING, 0, "the identity's key in that source"},
     {NULL},
 };
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};

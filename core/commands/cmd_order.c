@@ -6,6 +6,7 @@
  * order.created.
  */
 #include "commands/commands.h"
+#include "commands/customer_ops.h"
 #include "store/activity.h"
 #include "store/customer.h"
 #include "store/rollup.h"
@@ -26,7 +27,7 @@ static int check_currency(kith_ctx *ctx, const char *cur)
     return 0;
 }
 
-static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON **result)
 {
     int64_t cid, cents, at = ctx->now;
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
@@ -51,8 +52,8 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_time(rec, "at", at);
     cJSON *context = cJSON_CreateObject();
     cJSON_AddItemReferenceToObject(context, "customer", customer);
+    if (flags & KITH_WRITE_IMPORT) cJSON_AddBoolToObject(context, "import", 1);
     rc = kith_cmd_before(ctx, "order.created", "order", &rec, context);
-    cJSON_Delete(context);
     /* Check again what the hooks may have changed. */
     const cJSON *amt = cJSON_GetObjectItemCaseSensitive(rec, "amount");
     if (!rc &&
@@ -76,7 +77,15 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
      * pass, not per order. */
     if (!rc) rc = kith_rollup_count(ctx->store, "order.created", at, 1);
     if (rc < 0 && !ctx->err->code) rc = kith_cmd_store_fail(ctx, rc, "order");
-    if (!rc) rc = kith_cmd_emit_record(ctx, "order.created", cid, "order", order, customer);
+    cJSON_Delete(context);
+    if (!rc) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddItemReferenceToObject(data, "order", order);
+        cJSON_AddItemReferenceToObject(data, "customer", customer);
+        if (flags & KITH_WRITE_IMPORT) cJSON_AddBoolToObject(data, "import", 1);
+        rc = kith_cmd_emit(ctx, "order.created", cid, data);
+        cJSON_Delete(data);
+    }
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(order);
@@ -86,18 +95,25 @@ static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
+static int order_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    return kith_order_create_rec(ctx, params, 0, result);
+}
+
 static int order_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t cid;
     kith_cursor cursor, next = {0, 0};
     const kith_cursor *after;
     int limit, more;
-    int rc = kith_cmd_id_arg(ctx, params, "customer_id", &cid);
+    int all = !cJSON_GetObjectItemCaseSensitive(params, "customer_id");
+    int rc = all ? 0 : kith_cmd_id_arg(ctx, params, "customer_id", &cid);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
-    if ((rc = kith_cmd_customer_exists(ctx, cid))) return rc;
+    if (!all && (rc = kith_cmd_customer_exists(ctx, cid))) return rc;
     cJSON *items = cJSON_CreateArray();
-    rc = kith_store_order_list(ctx->store, cid, limit, after, items, &more, &next);
+    rc = all ? kith_store_order_all(ctx->store, limit, after, items, &more, &next)
+             : kith_store_order_list(ctx->store, cid, limit, after, items, &more, &next);
     if (rc < 0) {
         cJSON_Delete(items);
         return kith_cmd_store_fail(ctx, rc, "orders");
@@ -116,7 +132,8 @@ static const kith_param create_params[] = {
     {NULL},
 };
 static const kith_param list_params[] = {
-    {"customer_id", KITH_T_INT, 1, "customer id"},
+    {"customer_id", KITH_T_INT, 0,
+     "customer id (without it: every order, oldest id first, with customer_external_id)"},
     KITH_LIST_PARAMS,
     {NULL},
 };
@@ -125,6 +142,7 @@ const kith_command kith_cmd_order[] = {
     {"order.create", order_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Record an order for a customer", "the order"},
     {"order.list", order_list, list_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
-     "A customer's orders, newest first", "{items: [order], next_cursor}"},
+     "A customer's orders, newest first; or every order, for exports",
+     "{items: [order], next_cursor}"},
     {NULL},
 };

@@ -104,7 +104,7 @@ typedef struct kith_generation {
     struct kith_sla_set *sla; /* crm.sla's policies (api_sla.c), or NULL */
 } kith_generation;
 
-#define KITH_MAX_TOUCHED 256
+#define KITH_MAX_TOUCHED 2048
 
 struct kith_script {
     kith_script_options opt;

@@ -202,6 +202,44 @@ int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int6
     return reload(s, "SELECT " ORDER_COLUMNS " FROM orders WHERE id = ?", order_from_row, out);
 }
 
+int kith_store_order_find(kith_store *s, const char *external_id, int64_t *id)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT id FROM orders WHERE external_id = ?");
+    if (!st) return KITH_EIO;
+    kith_row_bind_str(st, 1, external_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "find order");
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* An order with its customer's external_id beside it (column 8), so an
+ * export of every order can be imported again elsewhere. */
+static cJSON *order_with_customer(sqlite3_stmt *st, void *unused)
+{
+    cJSON *o = order_from_row(st, unused);
+    if (o && kith_row_add_str(o, "customer_external_id", st, 8)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int kith_store_order_all(kith_store *s, int limit, const kith_cursor *after, cJSON *items,
+                         int *more, kith_cursor *next)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT o.id, o.customer_id, o.amount_cents, o.currency, o.items, o.at, "
+           "o.external_id, o.created_at, c.external_id FROM orders o "
+           "JOIN customers c ON c.id = o.customer_id WHERE o.id > ?1 ORDER BY o.id LIMIT ?2");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, after ? after->id : 0);
+    sqlite3_bind_int(st, 2, limit + 1);
+    return kith_row_page(s, st, limit, 0, 0, order_with_customer, NULL, items, more, next);
+}
+
 int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const kith_cursor *after,
                           cJSON *items, int *more, kith_cursor *next)
 {

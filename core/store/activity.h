@@ -42,6 +42,12 @@ int kith_store_interaction_search(kith_store *s, const kith_interaction_filter *
  * KITH_ECONFLICT when external_id is taken. */
 int kith_store_order_insert(kith_store *s, const cJSON *rec, int64_t cents, int64_t at, int64_t now,
                             cJSON **out);
+/* The id of the order with `external_id`: 0, or KITH_ENOTFOUND. */
+int kith_store_order_find(kith_store *s, const char *external_id, int64_t *id);
+/* Every customer's orders in id order (exports), each with its customer's
+ * `customer_external_id`. */
+int kith_store_order_all(kith_store *s, int limit, const kith_cursor *after, cJSON *items,
+                         int *more, kith_cursor *next);
 /* Lists a customer's orders, newest first. */
 int kith_store_order_list(kith_store *s, int64_t customer_id, int limit, const kith_cursor *after,
                           cJSON *items, int *more, kith_cursor *next);

@@ -239,6 +239,8 @@ int kith_store_customer_lookup(kith_store *s, const char *field, const char *val
 {
     const char *sql = strcmp(field, "email") == 0
                           ? "SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1"
+                      : strcmp(field, "phone") == 0
+                          ? "SELECT id FROM customers WHERE phone = ? ORDER BY id LIMIT 1"
                           : "SELECT id FROM customers WHERE external_id = ?";
     sqlite3_stmt *st = kith_store_stmt(s, sql);
     if (!st) return KITH_EIO;

@@ -313,6 +313,16 @@ static const char *const versions[] = {
     "CREATE INDEX visits_customer ON visits(customer_id, status, planned_at);"
     "CREATE INDEX visits_owner ON visits(owner, planned_at, id);"
     "CREATE INDEX visits_planned ON visits(planned_at, id);",
+
+    /* 9: identities (store/identity.h): the keys other systems know a
+     * customer by, and phone lookups for imports that match on phone. */
+    "CREATE TABLE identities ("
+    "  source TEXT NOT NULL, key TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (source, key)) WITHOUT ROWID;"
+    "CREATE INDEX identities_customer ON identities(customer_id);"
+    "CREATE INDEX customers_phone ON customers(phone);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

@@ -227,6 +227,7 @@ crm.before("customer.updated", function(ev)
 end)
 
 crm.after("order.created", function(ev)
+  if ev.import then return end  -- history: the referral was rewarded (or not) long ago
   local id = (ev.customer and ev.customer.id) or (ev.order and ev.order.customer_id)
   if not id then return end
   local s = crm.stats(id)
