@@ -66,6 +66,33 @@ static const struct client_command {
      "  --to T          planned before T\n"
      "  --limit N       at most N visits (default 50, at most 1000)\n"
      "  --json          the visit.list result as compact JSON\n"},
+    {"import",
+     "import customers|orders FILE.csv [--map field=Header,...] [--per-record] [--resume]",
+     "load customers or orders from an RFC 4180 CSV file",
+     "Headers are matched to fields case-insensitively (\"Full Name\" is full_name);\n"
+     "a customer file's unknown columns go into attrs, identity:SOURCE columns become\n"
+     "identities, and an export's read-only columns (id, created_at, ...) are ignored.\n"
+     "The whole file is checked, then every record by the server (a dry run), before\n"
+     "anything is written: a bad file imports nothing.  Failed rows go to\n"
+     "FILE.errors.csv with the line and the error.\n"
+     "\n"
+     "  --map F=H,...     column H gives field F\n"
+     "  --per-record      write the good rows, report the bad ones (no dry run)\n"
+     "  --resume          continue an interrupted import (FILE.import-state)\n"
+     "  --dry-run         check only\n"
+     "  --on-match M      update (customers' default), skip (orders' default), error\n"
+     "  --match-on KEYS   e.g. external_id,email (default external_id,identity,email,phone)\n"
+     "  --source NAME     for the customer.imported event (default: the file name)\n"
+     "  --batch N         records per call, 1..1000 (default 1000)\n"
+     "  --errors FILE     where failed rows go\n"
+     "  --quiet           no progress bar\n"},
+    {"export",
+     "export customers|orders|interactions|tickets [--filter JSON] [--format csv|jsonl] [-o FILE]",
+     "stream records out as CSV (re-importable) or JSON lines",
+     "Pages through the list method with its cursor, so memory stays constant.\n"
+     "Customers and orders come out in the columns import reads back; orders carry\n"
+     "their customer's external_id.  --filter is the list method's filter, e.g.\n"
+     "'{\"stage\": \"active\"}' for customers or '{\"kind\": \"complaint\"}' for tickets.\n"},
     {"backup", "backup FILE [--overwrite] [--json]",
      "copy a consistent snapshot of the server's database to FILE",
      "The server writes FILE while it keeps serving (admin only): a relative FILE is\n"
