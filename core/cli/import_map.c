@@ -165,8 +165,8 @@ int kith_import_map_build(kith_import_map *m, int orders, const char *const *hea
             kith_import_map_release(m);
             return -1;
         } else {
-            c->kind = KITH_COL_ATTR;
-            snprintf(c->field, sizeof(c->field), "%s", headers[i]);
+            c->kind = KITH_COL_ATTR; /* "Birth Day" -> attrs.birth_day */
+            snprintf(c->field, sizeof(c->field), "%s", norm);
         }
         for (size_t j = 0; j < i; j++)
             if (c->kind != KITH_COL_ATTR && c->kind != KITH_COL_IGNORED &&

@@ -23,7 +23,7 @@ enum kith_col_kind {
 
 typedef struct kith_import_col {
     enum kith_col_kind kind;
-    char field[64];   /* the record's field (or the attr's name, the identity's source) */
+    char field[128];  /* the record's field (or the attr's name, the identity's source) */
     char header[128]; /* as written in the file */
 } kith_import_col;
 
