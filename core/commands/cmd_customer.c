@@ -9,6 +9,7 @@
  */
 #include "commands/commands.h"
 #include "store/customer.h"
+#include "store/identity.h"
 #include "store/loyalty.h"
 #include "store/reccache.h"
 #include "store/rules.h"
@@ -243,15 +244,28 @@ static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
-/* Resolves the customer a call names by id, external_id or email. */
+/* Resolves the customer a call names by id, external_id, email or an
+ * identity (source and key). */
 static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
 {
     const char *ext = kith_json_get_str(params, "external_id");
     const char *email = kith_json_get_str(params, "email");
-    int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email;
+    const char *source = kith_json_get_str(params, "source");
+    const char *key = kith_json_get_str(params, "key");
+    int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email +
+                (source || key);
     if (given != 1)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "id",
-                             "give exactly one of id, external_id or email");
+                             "give exactly one of id, external_id, email or source and key");
+    if (source || key) {
+        if (!source || !key)
+            return kith_ctx_fail(ctx, KITH_EPARAMS, source ? "key" : "source",
+                                 "an identity needs both source and key");
+        int rc = kith_store_identity_find(ctx->store, source, key, id);
+        if (rc == KITH_ENOTFOUND)
+            return kith_ctx_fail(ctx, rc, "key", "no customer has %s key %s", source, key);
+        return rc < 0 ? kith_cmd_store_fail(ctx, rc, "customer") : 0;
+    }
     if (!ext && !email) return kith_cmd_id_arg(ctx, params, "id", id);
     int rc = kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
                                         ext ? ext : email, id);
@@ -482,6 +496,8 @@ static const kith_param get_params[] = {
     {"id", KITH_T_INT, 0, "customer id"},
     {"external_id", KITH_T_STRING, 0, "or: the external id"},
     {"email", KITH_T_STRING, 0, "or: the e-mail address (the oldest match)"},
+    {"source", KITH_T_STRING, 0, "or: an identity's source (with key)"},
+    {"key", KITH_T_STRING, 0, "and its key"},
     {NULL},
 };
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
@@ -496,7 +512,8 @@ const kith_command kith_cmd_customer[] = {
     {"customer.create", customer_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Create a customer", "the customer"},
     {"customer.get", customer_get, get_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
-     "Get a customer by id, external_id or email, with its stats", "the customer with stats"},
+     "Get a customer by id, external_id, email or identity, with its stats",
+     "the customer with stats"},
     {"customer.update", customer_update, update_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Change a customer's fields; attrs merge", "the customer"},
     {"customer.delete", customer_delete, delete_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,

@@ -33,6 +33,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_ticket_flow,
     kith_cmd_visit,
     kith_cmd_ticket_metrics, /* reads the ticket rollups */
+    kith_cmd_identity,
     NULL,
 };
 /* clang-format on */

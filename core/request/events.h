@@ -15,6 +15,8 @@
     X("customer.created", KITH_EV_BEFORE)                                                          \
     X("customer.updated", KITH_EV_BEFORE)                                                          \
     X("customer.deleted", KITH_EV_BEFORE)                                                          \
+    X("identity.added", 0)                                                                         \
+    X("identity.removed", 0)                                                                       \
     X("interaction.logged", KITH_EV_BEFORE)                                                        \
     X("order.created", KITH_EV_BEFORE)                                                             \
     X("segment.entered", 0)                                                                        \

@@ -203,7 +203,10 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
            "(SELECT json_group_array(segment) FROM (SELECT segment FROM segment_members m "
            "WHERE m.customer_id = c.id ORDER BY segment)), ch.risk, "
            "(SELECT min(l.expires_at) FROM loyalty_ledger l WHERE l.customer_id = c.id "
-           "AND l.remaining > 0 AND l.expires_at > ?2) "
+           "AND l.remaining > 0 AND l.expires_at > ?2), "
+           "(SELECT json_group_array(json_object('source', source, 'key', key)) FROM "
+           "(SELECT source, key FROM identities i WHERE i.customer_id = c.id "
+           "ORDER BY source, key)) "
            "FROM " WITH_STATS_JOINS " LEFT JOIN churn_scores ch ON ch.customer_id = c.id "
            "WHERE c.id = ?1");
     if (!st) return KITH_EIO;
@@ -225,6 +228,7 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
         cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&stats));
         kith_json_add_int(c, "points", points);
         kith_row_add_json(c, "segments", st, STATS_END + 4, "[]");
+        kith_row_add_json(c, "identities", st, STATS_END + 7, "[]");
         if (sqlite3_column_type(st, STATS_END + 5) == SQLITE_NULL)
             cJSON_AddNullToObject(c, "churn_risk");
         else

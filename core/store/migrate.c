@@ -313,6 +313,15 @@ static const char *const versions[] = {
     "CREATE INDEX visits_customer ON visits(customer_id, status, planned_at);"
     "CREATE INDEX visits_owner ON visits(owner, planned_at, id);"
     "CREATE INDEX visits_planned ON visits(planned_at, id);",
+
+    /* identities (store/identity.h): the keys other systems know a customer
+     * by, one customer's per (source, key). */
+    "CREATE TABLE identities ("
+    "  source TEXT NOT NULL, key TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (source, key)) WITHOUT ROWID;"
+    "CREATE INDEX identities_customer ON identities(customer_id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
