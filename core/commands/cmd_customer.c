@@ -85,12 +85,15 @@ static int check_attrs(kith_ctx *ctx, const cJSON *attrs)
     return 0;
 }
 
-/* Validates the writable fields present in `p` (create or update). */
-static int check_fields(kith_ctx *ctx, const cJSON *p)
+/* Validates the writable fields present in `p` (create or update).  The
+ * e-mail's shape is checked on the record about to be written (`final`),
+ * not on the params: a cleaning rule (scripts/cleaning.lua) may still trim
+ * " Ann@example.com " or fold a full-width "＠". */
+static int check_fields(kith_ctx *ctx, const cJSON *p, int final)
 {
     int rc = kith_cmd_check_text(ctx, p, "name", 200, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "email", 254, 1);
-    if (!rc) rc = check_email(ctx, kith_json_get_str(p, "email"));
+    if (!rc && final) rc = check_email(ctx, kith_json_get_str(p, "email"));
     if (!rc) rc = kith_cmd_check_text(ctx, p, "phone", 64, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "company", 200, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "external_id", 128, 1);
@@ -121,7 +124,7 @@ static int check_record(kith_ctx *ctx, const cJSON *rec)
         if (!ok)
             return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
     }
-    return check_fields(ctx, rec);
+    return check_fields(ctx, rec, 1);
 }
 
 /* Tags are a set: duplicates are dropped, first occurrence kept. */
@@ -206,7 +209,7 @@ static int reread_after_hooks(kith_ctx *ctx, int64_t id, cJSON **c)
 
 static int customer_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
-    int rc = check_fields(ctx, params);
+    int rc = check_fields(ctx, params, 0);
     if (rc) return rc;
     cJSON *rec = cJSON_CreateObject();
     for (int i = 0; writable[i]; i++) {
@@ -334,7 +337,7 @@ static int customer_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t id;
     int rc = kith_cmd_id_arg(ctx, params, "id", &id);
-    if (!rc) rc = check_fields(ctx, params);
+    if (!rc) rc = check_fields(ctx, params, 0);
     if (rc) return rc;
     cJSON *old = NULL;
     if ((rc = kith_store_customer_get(ctx->store, id, &old)) < 0)

@@ -54,8 +54,9 @@ typedef struct kith_customer_view {
  * every customer a write touches and for every customer in a sweep. */
 int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
                               int (*visit)(void *ud, const kith_customer_view *view), void *ud);
-/* Finds the id of the customer whose `field` ("external_id" or "email")
- * equals value; for email the oldest match wins.  Returns 0 or
+/* Finds the id of the customer whose `field` ("external_id", "email" or
+ * "phone") equals value; e-mail and phone compare by their comparable forms
+ * (util/contact_norm.h), the oldest match winning.  Returns 0 or
  * KITH_ENOTFOUND. */
 int kith_store_customer_lookup(kith_store *s, const char *field, const char *value, int64_t *id);
 /* Deletes customer `id` with everything that hangs off it.  Returns 0 or
