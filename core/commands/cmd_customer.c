@@ -86,12 +86,15 @@ static int check_attrs(kith_ctx *ctx, const cJSON *attrs)
     return 0;
 }
 
-/* Validates the writable fields present in `p` (create or update). */
-static int check_fields(kith_ctx *ctx, const cJSON *p)
+/* Validates the writable fields present in `p` (create or update).  The
+ * e-mail's shape is checked on the record about to be written (`final`),
+ * not on the params: a cleaning rule (scripts/cleaning.lua) may still trim
+ * " Ann@example.com " or fold a full-width "＠". */
+static int check_fields(kith_ctx *ctx, const cJSON *p, int final)
 {
     int rc = kith_cmd_check_text(ctx, p, "name", 200, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "email", 254, 1);
-    if (!rc) rc = check_email(ctx, kith_json_get_str(p, "email"));
+    if (!rc && final) rc = check_email(ctx, kith_json_get_str(p, "email"));
     if (!rc) rc = kith_cmd_check_text(ctx, p, "phone", 64, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "company", 200, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, p, "external_id", 128, 1);
@@ -122,7 +125,7 @@ static int check_record(kith_ctx *ctx, const cJSON *rec)
         if (!ok)
             return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
     }
-    return check_fields(ctx, rec);
+    return check_fields(ctx, rec, 1);
 }
 
 /* Tags are a set: duplicates are dropped, first occurrence kept. */
@@ -216,7 +219,7 @@ static cJSON *write_data(int flags)
 
 int kith_customer_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON **result)
 {
-    int rc = check_fields(ctx, params);
+    int rc = check_fields(ctx, params, 0);
     if (rc) return rc;
     cJSON *rec = cJSON_CreateObject();
     for (int i = 0; writable[i]; i++) {
@@ -257,7 +260,7 @@ int kith_customer_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSO
 }
 
 /* Resolves the customer a call names by id, external_id, email or an
- * identity {source, key}. */
+ * identity (source and key). */
 static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
 {
     const char *ext = kith_json_get_str(params, "external_id");
@@ -265,14 +268,22 @@ static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
     const char *source = kith_json_get_str(params, "source");
     const char *key = kith_json_get_str(params, "key");
     int given = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(params, "id")) + !!ext + !!email +
-                !!(source || key);
-    if (given != 1 || !source != !key)
+                (source || key);
+    if (given != 1)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "id",
                              "give exactly one of id, external_id, email or source and key");
-    if (!ext && !email && !source) return kith_cmd_id_arg(ctx, params, "id", id);
-    int rc = source ? kith_store_identity_find(ctx->store, source, key, id)
-                    : kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
-                                                 ext ? ext : email, id);
+    if (source || key) {
+        if (!source || !key)
+            return kith_ctx_fail(ctx, KITH_EPARAMS, source ? "key" : "source",
+                                 "an identity needs both source and key");
+        int rc = kith_store_identity_find(ctx->store, source, key, id);
+        if (rc == KITH_ENOTFOUND)
+            return kith_ctx_fail(ctx, rc, "key", "no customer has %s key %s", source, key);
+        return rc < 0 ? kith_cmd_store_fail(ctx, rc, "customer") : 0;
+    }
+    if (!ext && !email) return kith_cmd_id_arg(ctx, params, "id", id);
+    int rc = kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
+                                        ext ? ext : email, id);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
     return 0;
 }
@@ -337,7 +348,7 @@ static cJSON *diff(const cJSON *old, const cJSON *new)
 int kith_customer_update_rec(kith_ctx *ctx, int64_t id, const cJSON *params, int flags,
                              cJSON **result, int *changed)
 {
-    int rc = check_fields(ctx, params);
+    int rc = check_fields(ctx, params, 0);
     if (rc) return rc;
     cJSON *old = NULL;
     if ((rc = kith_store_customer_get(ctx->store, id, &old)) < 0)
@@ -531,7 +542,7 @@ static const kith_param get_params[] = {
     {"external_id", KITH_T_STRING, 0, "or: the external id"},
     {"email", KITH_T_STRING, 0, "or: the e-mail address (the oldest match)"},
     {"source", KITH_T_STRING, 0, "or: an identity's source (with key)"},
-    {"key", KITH_T_STRING, 0, "the identity's key in that source"},
+    {"key", KITH_T_STRING, 0, "and its key"},
     {NULL},
 };
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
@@ -546,7 +557,8 @@ const kith_command kith_cmd_customer[] = {
     {"customer.create", customer_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Create a customer", "the customer"},
     {"customer.get", customer_get, get_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
-     "Get a customer by id, external_id or email, with its stats", "the customer with stats"},
+     "Get a customer by id, external_id, email or identity, with its stats",
+     "the customer with stats"},
     {"customer.update", customer_update, update_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Change a customer's fields; attrs merge", "the customer"},
     {"customer.delete", customer_delete, delete_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,

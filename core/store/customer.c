@@ -82,7 +82,8 @@ int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "INSERT INTO customers(name, email, phone, company, external_id, owner, stage, tags, "
-           "attrs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?10, ?10)");
+           "attrs, created_at, updated_at, email_norm, phone_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+           "?, ?10, ?10, kith_email_norm(?2), kith_phone_norm(?3))");
     if (!st) return KITH_EIO;
     if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
     sqlite3_bind_int64(st, 10, now);
@@ -103,11 +104,16 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, cons
      * a random page of WAL (an order's stage change named all four). */
     static const char *const cols[] = {"name",  "email", "phone", "company", "external_id",
                                        "owner", "stage", "tags",  "attrs"};
-    char sql[400];
+    char sql[512];
     size_t n = (size_t)snprintf(sql, sizeof(sql), "UPDATE customers SET ");
     for (int i = 0; i < 9; i++)
         if (cJSON_GetObjectItemCaseSensitive(changed, cols[i]))
             n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s = ?%d, ", cols[i], i + 1);
+    /* The comparable forms follow their values (customer_norm.h). */
+    if (cJSON_GetObjectItemCaseSensitive(changed, "email"))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "email_norm = kith_email_norm(?2), ");
+    if (cJSON_GetObjectItemCaseSensitive(changed, "phone"))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "phone_norm = kith_phone_norm(?3), ");
     snprintf(sql + n, sizeof(sql) - n, "updated_at = ?10 WHERE id = ?11");
     /* Parameters are numbered, so bind_fields binds all nine either way. */
     sqlite3_stmt *st = kith_store_stmt_text(s, sql);
@@ -203,7 +209,10 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
            "(SELECT json_group_array(segment) FROM (SELECT segment FROM segment_members m "
            "WHERE m.customer_id = c.id ORDER BY segment)), ch.risk, "
            "(SELECT min(l.expires_at) FROM loyalty_ledger l WHERE l.customer_id = c.id "
-           "AND l.remaining > 0 AND l.expires_at > ?2) "
+           "AND l.remaining > 0 AND l.expires_at > ?2), "
+           "(SELECT json_group_array(json_object('source', source, 'key', key)) FROM "
+           "(SELECT source, key FROM identities i WHERE i.customer_id = c.id "
+           "ORDER BY source, key)) "
            "FROM " WITH_STATS_JOINS " LEFT JOIN churn_scores ch ON ch.customer_id = c.id "
            "WHERE c.id = ?1");
     if (!st) return KITH_EIO;
@@ -225,6 +234,7 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
         cJSON_AddItemToObject(c, "stats", kith_stats_to_json(&stats));
         kith_json_add_int(c, "points", points);
         kith_row_add_json(c, "segments", st, STATS_END + 4, "[]");
+        kith_row_add_json(c, "identities", st, STATS_END + 7, "[]");
         if (sqlite3_column_type(st, STATS_END + 5) == SQLITE_NULL)
             cJSON_AddNullToObject(c, "churn_risk");
         else
@@ -237,11 +247,13 @@ int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON *
 
 int kith_store_customer_lookup(kith_store *s, const char *field, const char *value, int64_t *id)
 {
-    const char *sql = strcmp(field, "email") == 0
-                          ? "SELECT id FROM customers WHERE email = ? ORDER BY id LIMIT 1"
-                      : strcmp(field, "phone") == 0
-                          ? "SELECT id FROM customers WHERE phone = ? ORDER BY id LIMIT 1"
-                          : "SELECT id FROM customers WHERE external_id = ?";
+    /* E-mail and phone match on their comparable forms, the oldest first. */
+    const char *sql =
+        strcmp(field, "email") == 0
+            ? "SELECT id FROM customers WHERE email_norm = kith_email_norm(?1) ORDER BY id LIMIT 1"
+        : strcmp(field, "phone") == 0
+            ? "SELECT id FROM customers WHERE phone_norm = kith_phone_norm(?1) ORDER BY id LIMIT 1"
+            : "SELECT id FROM customers WHERE external_id = ?";
     sqlite3_stmt *st = kith_store_stmt(s, sql);
     if (!st) return KITH_EIO;
     sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);

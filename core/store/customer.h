@@ -30,11 +30,11 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, cons
  * KITH_ENOTFOUND. */
 int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out);
 /* Loads customer `id` as customer.get shows it, in one statement: the
- * record plus `stats`, `points` (unexpired at `now`), `segments` and
- * `churn_risk`.  *lifetime and tier (64 bytes; "" when none stored) are
- * for the caller to decide the tier.  *valid_until (when not NULL) is when
- * `points` next changes by itself, as an award lapses (INT64_MAX: never).
- * Returns 0 or KITH_ENOTFOUND. */
+ * record plus `stats`, `points` (unexpired at `now`), `segments`,
+ * `churn_risk` and `identities` ([{source, key}]).  *lifetime and tier
+ * (64 bytes; "" when none stored) are for the caller to decide the tier.  *valid_until (when not
+ * NULL) is when `points` next changes by itself, as an award lapses (INT64_MAX: never). Returns 0
+ * or KITH_ENOTFOUND. */
 int kith_store_customer_get_full(kith_store *s, int64_t id, int64_t now, cJSON **out,
                                  int64_t *lifetime, char *tier, int64_t *valid_until);
 /* Customer `id` as the rules see it, in plain values: the record's fields
@@ -55,7 +55,8 @@ typedef struct kith_customer_view {
 int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
                               int (*visit)(void *ud, const kith_customer_view *view), void *ud);
 /* Finds the id of the customer whose `field` ("external_id", "email" or
- * "phone") equals value; for email and phone the oldest match wins.  Returns 0 or
+ * "phone") equals value; e-mail and phone compare by their comparable forms
+ * (util/contact_norm.h), the oldest match winning.  Returns 0 or
  * KITH_ENOTFOUND. */
 int kith_store_customer_lookup(kith_store *s, const char *field, const char *value, int64_t *id);
 /* Deletes customer `id` with everything that hangs off it.  Returns 0 or

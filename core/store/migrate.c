@@ -315,14 +315,24 @@ static const char *const versions[] = {
     "CREATE INDEX visits_planned ON visits(planned_at, id);",
 
     /* 9: identities (store/identity.h): the keys other systems know a
-     * customer by, and phone lookups for imports that match on phone. */
+     * customer by, one customer's per (source, key). */
     "CREATE TABLE identities ("
     "  source TEXT NOT NULL, key TEXT NOT NULL,"
     "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (source, key)) WITHOUT ROWID;"
-    "CREATE INDEX identities_customer ON identities(customer_id);"
-    "CREATE INDEX customers_phone ON customers(phone);",
+    "CREATE INDEX identities_customer ON identities(customer_id);",
+
+    /* 10: comparable e-mail and phone (util/contact_norm.h), kept by the store
+     * on every write with the SQL functions of store/customer_norm.h, which
+     * fill them here for the rows already written.  Partial indexes: most
+     * customers lack one or the other. */
+    "ALTER TABLE customers ADD COLUMN email_norm TEXT;"
+    "ALTER TABLE customers ADD COLUMN phone_norm TEXT;"
+    "UPDATE customers SET email_norm = kith_email_norm(email), phone_norm = kith_phone_norm(phone) "
+    "  WHERE email IS NOT NULL OR phone IS NOT NULL;"
+    "CREATE INDEX customers_email_norm ON customers(email_norm) WHERE email_norm IS NOT NULL;"
+    "CREATE INDEX customers_phone_norm ON customers(phone_norm) WHERE phone_norm IS NOT NULL;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

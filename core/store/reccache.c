@@ -155,6 +155,7 @@ static const struct {
     {"loyalty_ledger", "customer_id", "UPDATE"},
     {"segment_members", "customer_id", "UPDATE"},
     {"churn_scores", "customer_id", "UPDATE OF risk"},
+    {"identities", "customer_id", "UPDATE"},
 };
 
 int kith_reccache_attach(kith_reccache *c, sqlite3 *db)

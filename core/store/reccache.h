@@ -5,7 +5,8 @@
  * DESIGN NOTES
  *   1. Correctness comes from invalidation at the source.  TEMP triggers on
  *      every table a rendered record reads (customers, customer_stats,
- *      loyalty_accounts, loyalty_ledger, segment_members, churn_scores) call
+ *      loyalty_accounts, loyalty_ledger, segment_members, churn_scores,
+ *      identities) call
  *      kith_touch(customer_id) for each row inserted, updated or deleted, on
  *      whatever path the write took: a command, a rule, a cascade, a sweep.
  *      The trigger fires inside the write, before it commits; dropping an

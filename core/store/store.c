@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 #include "store/migrate.h"
+#include "store/customer_norm.h"
 #include "store/reccache.h"
 #include "store/rollup.h"
 #include "util/error.h"
@@ -223,6 +224,7 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out)
     if (!rc) rc = kith_store_exec(s, "PRAGMA foreign_keys=ON");
     if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
     if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
+    if (!rc && kith_customer_norm_register(s->db) < 0) rc = KITH_EIO;
     if (!rc) rc = kith_migrate(s);
     if (!rc) rc = kith_store_set_record_cache(s, KITH_RECORD_CACHE_DEFAULT);
     if (rc) {

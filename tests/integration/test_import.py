@@ -164,7 +164,7 @@ class ImportTest(KithTestCase):
         self.c.call("identity.add", {"customer_id": a, "source": "wechat", "key": "oX1"})  # again: fine
         with self.assertRpcError(-32009):
             self.c.call("identity.add", {"customer_id": b, "source": "wechat", "key": "oX1"})
-        items = self.c.call("identity.list", {"customer_id": a})["items"]
+        items = self.c.call("identity.list", {"customer_id": a})
         self.assertEqual([(i["source"], i["key"]) for i in items], [("wechat", "oX1")])
         self.assertEqual(self.c.call("customer.get", {"source": "wechat", "key": "oX1"})["id"], a)
         with self.assertRpcError(-32602):

@@ -48,6 +48,7 @@ static void push_through_json(lua_State *L, int64_t id, int64_t now)
     cJSON_AddNumberToObject(st, "lifetime_points", (double)lifetime);
     cJSON_DeleteItemFromObjectCaseSensitive(c, "segments");
     cJSON_DeleteItemFromObjectCaseSensitive(c, "churn_risk");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "identities");
     kith_lua_push_json(L, c);
     kith_lua_push_json(L, st);
     cJSON_Delete(c);
