@@ -112,7 +112,7 @@ class ImportCliTest(KithTestCase):
             return sorted(tuple(v for k, v in r.items() if k not in drop) for r in csv.DictReader(f))
 
     def test_quoting_mapping_attrs_and_the_sample(self):
-        sample = os.path.join(SOURCE_DIR, "tests", "data", "customers_sample.csv")
+        sample = os.path.join(SOURCE_DIR, "tests", "samples", "customers.csv")
         _, out, _ = self.kith("import", "customers", sample, "--map", "name=Full Name")
         got = self.c.call("customer.get", {"external_id": "shop-1002"})
         self.assertEqual(got["name"], "张伟")
