@@ -189,14 +189,15 @@ def shell_quote(s):
 def walkthrough_script(blocks, port, outdir):
     """One bash script running the README's blocks in order.  Block N's
     output goes to OUTDIR/N.out and OUTDIR/N.started marks that it began.
-    On exit, however it ends, each background block's processes get SIGTERM
-    and its exit status goes to OUTDIR/N.rc."""
+    On exit, however it ends, each background block's processes get SIGTERM,
+    the last started first (a subscriber before the server it follows), and
+    its exit status goes to OUTDIR/N.rc."""
     q = shell_quote
-    s = ["set -e", "exec </dev/null", "declare -A __bg",
+    s = ["set -e", "exec </dev/null", "declare -a __bg",
          "__stop() {",
          "  local rc=$? i p kids",
          "  set +e",
-         "  for i in \"${!__bg[@]}\"; do",
+         "  for i in $(printf '%s\\n' \"${!__bg[@]}\" | sort -rn); do",
          "    p=${__bg[$i]}",
          # The block is a subshell running the server: stop what it runs,
          # and the subshell exits with its status.
