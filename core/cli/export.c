@@ -30,7 +30,7 @@ typedef struct export_kind {
 
 static const export_kind kinds[] = {
     {"customers", "customer.list", customer_cols, 1},
-    {"orders", "order.list", order_cols, 0},
+    {"orders", "order.search", order_cols, 0},
     {"interactions", "interaction.search", NULL, 0},
     {"tickets", "ticket.list", NULL, 0},
     {NULL, NULL, NULL, 0},

@@ -9,6 +9,7 @@
  */
 #include "commands/commands.h"
 #include "commands/customer_ops.h"
+#include "store/company.h"
 #include "store/customer.h"
 #include "store/identity.h"
 #include "store/loyalty.h"
@@ -27,8 +28,9 @@
 #define MAX_ATTRS_BYTES 65536
 
 /* Writable fields in the order the wire shape lists them. */
-static const char *const writable[] = {"name", "email", "phone", "company", "external_id",
-                                       "tags", "owner", "stage", "attrs",   NULL};
+static const char *const writable[] = {"name",        "email",      "phone", "company",
+                                       "external_id", "tags",       "owner", "stage",
+                                       "attrs",       "company_id", NULL};
 
 static int check_email(kith_ctx *ctx, const char *email)
 {
@@ -90,6 +92,22 @@ static int check_attrs(kith_ctx *ctx, const cJSON *attrs)
  * e-mail's shape is checked on the record about to be written (`final`),
  * not on the params: a cleaning rule (scripts/cleaning.lua) may still trim
  * " Ann@example.com " or fold a full-width "＠". */
+/* company_id, when given and not null, names an existing company. */
+static int check_company(kith_ctx *ctx, const cJSON *p)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, "company_id");
+    if (!v || cJSON_IsNull(v)) return 0;
+    int64_t id;
+    int rc = kith_cmd_id_arg(ctx, p, "company_id", &id);
+    if (rc) return rc;
+    cJSON *company = NULL;
+    rc = kith_store_company_get(ctx->store, id, &company);
+    cJSON_Delete(company);
+    if (rc == KITH_ENOTFOUND)
+        return kith_ctx_fail(ctx, rc, "company_id", "company %lld not found", (long long)id);
+    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "company") : 0;
+}
+
 static int check_fields(kith_ctx *ctx, const cJSON *p, int final)
 {
     int rc = kith_cmd_check_text(ctx, p, "name", 200, 1);
@@ -102,6 +120,7 @@ static int check_fields(kith_ctx *ctx, const cJSON *p, int final)
     if (!rc) rc = check_stage(ctx, kith_json_get_str(p, "stage"));
     if (!rc) rc = check_tags(ctx, cJSON_GetObjectItemCaseSensitive(p, "tags"));
     if (!rc) rc = check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(p, "attrs"));
+    if (!rc) rc = check_company(ctx, p);
     return rc;
 }
 
@@ -121,6 +140,8 @@ static int check_record(kith_ctx *ctx, const cJSON *rec)
             ok = !v || cJSON_IsNull(v) || cJSON_IsObject(v);
         } else if (strcmp(f, "name") == 0) {
             ok = cJSON_IsString(v);
+        } else if (strcmp(f, "company_id") == 0) {
+            ok = !v || cJSON_IsNull(v) || cJSON_IsNumber(v);
         }
         if (!ok)
             return kith_ctx_fail(ctx, KITH_ESCRIPT, f, "a rule left the customer's %s invalid", f);
@@ -478,6 +499,13 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
             f->attrs = v;
             continue;
         }
+        if (strcmp(k, "company_id") == 0) {
+            if (!cJSON_IsNumber(v) || v->valuedouble < 1)
+                return kith_ctx_fail(ctx, KITH_EPARAMS, "filter.company_id",
+                                     "filter.company_id must be a company id");
+            f->company_id = (int64_t)v->valuedouble;
+            continue;
+        }
         const char **slot = strcmp(k, "tag") == 0       ? &f->tag
                             : strcmp(k, "stage") == 0   ? &f->stage
                             : strcmp(k, "owner") == 0   ? &f->owner
@@ -488,7 +516,9 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
             char param[64];
             snprintf(param, sizeof(param), "filter.%s", k);
             return kith_ctx_fail(ctx, KITH_EPARAMS, param,
-                                 "unknown filter %s (tag, stage, owner, segment, q, attrs)", k);
+                                 "unknown filter %s (tag, stage, owner, segment, company_id, q, "
+                                 "attrs)",
+                                 k);
         }
         if (!cJSON_IsString(v)) {
             char param[64];
@@ -528,6 +558,7 @@ static int customer_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
         {"tags", KITH_T_STRINGS, 0, "tags (a set)"},                                               \
         {"owner", KITH_T_STRING, 0, "the user who owns the relationship"},                         \
         {"stage", KITH_T_STRING, 0, "lifecycle stage (default prospect)"},                         \
+        {"company_id", KITH_T_INT, 0, "the company (account) of this contact; null unlinks"},      \
     {                                                                                              \
         "attrs", KITH_T_OBJECT, 0, "custom attributes (update merges; null removes a key)"         \
     }
@@ -548,7 +579,7 @@ static const kith_param get_params[] = {
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
 static const kith_param list_params[] = {
     {"filter", KITH_T_OBJECT, 0,
-     "{tag, stage, owner, segment, q (free text), attrs: {name: value}}"},
+     "{tag, stage, owner, segment, company_id, q (free text), attrs: {name: value}}"},
     KITH_LIST_PARAMS,
     {NULL},
 };

@@ -106,7 +106,7 @@ static int order_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_cursor cursor, next = {0, 0};
     const kith_cursor *after;
     int limit, more;
-    int all = !cJSON_GetObjectItemCaseSensitive(params, "customer_id");
+    int all = ctx->cmd && strcmp(ctx->cmd->name, "order.search") == 0;
     int rc = all ? 0 : kith_cmd_id_arg(ctx, params, "customer_id", &cid);
     if (!rc) rc = kith_cmd_page_args(ctx, params, &limit, &cursor, &after);
     if (rc) return rc;
@@ -132,17 +132,20 @@ static const kith_param create_params[] = {
     {NULL},
 };
 static const kith_param list_params[] = {
-    {"customer_id", KITH_T_INT, 0,
-     "customer id (without it: every order, oldest id first, with customer_external_id)"},
+    {"customer_id", KITH_T_INT, 1, "customer id"},
     KITH_LIST_PARAMS,
     {NULL},
 };
+static const kith_param search_params[] = {KITH_LIST_PARAMS, {NULL}};
 
 const kith_command kith_cmd_order[] = {
     {"order.create", order_create, create_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Record an order for a customer", "the order"},
     {"order.list", order_list, list_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
-     "A customer's orders, newest first; or every order, for exports",
+     "A customer's orders, newest first",
+     "{items: [order], next_cursor}"},
+    {"order.search", order_list, search_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "Every customer's orders, oldest id first, each with customer_external_id (for exports)",
      "{items: [order], next_cursor}"},
     {NULL},
 };

@@ -28,6 +28,7 @@ extern const kith_command kith_cmd_visit[];
 extern const kith_command kith_cmd_ticket_metrics[];
 extern const kith_command kith_cmd_import[];
 extern const kith_command kith_cmd_identity[];
+extern const kith_command kith_cmd_company[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

@@ -35,6 +35,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_ticket_metrics, /* reads the ticket rollups */
     kith_cmd_import,
     kith_cmd_identity,
+    kith_cmd_company,
     NULL,
 };
 /* clang-format on */

@@ -17,6 +17,9 @@
     X("customer.deleted", KITH_EV_BEFORE)                                                          \
     X("customer.imported", 0)                                                                      \
     X("order.imported", 0)                                                                         \
+    X("company.created", KITH_EV_BEFORE)                                                           \
+    X("company.updated", KITH_EV_BEFORE)                                                           \
+    X("company.deleted", 0)                                                                        \
     X("identity.added", 0)                                                                         \
     X("identity.removed", 0)                                                                       \
     X("interaction.logged", KITH_EV_BEFORE)                                                        \

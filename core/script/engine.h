@@ -171,6 +171,7 @@ void kith_api_sla(lua_State *L, int crm_idx);
 void kith_sla_set_free(struct kith_sla_set *set);
 /* api_ticket.c: crm.ticket.get.  Stack effect: 0. */
 void kith_api_ticket(lua_State *L, int crm_idx);
+void kith_api_company(lua_State *L, int crm_idx);
 /* api_visit.c: crm.visits and crm.visit.  Stack effect: 0. */
 void kith_api_visit(lua_State *L, int crm_idx);
 

@@ -165,6 +165,7 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_json(L, "attrs", v->attrs_json, 0);
     set_int(L, "created_at", v->created_at);
     set_int(L, "updated_at", v->updated_at);
+    if (v->company_id) set_int(L, "company_id", v->company_id);
 
     kith_push_stats(L, &v->stats, v->points, v->lifetime_points);
     return 0;

@@ -15,7 +15,7 @@
 
 #define CUSTOMER_COLUMNS                                                                           \
     "c.id, c.name, c.email, c.phone, c.company, c.external_id, c.owner, c.stage, c.tags, "         \
-    "c.attrs, c.created_at, c.updated_at"
+    "c.attrs, c.created_at, c.updated_at, c.company_id"
 
 static cJSON *from_row(sqlite3_stmt *st, void *unused)
 {
@@ -27,6 +27,9 @@ static cJSON *from_row(sqlite3_stmt *st, void *unused)
     rc |= kith_row_add_str(c, "email", st, 2);
     rc |= kith_row_add_str(c, "phone", st, 3);
     rc |= kith_row_add_str(c, "company", st, 4);
+    /* Shown only when set, like an interaction's optional links. */
+    if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+        rc |= kith_json_add_int(c, "company_id", sqlite3_column_int64(st, 12));
     rc |= kith_row_add_str(c, "external_id", st, 5);
     rc |= kith_row_add_json(c, "tags", st, 8, "[]");
     rc |= kith_row_add_str(c, "owner", st, 6);
@@ -63,7 +66,8 @@ static int write_tags(kith_store *s, int64_t id, const cJSON *tags, int replace)
     return 0;
 }
 
-/* Binds the writable fields of `rec` to parameters 1..9 in column order. */
+/* Binds the writable fields of `rec` to parameters 1..9 in column order,
+ * and company_id to 12. */
 static int bind_fields(sqlite3_stmt *st, const cJSON *rec)
 {
     static const char *const text_fields[] = {"name",    "email",       "phone",
@@ -75,6 +79,12 @@ static int bind_fields(sqlite3_stmt *st, const cJSON *rec)
     rc |= sqlite3_bind_text(st, 7, stage ? stage : "prospect", -1, SQLITE_TRANSIENT);
     rc |= kith_row_bind_json(st, 8, cJSON_GetObjectItemCaseSensitive(rec, "tags"), "[]");
     rc |= kith_row_bind_json(st, 9, cJSON_GetObjectItemCaseSensitive(rec, "attrs"), "{}");
+    /* An update names company_id (?12) only when it changed. */
+    const cJSON *company = cJSON_GetObjectItemCaseSensitive(rec, "company_id");
+    if (sqlite3_bind_parameter_count(st) >= 12)
+        rc |= cJSON_IsNumber(company)
+                  ? sqlite3_bind_int64(st, 12, (sqlite3_int64)company->valuedouble)
+                  : sqlite3_bind_null(st, 12);
     return rc == SQLITE_OK ? 0 : KITH_ENOMEM;
 }
 
@@ -82,8 +92,8 @@ int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "INSERT INTO customers(name, email, phone, company, external_id, owner, stage, tags, "
-           "attrs, created_at, updated_at, email_norm, phone_norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-           "?, ?10, ?10, kith_email_norm(?2), kith_phone_norm(?3))");
+           "attrs, created_at, updated_at, email_norm, phone_norm, company_id) VALUES (?1, ?2, ?3, "
+           "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, kith_email_norm(?2), kith_phone_norm(?3), ?12)");
     if (!st) return KITH_EIO;
     if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
     sqlite3_bind_int64(st, 10, now);
@@ -114,6 +124,8 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, cons
         n += (size_t)snprintf(sql + n, sizeof(sql) - n, "email_norm = kith_email_norm(?2), ");
     if (cJSON_GetObjectItemCaseSensitive(changed, "phone"))
         n += (size_t)snprintf(sql + n, sizeof(sql) - n, "phone_norm = kith_phone_norm(?3), ");
+    if (cJSON_GetObjectItemCaseSensitive(changed, "company_id"))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "company_id = ?12, ");
     snprintf(sql + n, sizeof(sql) - n, "updated_at = ?10 WHERE id = ?11");
     /* Parameters are numbered, so bind_fields binds all nine either way. */
     sqlite3_stmt *st = kith_store_stmt_text(s, sql);
@@ -141,10 +153,10 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
     return *out ? 0 : KITH_ENOMEM;
 }
 
-/* The record, its stats (12 .. STATS_END - 1) and its points (STATS_END: the
+/* The record, its stats (13 .. STATS_END - 1) and its points (STATS_END: the
  * balance, +1: lifetime, +2: lapsed by ?2), shared by customer.get's
  * statement and the rules' view. */
-#define STATS_END 33
+#define STATS_END 34
 #define WITH_STATS_COLUMNS                                                                         \
     CUSTOMER_COLUMNS ", " KITH_STATS_COLUMNS(                                                      \
         "st.") ", "                                                                                \
@@ -158,7 +170,7 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
 static kith_customer_stats stats_of_row(sqlite3_stmt *st)
 {
     kith_customer_stats stats;
-    kith_stats_read(st, 12, &stats);
+    kith_stats_read(st, 13, &stats);
     return stats;
 }
 
@@ -191,6 +203,7 @@ int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
         .attrs_json = text_or_null(st, 9),
         .created_at = sqlite3_column_int64(st, 10),
         .updated_at = sqlite3_column_int64(st, 11),
+        .company_id = sqlite3_column_int64(st, 12),
         .stats = stats_of_row(st),
         .points = sqlite3_column_int64(st, STATS_END) - sqlite3_column_int64(st, STATS_END + 2),
         .lifetime_points = sqlite3_column_int64(st, STATS_END + 1),
@@ -317,6 +330,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     rc |= kith_buf_appendf(&sql, " WHERE %s > ?2", key);
     if (f->stage) rc |= kith_buf_appends(&sql, " AND c.stage = ?3");
     if (f->owner) rc |= kith_buf_appends(&sql, " AND c.owner = ?4");
+    if (f->company_id) rc |= kith_buf_appends(&sql, " AND c.company_id = ?8");
     if (f->q) {
         rc |= kith_buf_appends(&sql, " AND (c.name LIKE ?5 ESCAPE '\\' OR c.email LIKE ?5 ESCAPE "
                                      "'\\' OR c.company LIKE ?5 ESCAPE '\\' OR c.phone LIKE ?5 "
@@ -347,6 +361,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     if (f->q) sqlite3_bind_text(st, 5, kith_buf_head(&like), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 6, limit + 1);
     if (f->segment) sqlite3_bind_text(st, 7, f->segment, -1, SQLITE_TRANSIENT);
+    if (f->company_id) sqlite3_bind_int64(st, 8, f->company_id);
     int i = 0;
     cJSON_ArrayForEach(a, f->attrs)
     {

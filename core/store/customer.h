@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* Inserts a customer from `rec` (name, email, phone, company, external_id,
- * owner, stage, tags, attrs; absent members take their defaults) with
+ * owner, stage, tags, attrs, company_id; absent members take their defaults) with
  * created_at = updated_at = now, its tag index and an empty stats row.
  * Returns 0 and the new id, KITH_ECONFLICT when external_id is taken, or
  * another KITH_E* code. */
@@ -46,6 +46,7 @@ typedef struct kith_customer_view {
     const char *name, *email, *phone, *company, *external_id, *owner, *stage;
     const char *tags_json, *attrs_json;
     int64_t created_at, updated_at;
+    int64_t company_id; /* 0: none */
     kith_customer_stats stats;
     int64_t points, lifetime_points;
 } kith_customer_view;
@@ -67,6 +68,7 @@ int kith_store_customer_count(kith_store *s, int64_t *n);
 
 typedef struct kith_customer_filter {
     const char *tag, *stage, *owner, *q, *segment; /* NULL: no condition */
+    int64_t company_id;                            /* 0: no condition */
     const cJSON *attrs;                            /* object of attribute -> value, or NULL */
 } kith_customer_filter;
 

@@ -333,6 +333,20 @@ static const char *const versions[] = {
     "  WHERE email IS NOT NULL OR phone IS NOT NULL;"
     "CREATE INDEX customers_email_norm ON customers(email_norm) WHERE email_norm IS NOT NULL;"
     "CREATE INDEX customers_phone_norm ON customers(phone_norm) WHERE phone_norm IS NOT NULL;",
+
+    /* 11: companies (store/company.h): the accounts B2B contacts belong to.
+     * A contact links by customers.company_id; the partial index serves both
+     * a company's contacts and its rolled-up figures. */
+    "CREATE TABLE companies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL, domain TEXT, industry TEXT, size TEXT, owner TEXT,"
+    "  attrs TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, created_by TEXT);"
+    "CREATE INDEX companies_name ON companies(name);"
+    "CREATE INDEX companies_domain ON companies(domain) WHERE domain IS NOT NULL;"
+    "CREATE INDEX companies_owner ON companies(owner, id);"
+    "ALTER TABLE customers ADD COLUMN company_id INTEGER REFERENCES companies(id);"
+    "CREATE INDEX customers_company ON customers(company_id) WHERE company_id IS NOT NULL;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

@@ -142,9 +142,9 @@ class ImportTest(KithTestCase):
         self.assertEqual(self.c.call("customer.get", {"id": ids[0]})["stats"]["orders"], 2)
         with self.assertRpcError(-32602, param="on_match"):
             self.c.call("order.import", {"on_match": "update", "records": []})
-        page = self.c.call("order.list", {"limit": 2})
+        page = self.c.call("order.search", {"limit": 2})
         self.assertEqual([o["customer_external_id"] for o in page["items"]], ["a1", "a1"])
-        rest = self.c.call("order.list", {"limit": 2, "cursor": page["next_cursor"]})
+        rest = self.c.call("order.search", {"limit": 2, "cursor": page["next_cursor"]})
         self.assertEqual([o["external_id"] for o in rest["items"]], ["o3"])
         self.assertIsNone(rest["next_cursor"])
 

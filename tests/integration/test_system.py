@@ -14,7 +14,7 @@ METHODS = {
     "order.create": "agent", "order.list": "viewer",
 }
 REQUIRED_PARAMS = {
-    "auth": {"token"}, "customer.create": {"name"}, "customer.update": {"id"},
+    "auth": {"token"}, "customer.create": {"name"}, "customer.update": set(),  # id or external_id (upsert)
     "customer.delete": {"id"}, "interaction.log": {"customer_id", "type", "summary"},
     "interaction.list": {"customer_id"}, "order.create": {"customer_id", "amount"},
     "order.list": {"customer_id"},
@@ -26,6 +26,9 @@ OPTIONAL_PARAMS = {
     "interaction.list": {"type", "limit", "cursor"},
     "order.create": {"currency", "items", "at", "external_id"},
     "order.list": {"limit", "cursor"},
+    # Issue 11 asks for an upsert by external_id on customer.update: without
+    # an id it updates (or creates) the customer with that external_id.
+    "customer.update": {"id"},
 }
 
 
