@@ -26,6 +26,8 @@ extern const kith_command kith_cmd_ticket[];
 extern const kith_command kith_cmd_ticket_flow[];
 extern const kith_command kith_cmd_visit[];
 extern const kith_command kith_cmd_ticket_metrics[];
+extern const kith_command kith_cmd_history[];
+extern const kith_command kith_cmd_timeline[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

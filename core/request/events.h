@@ -15,6 +15,7 @@
     X("customer.created", KITH_EV_BEFORE)                                                          \
     X("customer.updated", KITH_EV_BEFORE)                                                          \
     X("customer.deleted", KITH_EV_BEFORE)                                                          \
+    X("customer.stage_changed", 0)                                                                 \
     X("interaction.logged", KITH_EV_BEFORE)                                                        \
     X("order.created", KITH_EV_BEFORE)                                                             \
     X("segment.entered", 0)                                                                        \
