@@ -52,6 +52,7 @@ static void usage(FILE *out)
           "       kith [options] survey results NAME [--from T] [--to T]\n"
           "       kith [options] tickets [--status S | --all] [--owner NAME] [--customer ID]\n"
           "       kith [options] visits [--owner NAME | --all] [--status S] [--from T] [--to T]\n"
+          "       kith [options] timeline ID [--kinds K,K] [--from T] [--to T] [--limit N]\n"
           "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
           "tab completes method and param names).\n"
           "\n"

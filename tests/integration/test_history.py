@@ -262,6 +262,22 @@ class TimelineTest(KithTestCase):
         with self.assertRpcError(-32004):
             self.timeline(customer_id=cid + 1000)
 
+        # The CLI view: one line per entry, within 80 columns, newest first.
+        a.call("interaction.log", {"customer_id": cid, "type": "note",
+                                   "summary": "a very long note " * 20})
+        p = subprocess.run([os.path.join(os.path.dirname(KITHD), "kith"), "--unix",
+                            self.server.unix_path, "timeline", str(cid), "--limit", "3"],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, KITH_TOKEN=self.server.tokens["vera"]))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.rstrip("\n").split("\n")
+        self.assertTrue(all(len(l) <= 80 for l in lines), p.stdout)
+        self.assertEqual(len(lines), 2 + 3 + 1, p.stdout)   # header, rule, 3 rows, "more"
+        note = [l for l in lines if "note: a very long note" in l]
+        self.assertEqual(len(note), 1, p.stdout)
+        self.assertTrue(note[0].endswith("..."), note[0])
+        self.assertIn("(more than 3; see more with --limit)", p.stdout)
+
 
 class StagesTest(KithTestCase):
     def test_set_stage_history_and_event(self):
