@@ -87,10 +87,15 @@ int kith_store_audit_list(kith_store *s, const kith_audit_filter *f, int limit,
 {
     /* One statement per way in (customer, record, all), so each has its
      * index; the rest drop out by binding NULL. */
+    /* A customer's own rows are found on the customer index (note 2). */
+    int own = f->kind && strcmp(f->kind, "customer") == 0;
     const char *sql =
-        f->kind          ? "SELECT " AUDIT_COLUMNS " FROM audit WHERE kind = ?1 AND record_id = ?2 "
-                           "AND id < ?3 AND (?4 IS NULL OR by = ?4) AND at >= ?5 AND at < ?6 "
-                           "AND (?7 IS NULL OR customer_id = ?7) ORDER BY id DESC LIMIT ?8"
+        own       ? "SELECT " AUDIT_COLUMNS " FROM audit WHERE customer_id = ?2 AND kind = ?1 "
+                    "AND id < ?3 AND (?4 IS NULL OR by = ?4) AND at >= ?5 AND at < ?6 "
+                    "AND (?7 IS NULL OR customer_id = ?7) ORDER BY id DESC LIMIT ?8"
+        : f->kind ? "SELECT " AUDIT_COLUMNS " FROM audit WHERE kind = ?1 AND record_id = ?2 "
+                    "AND kind <> 'customer' AND id < ?3 AND (?4 IS NULL OR by = ?4) AND at >= ?5 "
+                    "AND at < ?6 AND (?7 IS NULL OR customer_id = ?7) ORDER BY id DESC LIMIT ?8"
         : f->customer_id ? "SELECT " AUDIT_COLUMNS " FROM audit WHERE customer_id = ?7 "
                            "AND id < ?3 AND (?4 IS NULL OR by = ?4) AND at >= ?5 AND at < ?6 "
                            "ORDER BY id DESC LIMIT ?8"
@@ -116,7 +121,7 @@ int kith_store_audit_last_status(kith_store *s, const char *kind, int64_t record
     sqlite3_stmt *st = kith_store_stmt(
         s, "SELECT st FROM (SELECT id, CASE op WHEN 1 THEN json_extract(changes, '$.status.new') "
            "  ELSE json_extract(changes, '$.status') END AS st "
-           "  FROM audit WHERE kind = ?1 AND record_id = ?2) "
+           "  FROM audit WHERE kind = ?1 AND record_id = ?2 AND kind <> 'customer') "
            "WHERE st IS NOT NULL ORDER BY id DESC LIMIT 1");
     if (!st) return KITH_EIO;
     kith_row_bind_str(st, 1, kind);

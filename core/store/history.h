@@ -12,7 +12,9 @@
  *   2. Audit rows are listed newest first by id: ids grow with time, and
  *      the two indexes (customer, record) serve the filters audit.list
  *      narrows by; `by` and the time range are checked on the rows they
- *      yield.
+ *      yield.  Index entries are much of a row's cost on the order path,
+ *      so the record index leaves out customers' own rows: a customer's
+ *      record_id is its customer_id, and the customer index finds them.
  */
 #ifndef KITH_STORE_HISTORY_H
 #define KITH_STORE_HISTORY_H

@@ -325,7 +325,7 @@ static const char *const versions[] = {
     "  op INTEGER NOT NULL,"
     "  changes TEXT NOT NULL);"
     "CREATE INDEX audit_customer ON audit(customer_id, id) WHERE customer_id IS NOT NULL;"
-    "CREATE INDEX audit_record ON audit(kind, record_id, id);"
+    "CREATE INDEX audit_record ON audit(kind, record_id, id) WHERE kind <> 'customer';"
     "CREATE TABLE stage_history ("
     "  id INTEGER PRIMARY KEY,"
     "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
