@@ -146,6 +146,9 @@ static int stage(kith_ctx *ctx, const char *type, int64_t customer_id, const cJS
     const char *who = kith_script_actor(ctx, by, sizeof(by));
     int rc = kith_store_stage_append(ctx->store, customer_id, ctx->now, from, to, reason, who);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "stage history");
+    /* A new customer's first stage is history, not a change: its event is
+     * customer.created. */
+    if (!from) return 0;
     cJSON *ev = cJSON_CreateObject();
     if (!ev || !cJSON_AddItemReferenceToObject(ev, "customer", (cJSON *)c) ||
         !(from ? cJSON_AddStringToObject(ev, "from", from) : cJSON_AddNullToObject(ev, "from")) ||
