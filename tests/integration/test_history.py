@@ -107,6 +107,16 @@ class AuditTest(KithTestCase):
         for r in rows:
             self.assertTime(r["at"], "audit at")
 
+        # A transition without a diff shows the status it moved between.
+        t = a.call("ticket.create", {"customer_id": cid, "kind": "request", "subject": "invoice"})
+        a.call("ticket.accept", {"id": t["id"]})
+        trail = self.audit(record={"kind": "ticket", "id": t["id"]})
+        self.assertEqual([(r["type"], r["method"]) for r in trail],
+                         [("ticket.accepted", "ticket.accept"), ("ticket.created", "ticket.create")])
+        self.assertEqual(trail[0]["changes"]["status"], {"old": "new", "new": "open"})
+        with self.assertRpcError(-32602, param="limit"):
+            self.audit(limit=1001)
+
         # A delete keeps the old values.
         a.call("customer.delete", {"id": cid})
         gone = self.audit(record={"kind": "customer", "id": cid})[0]
