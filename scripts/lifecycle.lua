@@ -17,9 +17,13 @@ WHAT IT DOES
                     whatever their rhythm.  A new order moves a churned
                     customer straight back to first_purchase/repeat/loyal.
 
-  The stage is written (crm.customer.update) only when it actually changes,
-  so an order that leaves the stage as it was writes nothing and triggers no
-  customer.updated event.
+  The stage is written (crm.stage, with a reason) only when it actually
+  changes, so an order that leaves the stage as it was writes nothing and
+  triggers no customer.updated event.  Each change lands in the customer's
+  stage history (customer.stages) with its reason: "first order",
+  "repeat order", "5 orders" or "spent 1000 in 2 orders" for loyal,
+  "churn warning: no order for 75 days (rhythm 30)", "no order for 365
+  days", "ordered again after churning", "churn warning cleared".
 
   A stage set by hand that is not one of the five (say "partner" or "test")
   is left alone while KEEP_CUSTOM_STAGES is true.
@@ -59,34 +63,41 @@ local MANAGED = {
   prospect = true, first_purchase = true, ["repeat"] = true, loyal = true, churned = true,
 }
 
--- The stage a customer's orders put them in, churn aside.
+-- The stage a customer's orders put them in, churn aside, and why.
 local function order_stage(s)
   local orders = s.orders or 0
-  if orders <= 0 then return "prospect" end
-  if orders >= LOYAL_MIN_ORDERS or (orders >= 2 and (s.total_spent or 0) >= LOYAL_MIN_SPENT) then
-    return "loyal"
+  if orders <= 0 then return "prospect", "no orders" end
+  if orders >= LOYAL_MIN_ORDERS then return "loyal", orders .. " orders" end
+  if orders >= 2 and (s.total_spent or 0) >= LOYAL_MIN_SPENT then
+    return "loyal", string.format("spent %g in %d orders", s.total_spent, orders)
   end
-  if orders >= 2 then return "repeat" end
-  return "first_purchase"
+  if orders >= 2 then return "repeat", "repeat order" end
+  return "first_purchase", "first order"
 end
 
--- The stage a customer should be in.  churn_signal says whether the churn
--- rule warns about them: true, false, nil (unknown: a churned customer stays
--- churned while still overdue), or a function returning one of those, called
--- only when the answer matters.
+-- The stage a customer should be in, and the reason.  churn_signal says
+-- whether the churn rule warns about them: true, false, nil (unknown: a
+-- churned customer stays churned while still overdue), or a function
+-- returning one of those, called only when the answer matters.
 local function target_stage(current, s, now, churn_signal)
-  local base = order_stage(s)
-  if base == "prospect" or not s.last_order_at then return base end
+  local base, why = order_stage(s)
+  if base == "prospect" or not s.last_order_at then return base, why end
   local gap_days = (now - s.last_order_at) / DAY
-  if gap_days >= CHURNED_AFTER_DAYS then return "churned" end
+  if gap_days >= CHURNED_AFTER_DAYS then
+    return "churned", string.format("no order for %d days", math.floor(gap_days))
+  end
   local rhythm = s.avg_days_between_orders or DEFAULT_RHYTHM_DAYS
   if rhythm < MIN_RHYTHM_DAYS then rhythm = MIN_RHYTHM_DAYS end
-  if gap_days <= rhythm then return base end     -- not overdue: not churned
+  if current == "churned" then
+    why = gap_days <= rhythm and "ordered again after churning" or "churn warning cleared"
+  end
+  if gap_days <= rhythm then return base, why end     -- not overdue: not churned
   if type(churn_signal) == "function" then churn_signal = churn_signal() end
   if churn_signal == true or (churn_signal == nil and current == "churned") then
-    return "churned"
+    return "churned", string.format("churn warning: no order for %d days (rhythm %d)",
+      math.floor(gap_days), math.floor(rhythm))
   end
-  return base
+  return base, why
 end
 
 -- Recomputes one customer's stage and writes it when it changed.  c: the
@@ -98,9 +109,9 @@ local function evaluate(id, churn_signal, now, c)
   if KEEP_CUSTOM_STAGES and c.stage ~= nil and not MANAGED[c.stage] then return end
   local s = crm.stats(id)
   if not s then return end
-  local stage = target_stage(c.stage, s, now or crm.now(), churn_signal)
+  local stage, why = target_stage(c.stage, s, now or crm.now(), churn_signal)
   if stage ~= c.stage then
-    crm.customer.update(id, { stage = stage })
+    crm.stage(id, stage, why)
   end
 end
 
@@ -156,9 +167,10 @@ crm.job("lifecycle.refresh", function(ctx)
       st.checked = st.checked + 1
       local s = crm.stats(c.id)
       if s then
-        local want = target_stage(c.stage, s, now, function() return churn_signal_of(c.id) end)
+        local want, why = target_stage(c.stage, s, now,
+          function() return churn_signal_of(c.id) end)
         if want ~= c.stage then
-          crm.customer.update(c.id, { stage = want })
+          crm.stage(c.id, want, why)
           st.changed = st.changed + 1
         end
       end

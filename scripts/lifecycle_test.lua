@@ -157,3 +157,43 @@ test("a stage set by hand outside the five is left alone", function()
   order(c.id, 10)
   eq(get(c.id).stage, "partner", "custom stage after orders")
 end)
+
+-- The reasons each stage change gives, oldest first, from the history.
+local function reasons(id)
+  local out = {}
+  for _, h in ipairs(crm.call("customer.stages", { customer_id = id }).history) do
+    out[#out + 1] = h.to .. ": " .. tostring(h.reason)
+  end
+  return table.concat(out, " | ")
+end
+
+test("every stage change is in the history with its reason", function()
+  local c = new_customer({ name = "Hanna History" })
+  order(c.id, 50, 60)
+  order(c.id, 50, 30)
+  advance("60d")                    -- 90 days silent, rhythm 30: churned
+  order(c.id, 50)
+  -- Churned when the churn rule's warning came, some days past the rhythm.
+  local got = reasons(c.id)
+  assert(got:match("^prospect: created | first_purchase: first order | repeat: repeat order"
+    .. " | churned: churn warning: no order for %d+ days %(rhythm 30%)"
+    .. " | repeat: ordered again after churning$"), "stage history: " .. got)
+  local h = crm.call("customer.stages", { customer_id = c.id }).history
+  eq(h[2].by, "rule:lifecycle.lua", "who moved the stage on an order")
+  -- The first-purchase stay ended with the second order, at once (the
+  -- clock moves only with advance; a millisecond may pass between calls).
+  assert(h[2].duration_s < 1, "time in first_purchase: " .. tostring(h[2].duration_s))
+end)
+
+test("how long customers stay in first purchase", function()
+  for i = 1, 3 do
+    local c = new_customer({ name = "Fay " .. i })
+    order(c.id, 10)
+    advance(tostring(i) .. "d")
+    order(c.id, 10)
+  end
+  local d = crm.call("customer.stages", {}).stage_durations.first_purchase
+  -- Stays of 1, 2 and 3 days (among any others the tests before left).
+  assert(d.n >= 3, "finished first_purchase stays: " .. tostring(d.n))
+  assert(d.median_s > 0, "median time in first_purchase")
+end)

@@ -93,6 +93,17 @@ static const struct client_command {
      "Customers and orders come out in the columns import reads back; orders carry\n"
      "their customer's external_id.  --filter is the list method's filter, e.g.\n"
      "'{\"stage\": \"active\"}' for customers or '{\"kind\": \"complaint\"}' for tickets.\n"},
+    {"timeline", "timeline ID [--kinds K,K] [--from T] [--to T] [--limit N] [--json]",
+     "what happened to one customer, newest first",
+     "Shows when (\"3d ago\"), the kind, the record's id and a summary of every\n"
+     "interaction, order, task, ticket, visit, survey answer, points entry and stage\n"
+     "change of customer ID (customer.timeline).\n"
+     "  --kinds K,K     only these kinds (interaction, order, task, ticket, visit,\n"
+     "                  survey, loyalty, stage)\n"
+     "  --from T        at or after T (ISO 8601)\n"
+     "  --to T          before T\n"
+     "  --limit N       at most N entries (default 50, at most 1000)\n"
+     "  --json          the customer.timeline result as compact JSON\n"},
     {"backup", "backup FILE [--overwrite] [--json]",
      "copy a consistent snapshot of the server's database to FILE",
      "The server writes FILE while it keeps serving (admin only): a relative FILE is\n"

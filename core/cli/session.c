@@ -18,6 +18,7 @@
 #include "cli/export.h"
 #include "cli/import.h"
 #include "cli/tickets.h"
+#include "cli/timeline.h"
 #include "cli/visits.h"
 #include "util/error.h"
 
@@ -165,7 +166,8 @@ int kith_cli_session_is_local(const char *word)
     return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0 ||
            strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0 ||
            strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0 ||
-           strcmp(word, "import") == 0 || strcmp(word, "export") == 0;
+           strcmp(word, "import") == 0 || strcmp(word, "export") == 0 ||
+           strcmp(word, "timeline") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -181,6 +183,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "tickets") == 0) return kith_cli_tickets_run(s, argc, argv);
     if (strcmp(argv[0], "import") == 0) return kith_cli_import_run(s, argc, argv);
     if (strcmp(argv[0], "export") == 0) return kith_cli_export_run(s, argc, argv);
+    if (strcmp(argv[0], "timeline") == 0) return kith_cli_timeline_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

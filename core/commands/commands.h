@@ -29,6 +29,8 @@ extern const kith_command kith_cmd_ticket_metrics[];
 extern const kith_command kith_cmd_import[];
 extern const kith_command kith_cmd_identity[];
 extern const kith_command kith_cmd_company[];
+extern const kith_command kith_cmd_history[];
+extern const kith_command kith_cmd_timeline[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

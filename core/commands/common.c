@@ -3,6 +3,7 @@
  * and events.  See commands.h.
  */
 #include "commands/commands.h"
+#include "commands/history.h"
 #include "script/script.h"
 #include "store/customer.h"
 #include "util/error.h"
@@ -36,6 +37,8 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_import,
     kith_cmd_identity,
     kith_cmd_company,
+    kith_cmd_history,
+    kith_cmd_timeline,
     NULL,
 };
 /* clang-format on */
@@ -109,7 +112,10 @@ int kith_cmd_store_fail(kith_ctx *ctx, int rc, const char *what)
 
 int kith_cmd_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const cJSON *data)
 {
-    return kith_script_emit(ctx, type, customer_id, data);
+    /* The audit row and any stage change first, in the same transaction,
+     * so what the event's hooks then do is recorded after it. */
+    int rc = kith_history_note(ctx, type, customer_id, data);
+    return rc ? rc : kith_script_emit(ctx, type, customer_id, data);
 }
 
 int kith_cmd_check_text(kith_ctx *ctx, const cJSON *params, const char *name, size_t max,

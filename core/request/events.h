@@ -22,6 +22,7 @@
     X("company.deleted", 0)                                                                        \
     X("identity.added", 0)                                                                         \
     X("identity.removed", 0)                                                                       \
+    X("customer.stage_changed", 0)                                                                 \
     X("interaction.logged", KITH_EV_BEFORE)                                                        \
     X("order.created", KITH_EV_BEFORE)                                                             \
     X("segment.entered", 0)                                                                        \

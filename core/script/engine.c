@@ -306,6 +306,7 @@ static int setup_api(lua_State *L)
     kith_api_ticket(L, lua_gettop(L));
     kith_api_company(L, lua_gettop(L));
     kith_api_visit(L, lua_gettop(L));
+    kith_api_stage(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }

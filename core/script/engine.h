@@ -174,6 +174,8 @@ void kith_api_ticket(lua_State *L, int crm_idx);
 void kith_api_company(lua_State *L, int crm_idx);
 /* api_visit.c: crm.visits and crm.visit.  Stack effect: 0. */
 void kith_api_visit(lua_State *L, int crm_idx);
+/* api_stage.c: crm.stage.  Stack effect: 0. */
+void kith_api_stage(lua_State *L, int crm_idx);
 
 enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 

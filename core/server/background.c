@@ -126,7 +126,8 @@ static kith_work work_of(struct kith_server *srv)
                        .commit = commit_work,
                        .ud = srv,
                        .keep_events = srv->cfg->event_retention_count,
-                       .keep_days = srv->cfg->event_retention_days};
+                       .keep_days = srv->cfg->event_retention_days,
+                       .keep_audit_days = srv->cfg->audit_retention_days};
 }
 
 /* Runs crm.on handlers for what just committed, then a slice of background

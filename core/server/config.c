@@ -76,6 +76,8 @@ static const struct option options[] = {
         "days of events kept for subscribers resuming with since"),
     NUM(event_retention_count, OPT_INT, "1000000", 1000, 1000000000,
         "events kept at most, however recent"),
+    NUM(audit_retention_days, OPT_INT, "365", 1, 36500,
+        "days of audit trail kept (audit.list); older rows are trimmed in the background"),
     NUM(schedule_skip_missed, OPT_INT, "0", 0, 1,
         "0: a schedule that missed runs while kithd was down runs once at start; 1: skip them"),
     {"default_currency", OPT_CURRENCY, offsetof(kith_config, default_currency), 4, "USD", 0, 0,

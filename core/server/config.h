@@ -43,6 +43,7 @@ typedef struct kith_config {
     int64_t watch_scripts; /* 1: reload when the folders change */
     int64_t event_retention_days;
     int64_t event_retention_count;
+    int64_t audit_retention_days;
     int64_t schedule_skip_missed;         /* 1: runs missed while down are skipped */
     kith_plugin_setting plugins_conf[64]; /* plugin.<name>.<key> lines */
     size_t nplugins_conf;

@@ -347,6 +347,32 @@ static const char *const versions[] = {
     "CREATE INDEX companies_owner ON companies(owner, id);"
     "ALTER TABLE customers ADD COLUMN company_id INTEGER REFERENCES companies(id);"
     "CREATE INDEX customers_company ON customers(company_id) WHERE company_id IS NOT NULL;",
+
+    /* 12: history (README "History"): the audit trail, one compact row per
+     * change written beside its event (kept audit_retention_days, longer
+     * than the event log); each stage change with its reason; and the
+     * (customer_id, at, id) indexes customer.timeline reads each family
+     * through (interactions, orders and the ledger have theirs). */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL, by TEXT NOT NULL, method TEXT NOT NULL, type TEXT NOT NULL,"
+    "  kind TEXT NOT NULL, record_id INTEGER NOT NULL, customer_id INTEGER,"
+    "  op INTEGER NOT NULL,"
+    "  changes TEXT NOT NULL);"
+    "CREATE INDEX audit_customer ON audit(customer_id, id) WHERE customer_id IS NOT NULL;"
+    "CREATE INDEX audit_record ON audit(kind, record_id, id) WHERE kind <> 'customer';"
+    "CREATE TABLE stage_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL, from_stage TEXT, to_stage TEXT NOT NULL,"
+    "  reason TEXT, by TEXT NOT NULL);"
+    "CREATE INDEX stage_history_customer ON stage_history(customer_id, at, id);"
+    "CREATE INDEX tasks_customer_created ON tasks(customer_id, created_at, id);"
+    "CREATE INDEX tickets_customer_created ON tickets(customer_id, created_at, id);"
+    "CREATE INDEX visits_customer_planned ON visits(customer_id, planned_at, id);"
+    "CREATE INDEX survey_responses_customer_at ON survey_responses(customer_id, at, id);"
+    "INSERT INTO stage_history(customer_id, at, from_stage, to_stage, reason, by) "
+    "  SELECT id, created_at, NULL, stage, 'before stage history', 'system' FROM customers;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

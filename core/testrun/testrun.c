@@ -130,7 +130,8 @@ static int world_open(world *w, const kith_config *cfg, char *err, size_t errlen
                           .commit = commit_world,
                           .ud = w,
                           .keep_events = cfg->event_retention_count,
-                          .keep_days = cfg->event_retention_days};
+                          .keep_days = cfg->event_retention_days,
+                          .keep_audit_days = cfg->audit_retention_days};
     w->dispatch = kith_dispatch_new(w->store, &w->env);
     for (int i = 0; w->dispatch && kith_command_tables[i]; i++)
         kith_dispatch_register(w->dispatch, kith_command_tables[i]);

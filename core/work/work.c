@@ -7,6 +7,7 @@
 #include "sched/sched.h"
 #include "script/script.h"
 #include "store/event.h"
+#include "store/history.h"
 #include "store/rules.h"
 #include "util/log.h"
 
@@ -84,7 +85,8 @@ int kith_work_upkeep(const kith_work *w)
     if (kith_store_request_begin(w->store) == 0) {
         int a = kith_store_event_trim(w->store, keep_from, INT64_MAX, 10000);
         int b = kith_store_event_trim(w->store, handled + 1, min_at, 10000);
-        kith_store_request_end(w->store, a >= 0 && b >= 0);
+        int c = kith_store_audit_trim(w->store, ctx.now - w->keep_audit_days * DAY_MS, 10000);
+        kith_store_request_end(w->store, a >= 0 && b >= 0 && c >= 0);
     }
     w->commit(w->ud, "upkeep");
     return n == KITH_WORK_EXPIRE_BATCH;

@@ -30,8 +30,9 @@ typedef struct kith_work {
     /* Commits what one piece of work wrote; `what` names it for the log. */
     void (*commit)(void *ud, const char *what);
     void *ud;
-    int64_t keep_events; /* event retention: at least this many newest events */
-    int64_t keep_days;   /* ... and every event younger than this */
+    int64_t keep_events;     /* event retention: at least this many newest events */
+    int64_t keep_days;       /* ... and every event younger than this */
+    int64_t keep_audit_days; /* audit rows younger than this are kept */
 } kith_work;
 
 /* After a commit: crm.on handlers for up to 256 committed events, then up
