@@ -27,6 +27,7 @@ extern const kith_command kith_cmd_ticket_flow[];
 extern const kith_command kith_cmd_visit[];
 extern const kith_command kith_cmd_ticket_metrics[];
 extern const kith_command kith_cmd_identity[];
+extern const kith_command kith_cmd_duplicate[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

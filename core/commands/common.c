@@ -34,6 +34,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_visit,
     kith_cmd_ticket_metrics, /* reads the ticket rollups */
     kith_cmd_identity,
+    kith_cmd_duplicate,
     NULL,
 };
 /* clang-format on */
