@@ -1,9 +1,11 @@
 /*
  * customer.duplicates / customer.not_duplicate: the pairs the crm.match rule
- * found (script/match.c, store/duplicate.h), and dismissing one for good.
+ * found (script/match.c, store/duplicate.h), and dismissing one for good;
+ * data.quality, the report on how complete and clean the records are.
  */
 #include "commands/commands.h"
 #include "store/duplicate.h"
+#include "store/quality.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -60,6 +62,16 @@ static int not_duplicate(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
+#define STALE_MS (365LL * 86400000LL)
+
+static int data_quality(kith_ctx *ctx, const cJSON *params, cJSON **result)
+{
+    (void)params;
+    int rc = kith_store_quality(ctx->store, ctx->now - STALE_MS, result);
+    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "quality report") : 0;
+}
+
+static const kith_param no_params[] = {{NULL}};
 static const kith_param duplicates_params[] = {
     {"customer_id", KITH_T_INT, 0, "only the pairs this customer is in"},
     {"min_score", KITH_T_NUMBER, 0, "only pairs scoring at least this (0..1)"},
@@ -79,5 +91,9 @@ const kith_command kith_cmd_duplicate[] = {
      "{items: [{a, b, score, reasons, status, updated_at}], next_cursor}"},
     {"customer.not_duplicate", not_duplicate, pair_params, KITH_CMD_WRITE, KITH_ROLE_AGENT,
      "Dismiss a pair for good: the rule will not propose it again", "{a, b, status}"},
+    {"data.quality", data_quality, no_params, KITH_CMD_READ, KITH_ROLE_VIEWER,
+     "How complete and clean the customer records are (scans the customers)",
+     "{customers, completeness: {field: pct}, invalid: {email, phone}, duplicates_open, stale, "
+     "never_contacted}"},
     {NULL},
 };
