@@ -15,6 +15,7 @@
 #include "cli/subscribe.h"
 #include "cli/survey.h"
 #include "cli/tasks.h"
+#include "cli/duplicates.h"
 #include "cli/tickets.h"
 #include "cli/visits.h"
 #include "util/error.h"
@@ -162,7 +163,8 @@ int kith_cli_session_is_local(const char *word)
 {
     return strcmp(word, "subscribe") == 0 || strcmp(word, "tasks") == 0 ||
            strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0 ||
-           strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0;
+           strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0 ||
+           strcmp(word, "duplicates") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -176,6 +178,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "backup") == 0) return kith_cli_backup_run(s, argc, argv);
     if (strcmp(argv[0], "survey") == 0) return kith_cli_survey_run(s, argc, argv);
     if (strcmp(argv[0], "tickets") == 0) return kith_cli_tickets_run(s, argc, argv);
+    if (strcmp(argv[0], "duplicates") == 0) return kith_cli_duplicates_run(s, argc, argv);
 
     char err[256];
     cJSON *params;
