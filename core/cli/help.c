@@ -39,6 +39,15 @@ static const struct client_command {
      "  --status S      open (default), done or cancelled\n"
      "  --limit N       at most N tasks (default 50, at most 1000)\n"
      "  --json          the task.list result as compact JSON\n"},
+    {"duplicates", "duplicates [ID] [--status S] [--min-score X] [--limit N] [--json]",
+     "pairs of customers that are probably the same person",
+     "Shows each pair the duplicate rule (crm.match) found: its score, the two\n"
+     "customers and the reasons.  With ID, only that customer's pairs.\n"
+     "\n"
+     "  --status S      open (default), dismissed or merged\n"
+     "  --min-score X   only pairs scoring at least X (0..1)\n"
+     "  --limit N       at most N pairs (default 50, at most 1000)\n"
+     "  --json          the customer.duplicates result as compact JSON\n"},
     {"tickets", "tickets [--status S | --all] [--owner NAME] [--customer ID] [--limit N] [--json]",
      "complaints and service tickets, newest first, with their SLA",
      "Shows each ticket's status, priority, kind, customer, subject, owner and SLA:\n"

@@ -17,6 +17,7 @@
 #include "cli/tasks.h"
 #include "cli/export.h"
 #include "cli/import.h"
+#include "cli/duplicates.h"
 #include "cli/tickets.h"
 #include "cli/timeline.h"
 #include "cli/visits.h"
@@ -167,7 +168,7 @@ int kith_cli_session_is_local(const char *word)
            strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0 ||
            strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0 ||
            strcmp(word, "import") == 0 || strcmp(word, "export") == 0 ||
-           strcmp(word, "timeline") == 0;
+           strcmp(word, "timeline") == 0 || strcmp(word, "duplicates") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -184,6 +185,7 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "import") == 0) return kith_cli_import_run(s, argc, argv);
     if (strcmp(argv[0], "export") == 0) return kith_cli_export_run(s, argc, argv);
     if (strcmp(argv[0], "timeline") == 0) return kith_cli_timeline_run(s, argc, argv);
+    if (strcmp(argv[0], "duplicates") == 0) return kith_cli_duplicates_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

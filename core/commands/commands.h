@@ -31,6 +31,7 @@ extern const kith_command kith_cmd_identity[];
 extern const kith_command kith_cmd_company[];
 extern const kith_command kith_cmd_history[];
 extern const kith_command kith_cmd_timeline[];
+extern const kith_command kith_cmd_duplicate[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

@@ -39,6 +39,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_company,
     kith_cmd_history,
     kith_cmd_timeline,
+    kith_cmd_duplicate,
     NULL,
 };
 /* clang-format on */

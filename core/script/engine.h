@@ -100,8 +100,9 @@ typedef struct kith_generation {
     kith_filedef *loading_file;
     kith_plugindef *loading_plugin;
     int loading_priority;
-    int tests_ref;            /* test mode: the registered tests, in order */
-    struct kith_sla_set *sla; /* crm.sla's policies (api_sla.c), or NULL */
+    int tests_ref;                 /* test mode: the registered tests, in order */
+    struct kith_sla_set *sla;      /* crm.sla's policies (api_sla.c), or NULL */
+    struct kith_match_rule *match; /* crm.match's duplicate rule (match.c), or NULL */
 } kith_generation;
 
 #define KITH_MAX_TOUCHED 2048
@@ -169,6 +170,16 @@ int kith_api_survey_sync(kith_script *sc, kith_ctx *ctx);
 /* api_sla.c: crm.sla, and freeing what it registered.  Stack effect: 0. */
 void kith_api_sla(lua_State *L, int crm_idx);
 void kith_sla_set_free(struct kith_sla_set *set);
+/* match.c: crm.match, the duplicate rule.  Stack effect: 0. */
+void kith_api_match(lua_State *L, int crm_idx);
+void kith_match_rule_free(struct kith_match_rule *m);
+/* Scores customer `id` against the customers sharing a blocking key with it
+ * and keeps the pairs at or above the threshold (match.c).  Returns 0 or a
+ * failure in ctx. */
+int kith_match_customer(kith_ctx *ctx, int64_t id);
+/* One slice of duplicates.scan, when the rule changed since the last full
+ * scan, in its own transaction.  Returns 1 when more remains. */
+int kith_match_background(kith_ctx *ctx, int64_t budget_us);
 /* api_ticket.c: crm.ticket.get.  Stack effect: 0. */
 void kith_api_ticket(lua_State *L, int crm_idx);
 void kith_api_company(lua_State *L, int crm_idx);

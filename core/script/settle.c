@@ -316,6 +316,7 @@ int kith_script_settle(kith_ctx *ctx)
                 .g = sc->gen, .ctx = ctx, .id = ids[i], .segments = 1, .churn = 1};
             int64_t t0 = mono_ns();
             rc = evaluate(&a);
+            if (!rc) rc = kith_match_customer(ctx, ids[i]);
             kith_histogram_record(settle_hist(), (uint64_t)(mono_ns() - t0));
         }
     }
@@ -420,6 +421,8 @@ int kith_script_background(kith_ctx *ctx, int64_t budget_us)
 {
     kith_script *sc = ctx->env->script;
     if (!sc || !sc->gen) return 0;
+    /* A changed duplicate rule's backlog goes first: it is bounded. */
+    if (kith_match_background(ctx, budget_us)) return 1;
     /* Time alone moves customers between segments (new customers age, the
      * silent become at risk) and raises churn risk: everyone is evaluated
      * again once a day. */

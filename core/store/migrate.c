@@ -373,6 +373,30 @@ static const char *const versions[] = {
     "CREATE INDEX survey_responses_customer_at ON survey_responses(customer_id, at, id);"
     "INSERT INTO stage_history(customer_id, at, from_stage, to_stage, reason, by) "
     "  SELECT id, created_at, NULL, stage, 'before stage history', 'system' FROM customers;",
+
+    /* 13: duplicates (store/duplicate.h): each customer's blocking keys under
+     * the running crm.match rule ("email_norm=ann@x.cn"), so candidates are
+     * one index lookup per key; and the pairs found, a < b, whose status
+     * goes open -> dismissed or merged and stays there (a dismissed pair
+     * is never reopened; customer.not_duplicate may dismiss in advance). */
+    "CREATE TABLE match_keys ("
+    "  key TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (key, customer_id)) WITHOUT ROWID;"
+    "CREATE INDEX match_keys_customer ON match_keys(customer_id);"
+    "CREATE TABLE duplicate_pairs ("
+    "  a INTEGER NOT NULL, b INTEGER NOT NULL,"
+    "  score REAL NOT NULL, reasons TEXT NOT NULL DEFAULT '[]',"
+    "  status TEXT NOT NULL DEFAULT 'open',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (a, b), CHECK (a < b)) WITHOUT ROWID;"
+    "CREATE INDEX duplicate_pairs_b ON duplicate_pairs(b);"
+    "CREATE INDEX duplicate_pairs_status ON duplicate_pairs(status, a, b);"
+    /* No foreign keys: a merged pair outlives its loser, as history.  Other
+     * pairs go with a deleted customer. */
+    "CREATE TRIGGER customers_drop_pairs AFTER DELETE ON customers BEGIN "
+    "  DELETE FROM duplicate_pairs WHERE (a = OLD.id OR b = OLD.id) AND status != 'merged';"
+    "END;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

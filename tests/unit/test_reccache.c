@@ -90,6 +90,8 @@ static void test_triggers(void)
          "CREATE TABLE segment_members (segment TEXT, customer_id INT,"
          "  PRIMARY KEY (segment, customer_id)) WITHOUT ROWID;"
          "CREATE TABLE churn_scores (customer_id INTEGER PRIMARY KEY, risk REAL, evaluated_at INT);"
+         "CREATE TABLE identities (source TEXT, key TEXT, customer_id INT,"
+         "  PRIMARY KEY (source, key)) WITHOUT ROWID;"
          "INSERT INTO customers VALUES (1, 'a'), (2, 'b');");
     kith_reccache *c = kith_reccache_new(1 << 20);
     CHECK(kith_reccache_attach(c, db) == 0);
@@ -104,6 +106,8 @@ static void test_triggers(void)
         "DELETE FROM segment_members WHERE customer_id = 1",
         "INSERT INTO churn_scores VALUES (1, 0.5, 0)",
         "UPDATE churn_scores SET risk = 0.7 WHERE customer_id = 1",
+        "INSERT INTO identities VALUES ('pos', 'c1', 1)",
+        "DELETE FROM identities WHERE customer_id = 1",
         "DELETE FROM customers WHERE id = 1",
     };
     /* A new evaluation time alone is not shown by any record. */
