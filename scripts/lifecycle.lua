@@ -31,6 +31,7 @@ WHAT IT DOES
 EVENTS AND JOBS
   crm.after("order.created")   recomputes the stage in the order's transaction
                                (an order dated in the past does not end churned)
+  crm.after("customer.merged") recomputes it from the merged orders
   crm.on("churn.warning")      the churn evaluation flagged the customer:
                                churned if they are overdue
   crm.on("churn.cleared")      the warning is gone: back to their order stage
@@ -127,6 +128,11 @@ crm.after("order.created", function(ev)
   -- ev.customer is current: this file is the only one that writes stages.
   local c = ev.customer
   evaluate(customer_id(ev), nil, nil, (c and c.id and c.stage ~= nil) and c or nil)
+end)
+
+-- A merge gives the survivor the losers' orders: its stage follows them.
+crm.after("customer.merged", function(ev)
+  evaluate(customer_id(ev))
 end)
 
 crm.on("churn.warning", function(ev)

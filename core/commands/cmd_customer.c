@@ -12,6 +12,7 @@
 #include "store/company.h"
 #include "store/customer.h"
 #include "store/identity.h"
+#include "store/merge.h"
 #include "store/loyalty.h"
 #include "store/reccache.h"
 #include "store/rules.h"
@@ -305,8 +306,25 @@ static int resolve(kith_ctx *ctx, const cJSON *params, int64_t *id)
     if (!ext && !email) return kith_cmd_id_arg(ctx, params, "id", id);
     int rc = kith_store_customer_lookup(ctx->store, ext ? "external_id" : "email",
                                         ext ? ext : email, id);
+    /* A merged customer's external_id lives on as the survivor's identity. */
+    if (rc == KITH_ENOTFOUND && ext)
+        rc = kith_store_identity_find(ctx->store, "external_id", ext, id);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "customer");
     return 0;
+}
+
+/* A customer that is gone because it was merged says where it went:
+ * -32004 with data.merged_into (store/merge.h). */
+static int say_merged(kith_ctx *ctx, int64_t id, int rc)
+{
+    int64_t into;
+    if (rc != KITH_ENOTFOUND || kith_store_customer_alias(ctx->store, id, &into) != 0) return rc;
+    kith_ctx_fail(ctx, KITH_ENOTFOUND, "id", "customer %lld was merged into customer %lld",
+                  (long long)id, (long long)into);
+    cJSON_Delete(ctx->err->data);
+    ctx->err->data = cJSON_CreateObject();
+    kith_json_add_int(ctx->err->data, "merged_into", into);
+    return KITH_ENOTFOUND;
 }
 
 static int customer_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -315,7 +333,7 @@ static int customer_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int rc = resolve(ctx, params, &id);
     if (rc) return rc;
     if ((*result = from_cache(ctx, id))) return 0;
-    return load_full(ctx, id, result);
+    return say_merged(ctx, id, load_full(ctx, id, result));
 }
 
 /* Applies the update params to `rec`: fields replace, attrs merge (a key set

@@ -62,7 +62,7 @@ static int emit_entry(kith_ctx *ctx, const char *channel, const cJSON *entry, co
  * loyalty.tier_changed when it differs from the one on record.  With no
  * tiers configured, tiers are left alone: a missing crm.tiers must not wipe
  * them. */
-static int update_tier(kith_ctx *ctx, int64_t customer_id, const cJSON *customer)
+int kith_loyalty_update_tier(kith_ctx *ctx, int64_t customer_id, const cJSON *customer)
 {
     if (!ctx->env->tiers || ctx->env->ntiers == 0) return 0;
     kith_loyalty_account acct;
@@ -109,7 +109,7 @@ int kith_loyalty_award(kith_ctx *ctx, int64_t customer_id, int64_t points, const
                                   &balance, &e);
     if (rc < 0) rc = kith_cmd_store_fail(ctx, rc, "award");
     if (!rc) rc = emit_entry(ctx, "loyalty.awarded", e, customer, customer_id, balance);
-    if (!rc) rc = update_tier(ctx, customer_id, customer);
+    if (!rc) rc = kith_loyalty_update_tier(ctx, customer_id, customer);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(e);
@@ -151,7 +151,7 @@ int kith_loyalty_redeem(kith_ctx *ctx, int64_t customer_id, int64_t points, cons
     else if (rc < 0)
         rc = kith_cmd_store_fail(ctx, rc, "redemption");
     if (!rc) rc = emit_entry(ctx, "loyalty.redeemed", e, customer, customer_id, balance);
-    if (!rc) rc = update_tier(ctx, customer_id, customer);
+    if (!rc) rc = kith_loyalty_update_tier(ctx, customer_id, customer);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(e);

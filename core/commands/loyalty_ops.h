@@ -46,6 +46,11 @@ int kith_loyalty_redeem(kith_ctx *ctx, int64_t customer_id, int64_t points, cons
  * expiring: [{points, at}]}.  Reads only.  Returns 0 with *out (owned), or
  * KITH_ENOTFOUND for an unknown customer. */
 int kith_loyalty_balance(kith_ctx *ctx, int64_t customer_id, cJSON **out);
+/* Sets the customer's stored tier from its lifetime points under the running
+ * rules' tiers, emitting loyalty.tier_changed {customer, tier, old_tier}
+ * when it moves (`customer` borrowed for the event).  Returns 0 or a
+ * failure in ctx. */
+int kith_loyalty_update_tier(kith_ctx *ctx, int64_t customer_id, const cJSON *customer);
 /* One slice of the expiry job: expires up to `limit` awards that lapsed by
  * ctx->now and emits loyalty.expired for each.  Sets *expired to how many;
  * fewer than `limit` means nothing is left to do for now.  Returns 0 or a

@@ -397,6 +397,12 @@ static const char *const versions[] = {
     "CREATE TRIGGER customers_drop_pairs AFTER DELETE ON customers BEGIN "
     "  DELETE FROM duplicate_pairs WHERE (a = OLD.id OR b = OLD.id) AND status != 'merged';"
     "END;",
+
+    /* 14: merged customers (store/merge.h): each loser's id and the
+     * survivor it now answers as, for a -32004 with data.merged_into. */
+    "CREATE TABLE customer_aliases ("
+    "  old_id INTEGER PRIMARY KEY, new_id INTEGER NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX customer_aliases_new ON customer_aliases(new_id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

@@ -222,3 +222,46 @@ int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *i
     if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "put stats");
     return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
 }
+
+static int64_t earlier(int64_t a, int64_t b)
+{
+    if (a == KITH_TIME_NONE) return b;
+    if (b == KITH_TIME_NONE) return a;
+    return a < b ? a : b;
+}
+
+static int64_t later(int64_t a, int64_t b)
+{
+    return a > b ? a : b; /* KITH_TIME_NONE is INT64_MIN: never the later */
+}
+
+void kith_stats_combine(kith_customer_stats *into, const kith_customer_stats *from)
+{
+    into->orders += from->orders;
+    into->total_spent_cents += from->total_spent_cents;
+    into->first_order_at = earlier(into->first_order_at, from->first_order_at);
+    into->last_order_at = later(into->last_order_at, from->last_order_at);
+    into->interactions += from->interactions;
+    into->complaints += from->complaints;
+    into->last_interaction_at = later(into->last_interaction_at, from->last_interaction_at);
+    into->last_complaint_at = later(into->last_complaint_at, from->last_complaint_at);
+    into->tickets += from->tickets;
+    into->open_tickets += from->open_tickets;
+    into->open_complaints += from->open_complaints;
+    into->sla_breaches += from->sla_breaches;
+    into->surveys_answered += from->surveys_answered;
+    if (from->last_survey_at > into->last_survey_at) { /* a score the later lacks stays */
+        into->last_survey_at = from->last_survey_at;
+        if (!isnan(from->last_nps)) into->last_nps = from->last_nps;
+        if (!isnan(from->last_csat)) into->last_csat = from->last_csat;
+        if (!isnan(from->last_ces)) into->last_ces = from->last_ces;
+    } else {
+        if (isnan(into->last_nps)) into->last_nps = from->last_nps;
+        if (isnan(into->last_csat)) into->last_csat = from->last_csat;
+        if (isnan(into->last_ces)) into->last_ces = from->last_ces;
+    }
+    into->last_invited_at = later(into->last_invited_at, from->last_invited_at);
+    into->visits_completed += from->visits_completed;
+    into->last_visit_at = later(into->last_visit_at, from->last_visit_at);
+    into->next_visit_at = earlier(into->next_visit_at, from->next_visit_at);
+}

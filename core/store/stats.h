@@ -40,6 +40,11 @@ void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at);
 /* Accounts one interaction; complaints are counted separately too (and
  * their latest time kept). */
 void kith_stats_add_interaction(kith_customer_stats *st, int is_complaint, int64_t at);
+/* Adds the stats of a second history to `into`, as if one customer had
+ * lived both (customer.merge): counts add up, firsts are the earlier,
+ * lasts the later, the last scores are those of the later survey, and the
+ * next visit is the sooner. */
+void kith_stats_combine(kith_customer_stats *into, const kith_customer_stats *from);
 /* The mean gap between consecutive orders in days: the gaps sum to
  * last - first, so the mean is (last - first) / (orders - 1).  Returns 0 and
  * sets *days, or -1 when there are fewer than two orders. */
