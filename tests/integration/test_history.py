@@ -123,6 +123,26 @@ class AuditTest(KithTestCase):
         self.assertEqual((gone["type"], gone["changes"]["name"]),
                          ("customer.deleted", {"old": "Wang Fang", "new": None}))
 
+    def test_imports_are_audited_with_their_token(self):
+        r = self.agent.call("customer.import", {"source": "shop", "records": [
+            {"name": "Imported One", "external_id": "i-1"}, {"name": "Bad", "email": "nope"}]})
+        cid = r["ids"][0]
+        # The file's crm.on handler gives new customers an owner after commit.
+        poll(lambda: self.agent.call("customer.get", {"id": cid}).get("owner") == "desk",
+             "the handler")
+        self.agent.call("order.import", {"records": [
+            {"customer_external_id": "i-1", "amount": 9, "external_id": "io-1"}]})
+        self.agent.call("customer.import", {"records": [{"external_id": "i-1", "owner": "kim"}]})
+        rows = self.audit(customer_id=cid)
+        seen = [(r["by"], r["method"], r["type"]) for r in reversed(rows)]
+        self.assertEqual(seen[0], ("li", "customer.import", "customer.created"))
+        self.assertIn(("li", "order.import", "order.created"), seen)
+        self.assertIn(("li", "customer.import", "customer.updated"), seen)
+        upd = [r for r in rows if r["method"] == "customer.import" and r["type"] == "customer.updated"]
+        self.assertEqual(upd[0]["changes"], {"owner": {"old": "desk", "new": "kim"}})
+        # The refused record left no row anywhere.
+        self.assertEqual([r for r in self.audit() if r["changes"].get("name", {}).get("new") == "Bad"], [])
+
     def test_a_failed_request_leaves_no_row(self):
         a = self.agent
         cid = a.call("customer.create", {"name": "Li Lei", "external_id": "L1",
