@@ -361,7 +361,8 @@ static int apply_update(kith_ctx *ctx, cJSON *rec, const cJSON *params)
         cJSON *nv = cJSON_IsNull(v) && strcmp(f, "tags") == 0 ? cJSON_CreateArray()
                     : strcmp(f, "tags") == 0                  ? dedup_tags(v)
                                                               : cJSON_Duplicate(v, 1);
-        cJSON_ReplaceItemInObjectCaseSensitive(rec, f, nv);
+        /* A field shown only when set (company_id) may be absent. */
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(rec, f, nv)) cJSON_AddItemToObject(rec, f, nv);
     }
     return 0;
 }

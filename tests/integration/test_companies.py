@@ -91,7 +91,8 @@ class CompanyTest(KithTestCase):
         r = self.c.call("company.delete", {"id": b, "detach": True})
         self.assertEqual(r["detached"], 1)
         self.assertNotIn("company_id", self.c.call("customer.get", {"id": bob}))
-        self.c.call("customer.update", {"id": bob, "company_id": a})
+        self.assertEqual(self.c.call("customer.update", {"id": bob, "company_id": a})["company_id"], a)
+        self.assertEqual(self.c.call("customer.get", {"id": bob})["company_id"], a)
         self.c.call("customer.update", {"id": bob, "company_id": None})
         self.assertNotIn("company_id", self.c.call("customer.get", {"id": bob}))
 
