@@ -10,6 +10,8 @@
  *   quiet_period     the customer's last invitation to any survey
  *                    (stats.last_invited_at) is within the survey's
  *                    quiet_days of this one's send time;
+ *   no_consent       the customer withdrew consent to surveys on the
+ *                    invitation's channel (or on any; store/consent.h);
  * and listed only (no row can name them) when `not_found`.  An invitation
  * due now is sent at once; a later one waits for the due source, which
  * sends it (survey.invited, with the token) exactly once.
@@ -17,6 +19,7 @@
 #include "commands/commands.h"
 #include "commands/survey_ops.h"
 #include "script/script.h"
+#include "store/consent.h"
 #include "store/customer.h"
 #include "store/rollup.h"
 #include "store/rules.h"
@@ -169,6 +172,15 @@ static int invite_one(kith_ctx *ctx, send_plan *p, int64_t cid)
     else if (p->quiet_ms > 0 && st.last_invited_at != KITH_TIME_NONE &&
              llabs(p->send_at - st.last_invited_at) < p->quiet_ms)
         reason = "quiet_period";
+    if (!reason) { /* the customer said no to surveys on this channel */
+        int allowed = 1;
+        const char *why;
+        int64_t said;
+        rc = kith_store_consent_allowed(ctx->store, cid, "survey", p->channel ? p->channel : "any",
+                                        &allowed, &why, &said);
+        if (rc < 0) return kith_cmd_store_fail(ctx, rc, "consent");
+        if (!allowed) reason = "no_consent";
+    }
     char token[2 * TOKEN_BYTES + 1];
     if (!reason && new_token(token) < 0)
         return kith_ctx_fail(ctx, KITH_EIO, NULL, "no random bytes for a token");

@@ -30,6 +30,7 @@ extern const kith_command kith_cmd_import[];
 extern const kith_command kith_cmd_identity[];
 extern const kith_command kith_cmd_company[];
 extern const kith_command kith_cmd_merge[];
+extern const kith_command kith_cmd_consent[];
 extern const kith_command kith_cmd_history[];
 extern const kith_command kith_cmd_timeline[];
 extern const kith_command kith_cmd_duplicate[];

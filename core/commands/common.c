@@ -38,6 +38,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_identity,
     kith_cmd_company,
     kith_cmd_merge,
+    kith_cmd_consent,
     kith_cmd_history,
     kith_cmd_timeline,
     kith_cmd_duplicate,

@@ -21,6 +21,7 @@
     X("company.created", KITH_EV_BEFORE)                                                           \
     X("company.updated", KITH_EV_BEFORE)                                                           \
     X("company.deleted", 0)                                                                        \
+    X("consent.changed", 0)                                                                        \
     X("identity.added", 0)                                                                         \
     X("identity.removed", 0)                                                                       \
     X("customer.stage_changed", 0)                                                                 \

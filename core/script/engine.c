@@ -306,6 +306,7 @@ static int setup_api(lua_State *L)
     kith_api_sla(L, lua_gettop(L));
     kith_api_ticket(L, lua_gettop(L));
     kith_api_company(L, lua_gettop(L));
+    kith_api_consent(L, lua_gettop(L));
     kith_api_visit(L, lua_gettop(L));
     kith_api_stage(L, lua_gettop(L));
     kith_api_match(L, lua_gettop(L));

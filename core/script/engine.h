@@ -183,6 +183,7 @@ int kith_match_background(kith_ctx *ctx, int64_t budget_us);
 /* api_ticket.c: crm.ticket.get.  Stack effect: 0. */
 void kith_api_ticket(lua_State *L, int crm_idx);
 void kith_api_company(lua_State *L, int crm_idx);
+void kith_api_consent(lua_State *L, int crm_idx);
 /* api_visit.c: crm.visits and crm.visit.  Stack effect: 0. */
 void kith_api_visit(lua_State *L, int crm_idx);
 /* api_stage.c: crm.stage.  Stack effect: 0. */

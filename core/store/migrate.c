@@ -403,6 +403,15 @@ static const char *const versions[] = {
     "CREATE TABLE customer_aliases ("
     "  old_id INTEGER PRIMARY KEY, new_id INTEGER NOT NULL, at INTEGER NOT NULL);"
     "CREATE INDEX customer_aliases_new ON customer_aliases(new_id);",
+
+    /* 15: consent (store/consent.h): append-only, the newest row per
+     * purpose and channel being the customer's current answer. */
+    "CREATE TABLE consents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  purpose TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL,"
+    "  source TEXT, evidence TEXT, at INTEGER NOT NULL, by TEXT, created_at INTEGER NOT NULL);"
+    "CREATE INDEX consents_customer ON consents(customer_id, purpose, channel, at, id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
