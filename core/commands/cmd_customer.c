@@ -29,9 +29,9 @@
 #define MAX_ATTRS_BYTES 65536
 
 /* Writable fields in the order the wire shape lists them. */
-static const char *const writable[] = {"name",        "email",      "phone", "company",
-                                       "external_id", "tags",       "owner", "stage",
-                                       "attrs",       "company_id", NULL};
+static const char *const writable[] = {"name",        "email",      "phone",          "company",
+                                       "external_id", "tags",       "owner",          "stage",
+                                       "attrs",       "company_id", "class_override", NULL};
 
 static int check_email(kith_ctx *ctx, const char *email)
 {
@@ -41,18 +41,22 @@ static int check_email(kith_ctx *ctx, const char *email)
     return 0;
 }
 
+/* A stage or class name: 1-32 lowercase letters, digits or _. */
+static int check_name(kith_ctx *ctx, const char *param, const char *v)
+{
+    if (!v) return 0;
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)v[i]) && v[i] != '_' && !isdigit((unsigned char)v[i])) n = 0;
+    if (n == 0 || n > 32)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, param,
+                             "%s must be 1-32 lowercase letters, digits or _", param);
+    return 0;
+}
+
 static int check_stage(kith_ctx *ctx, const char *stage)
 {
-    if (!stage) return 0;
-    size_t n = strlen(stage);
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)stage[i]) && stage[i] != '_' &&
-            !isdigit((unsigned char)stage[i]))
-            n = 0;
-    if (n == 0 || n > 32)
-        return kith_ctx_fail(ctx, KITH_EPARAMS, "stage",
-                             "stage must be 1-32 lowercase letters, digits or _");
-    return 0;
+    return check_name(ctx, "stage", stage);
 }
 
 static int check_tags(kith_ctx *ctx, const cJSON *tags)
@@ -122,6 +126,7 @@ static int check_fields(kith_ctx *ctx, const cJSON *p, int final)
     if (!rc) rc = check_tags(ctx, cJSON_GetObjectItemCaseSensitive(p, "tags"));
     if (!rc) rc = check_attrs(ctx, cJSON_GetObjectItemCaseSensitive(p, "attrs"));
     if (!rc) rc = check_company(ctx, p);
+    if (!rc) rc = check_name(ctx, "class_override", kith_json_get_str(p, "class_override"));
     return rc;
 }
 
@@ -525,7 +530,8 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
             f->company_id = (int64_t)v->valuedouble;
             continue;
         }
-        const char **slot = strcmp(k, "tag") == 0       ? &f->tag
+        const char **slot = strcmp(k, "class") == 0     ? &f->class_name
+                            : strcmp(k, "tag") == 0     ? &f->tag
                             : strcmp(k, "stage") == 0   ? &f->stage
                             : strcmp(k, "owner") == 0   ? &f->owner
                             : strcmp(k, "q") == 0       ? &f->q
@@ -534,10 +540,11 @@ static int read_filter(kith_ctx *ctx, const cJSON *filter, kith_customer_filter 
         if (!slot) {
             char param[64];
             snprintf(param, sizeof(param), "filter.%s", k);
-            return kith_ctx_fail(ctx, KITH_EPARAMS, param,
-                                 "unknown filter %s (tag, stage, owner, segment, company_id, q, "
-                                 "attrs)",
-                                 k);
+            return kith_ctx_fail(
+                ctx, KITH_EPARAMS, param,
+                "unknown filter %s (tag, stage, owner, segment, company_id, class, "
+                "q, attrs)",
+                k);
         }
         if (!cJSON_IsString(v)) {
             char param[64];
@@ -578,6 +585,8 @@ static int customer_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
         {"owner", KITH_T_STRING, 0, "the user who owns the relationship"},                         \
         {"stage", KITH_T_STRING, 0, "lifecycle stage (default prospect)"},                         \
         {"company_id", KITH_T_INT, 0, "the company (account) of this contact; null unlinks"},      \
+        {"class_override", KITH_T_STRING, 0,                                                       \
+         "a class that wins over crm.classify's; null clears"},                                    \
     {                                                                                              \
         "attrs", KITH_T_OBJECT, 0, "custom attributes (update merges; null removes a key)"         \
     }
@@ -598,7 +607,7 @@ static const kith_param get_params[] = {
 static const kith_param delete_params[] = {{"id", KITH_T_INT, 1, "customer id"}, {NULL}};
 static const kith_param list_params[] = {
     {"filter", KITH_T_OBJECT, 0,
-     "{tag, stage, owner, segment, company_id, q (free text), attrs: {name: value}}"},
+     "{tag, stage, owner, segment, company_id, class, q (free text), attrs: {name: value}}"},
     KITH_LIST_PARAMS,
     {NULL},
 };

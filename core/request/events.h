@@ -15,6 +15,7 @@
     X("customer.created", KITH_EV_BEFORE)                                                          \
     X("customer.updated", KITH_EV_BEFORE)                                                          \
     X("customer.deleted", KITH_EV_BEFORE)                                                          \
+    X("customer.class_changed", 0)                                                                 \
     X("customer.merged", KITH_EV_BEFORE)                                                           \
     X("customer.imported", 0)                                                                      \
     X("order.imported", 0)                                                                         \

@@ -196,6 +196,43 @@ static int l_churn(lua_State *L)
     return 0;
 }
 
+/* crm.classify(fn) or crm.classify{classes = {{name, label}, ...}, fn}:
+ * fn(c, s) returns a class name (nil: none) and its reasons. */
+static int l_classify(lua_State *L)
+{
+    kith_generation *g = loading_gen(L, "crm.classify");
+    if (g->classify_ref != LUA_NOREF)
+        return luaL_error(L, "crm.classify: the classification is already defined at %s:%d",
+                          g->classify_file, g->classify_line);
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "classes");
+        if (!lua_isnil(L, -1)) {
+            luaL_checktype(L, -1, LUA_TTABLE);
+            lua_newtable(L); /* name -> true */
+            lua_Integer n = luaL_len(L, -2);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, -2, i);
+                lua_getfield(L, -1, "name");
+                if (!lua_isstring(L, -1))
+                    return luaL_error(L, "crm.classify: class %d needs a name", (int)i);
+                lua_pushboolean(L, 1);
+                lua_settable(L, -4);
+                lua_pop(L, 1);
+            }
+            g->classes_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, 1, "fn");
+    } else {
+        lua_pushvalue(L, 1);
+    }
+    if (!lua_isfunction(L, -1))
+        return luaL_error(L, "crm.classify: give a function (or {fn = ...})");
+    g->classify_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    caller_place(L, g->classify_file, sizeof(g->classify_file), &g->classify_line);
+    return 0;
+}
+
 static int l_tiers(lua_State *L)
 {
     kith_generation *g = loading_gen(L, "crm.tiers");
@@ -458,9 +495,9 @@ static int l_plugin(lua_State *L)
 void kith_api_register(lua_State *L, int crm)
 {
     static const luaL_Reg fns[] = {
-        {"before", l_before}, {"after", l_after}, {"on", l_on},   {"segment", l_segment},
-        {"churn", l_churn},   {"tiers", l_tiers}, {"job", l_job}, {"method", l_method},
-        {"plugin", l_plugin}, {NULL, NULL},
+        {"before", l_before},     {"after", l_after},   {"on", l_on},   {"segment", l_segment},
+        {"churn", l_churn},       {"tiers", l_tiers},   {"job", l_job}, {"method", l_method},
+        {"classify", l_classify}, {"plugin", l_plugin}, {NULL, NULL},
     };
     lua_pushvalue(L, crm);
     luaL_setfuncs(L, fns, 0);

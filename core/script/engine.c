@@ -284,6 +284,7 @@ static kith_generation *gen_new(kith_script *sc)
     if (!g) return NULL;
     g->engine = sc;
     g->churn_ref = LUA_NOREF;
+    g->classify_ref = g->classes_ref = LUA_NOREF;
     g->tests_ref = LUA_NOREF;
     g->budget.limit = sc->opt.mem_limit;
     g->budget.limit_ms = sc->opt.cpu_limit_ms;

@@ -95,6 +95,11 @@ typedef struct kith_generation {
     double churn_threshold;
     char churn_file[256];
     int churn_line;
+    /* crm.classify: the function (LUA_NOREF: none) and, when declared, the
+     * class names it may return (a Lua table ref; LUA_NOREF: any name). */
+    int classify_ref, classes_ref;
+    char classify_file[256];
+    int classify_line;
     /* While a file loads: where registrations come from. */
     int loading;
     kith_filedef *loading_file;

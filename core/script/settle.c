@@ -166,6 +166,7 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_int(L, "created_at", v->created_at);
     set_int(L, "updated_at", v->updated_at);
     if (v->company_id) set_int(L, "company_id", v->company_id);
+    set_str(L, "class", v->class_name);
 
     kith_push_stats(L, &v->stats, v->points, v->lifetime_points);
     return 0;
@@ -275,6 +276,64 @@ static int eval_churn(lua_State *L, struct eval_args *a, int cust, int stats)
     return a->rc;
 }
 
+/* crm.classify for one customer: stores the class when it changed and
+ * emits customer.class_changed {class, old_class, reasons, customer}. */
+static int eval_class(lua_State *L, struct eval_args *a, int cust, int stats)
+{
+    kith_generation *g = a->g;
+    lua_pushvalue(L, cust);
+    lua_pushvalue(L, stats);
+    if ((a->rc = kith_call_ref(g, a->ctx, g->classify_ref, 2, 2, g->classify_file, g->classify_line,
+                               "the classification")))
+        return a->rc;
+    const char *cls = lua_isnil(L, -2) ? NULL : lua_tostring(L, -2);
+    int known = cls != NULL;
+    if (cls && g->classes_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, g->classes_ref);
+        lua_getfield(L, -1, cls);
+        known = lua_toboolean(L, -1);
+        lua_pop(L, 2);
+    }
+    if ((!lua_isnil(L, -2) && !cls) || (cls && !known) || (cls && (!*cls || strlen(cls) > 32)))
+        return a->rc = kith_ctx_fail(a->ctx, KITH_ESCRIPT, NULL,
+                                     "%s:%d: the classification must return one of its classes "
+                                     "(or nil)",
+                                     g->classify_file, g->classify_line);
+    cJSON *reasons = NULL;
+    char err[128];
+    if (lua_isnil(L, -1) || kith_lua_to_json(L, -1, &reasons, err, sizeof(err)) < 0 ||
+        !cJSON_IsArray(reasons)) {
+        cJSON_Delete(reasons);
+        reasons = cJSON_CreateArray();
+    }
+    char old[64];
+    int rc = kith_store_customer_class(a->ctx->store, a->id, old, sizeof(old));
+    if (!rc && strcmp(old, cls ? cls : "") != 0) {
+        char now_cls[64];
+        snprintf(now_cls, sizeof(now_cls), "%s", cls ? cls : "");
+        rc = kith_store_customer_set_class(a->ctx->store, a->id, cls ? now_cls : NULL, reasons);
+        if (!rc) {
+            cJSON *data = cJSON_CreateObject();
+            if (cls)
+                kith_json_add_str(data, "class", now_cls);
+            else
+                cJSON_AddNullToObject(data, "class");
+            if (old[0])
+                kith_json_add_str(data, "old_class", old);
+            else
+                cJSON_AddNullToObject(data, "old_class");
+            cJSON_AddItemToObject(data, "reasons", cJSON_Duplicate(reasons, 1));
+            lua_pop(L, 2);
+            cJSON_Delete(reasons);
+            return a->rc = emit_about(a->ctx, "customer.class_changed", a->id, data);
+        }
+    }
+    lua_pop(L, 2);
+    cJSON_Delete(reasons);
+    if (rc < 0) a->rc = kith_ctx_fail(a->ctx, rc, NULL, "cannot store the class");
+    return a->rc;
+}
+
 static int eval_protected(lua_State *L)
 {
     struct eval_args *a = lua_touserdata(L, 1);
@@ -287,6 +346,7 @@ static int eval_protected(lua_State *L)
     int cust = lua_gettop(L) - 1, stats = lua_gettop(L);
     if (a->segments) eval_segments(L, a, cust, stats);
     if (!a->rc && a->churn && a->g->churn_ref != LUA_NOREF) eval_churn(L, a, cust, stats);
+    if (!a->rc && a->g->classify_ref != LUA_NOREF) eval_class(L, a, cust, stats);
     return 0;
 }
 

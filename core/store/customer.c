@@ -15,7 +15,8 @@
 
 #define CUSTOMER_COLUMNS                                                                           \
     "c.id, c.name, c.email, c.phone, c.company, c.external_id, c.owner, c.stage, c.tags, "         \
-    "c.attrs, c.created_at, c.updated_at, c.company_id"
+    "c.attrs, c.created_at, c.updated_at, c.company_id, coalesce(c.class_override, c.class), "     \
+    "c.class_reasons, c.class_override"
 
 static cJSON *from_row(sqlite3_stmt *st, void *unused)
 {
@@ -30,6 +31,13 @@ static cJSON *from_row(sqlite3_stmt *st, void *unused)
     /* Shown only when set, like an interaction's optional links. */
     if (sqlite3_column_type(st, 12) != SQLITE_NULL)
         rc |= kith_json_add_int(c, "company_id", sqlite3_column_int64(st, 12));
+    /* The class shown is the override when there is one (crm.classify). */
+    if (sqlite3_column_type(st, 13) != SQLITE_NULL) {
+        rc |= kith_row_add_str(c, "class", st, 13);
+        rc |= kith_row_add_json(c, "class_reasons", st, 14, "[]");
+    }
+    if (sqlite3_column_type(st, 15) != SQLITE_NULL)
+        rc |= kith_row_add_str(c, "class_override", st, 15);
     rc |= kith_row_add_str(c, "external_id", st, 5);
     rc |= kith_row_add_json(c, "tags", st, 8, "[]");
     rc |= kith_row_add_str(c, "owner", st, 6);
@@ -79,6 +87,8 @@ static int bind_fields(sqlite3_stmt *st, const cJSON *rec)
     rc |= sqlite3_bind_text(st, 7, stage ? stage : "prospect", -1, SQLITE_TRANSIENT);
     rc |= kith_row_bind_json(st, 8, cJSON_GetObjectItemCaseSensitive(rec, "tags"), "[]");
     rc |= kith_row_bind_json(st, 9, cJSON_GetObjectItemCaseSensitive(rec, "attrs"), "{}");
+    if (sqlite3_bind_parameter_count(st) >= 13)
+        rc |= kith_row_bind_str(st, 13, kith_json_get_str(rec, "class_override"));
     /* An update names company_id (?12) only when it changed. */
     const cJSON *company = cJSON_GetObjectItemCaseSensitive(rec, "company_id");
     if (sqlite3_bind_parameter_count(st) >= 12)
@@ -92,8 +102,9 @@ int kith_store_customer_insert(kith_store *s, const cJSON *rec, int64_t now, int
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "INSERT INTO customers(name, email, phone, company, external_id, owner, stage, tags, "
-           "attrs, created_at, updated_at, email_norm, phone_norm, company_id) VALUES (?1, ?2, ?3, "
-           "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, kith_email_norm(?2), kith_phone_norm(?3), ?12)");
+           "attrs, created_at, updated_at, email_norm, phone_norm, company_id, class_override) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, kith_email_norm(?2), "
+           "kith_phone_norm(?3), ?12, ?13)");
     if (!st) return KITH_EIO;
     if (bind_fields(st, rec) < 0) return KITH_ENOMEM;
     sqlite3_bind_int64(st, 10, now);
@@ -126,6 +137,8 @@ int kith_store_customer_update(kith_store *s, int64_t id, const cJSON *rec, cons
         n += (size_t)snprintf(sql + n, sizeof(sql) - n, "phone_norm = kith_phone_norm(?3), ");
     if (cJSON_GetObjectItemCaseSensitive(changed, "company_id"))
         n += (size_t)snprintf(sql + n, sizeof(sql) - n, "company_id = ?12, ");
+    if (cJSON_GetObjectItemCaseSensitive(changed, "class_override"))
+        n += (size_t)snprintf(sql + n, sizeof(sql) - n, "class_override = ?13, ");
     snprintf(sql + n, sizeof(sql) - n, "updated_at = ?10 WHERE id = ?11");
     /* Parameters are numbered, so bind_fields binds all nine either way. */
     sqlite3_stmt *st = kith_store_stmt_text(s, sql);
@@ -153,10 +166,10 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
     return *out ? 0 : KITH_ENOMEM;
 }
 
-/* The record, its stats (13 .. STATS_END - 1) and its points (STATS_END: the
+/* The record, its stats (16 .. STATS_END - 1) and its points (STATS_END: the
  * balance, +1: lifetime, +2: lapsed by ?2), shared by customer.get's
  * statement and the rules' view. */
-#define STATS_END 34
+#define STATS_END 37
 #define WITH_STATS_COLUMNS                                                                         \
     CUSTOMER_COLUMNS ", " KITH_STATS_COLUMNS(                                                      \
         "st.") ", "                                                                                \
@@ -170,7 +183,7 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
 static kith_customer_stats stats_of_row(sqlite3_stmt *st)
 {
     kith_customer_stats stats;
-    kith_stats_read(st, 13, &stats);
+    kith_stats_read(st, 16, &stats);
     return stats;
 }
 
@@ -204,6 +217,7 @@ int kith_store_customer_visit(kith_store *s, int64_t id, int64_t now,
         .created_at = sqlite3_column_int64(st, 10),
         .updated_at = sqlite3_column_int64(st, 11),
         .company_id = sqlite3_column_int64(st, 12),
+        .class_name = text_or_null(st, 13),
         .stats = stats_of_row(st),
         .points = sqlite3_column_int64(st, STATS_END) - sqlite3_column_int64(st, STATS_END + 2),
         .lifetime_points = sqlite3_column_int64(st, STATS_END + 1),
@@ -331,6 +345,8 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     if (f->stage) rc |= kith_buf_appends(&sql, " AND c.stage = ?3");
     if (f->owner) rc |= kith_buf_appends(&sql, " AND c.owner = ?4");
     if (f->company_id) rc |= kith_buf_appends(&sql, " AND c.company_id = ?8");
+    if (f->class_name)
+        rc |= kith_buf_appends(&sql, " AND coalesce(c.class_override, c.class) = ?9");
     if (f->q) {
         rc |= kith_buf_appends(&sql, " AND (c.name LIKE ?5 ESCAPE '\\' OR c.email LIKE ?5 ESCAPE "
                                      "'\\' OR c.company LIKE ?5 ESCAPE '\\' OR c.phone LIKE ?5 "
@@ -362,6 +378,7 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     sqlite3_bind_int(st, 6, limit + 1);
     if (f->segment) sqlite3_bind_text(st, 7, f->segment, -1, SQLITE_TRANSIENT);
     if (f->company_id) sqlite3_bind_int64(st, 8, f->company_id);
+    if (f->class_name) sqlite3_bind_text(st, 9, f->class_name, -1, SQLITE_TRANSIENT);
     int i = 0;
     cJSON_ArrayForEach(a, f->attrs)
     {
@@ -392,4 +409,29 @@ int kith_store_customer_list(kith_store *s, const kith_customer_filter *f, int l
     kith_buf_release(&sql);
     kith_buf_release(&like);
     return rc;
+}
+
+int kith_store_customer_class(kith_store *s, int64_t id, char *cls, size_t len)
+{
+    sqlite3_stmt *st = kith_store_stmt(s, "SELECT class FROM customers WHERE id = ?");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return KITH_ENOTFOUND;
+    if (rc != SQLITE_ROW) return kith_store_error(s, "get class");
+    const char *c = (const char *)sqlite3_column_text(st, 0);
+    snprintf(cls, len, "%s", c ? c : "");
+    sqlite3_reset(st);
+    return 0;
+}
+
+int kith_store_customer_set_class(kith_store *s, int64_t id, const char *cls, const cJSON *reasons)
+{
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "UPDATE customers SET class = ?, class_reasons = ? WHERE id = ?");
+    if (!st) return KITH_EIO;
+    kith_row_bind_str(st, 1, cls);
+    if (kith_row_bind_json(st, 2, reasons, "[]")) return KITH_ENOMEM;
+    sqlite3_bind_int64(st, 3, id);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : kith_store_error(s, "set class");
 }

@@ -46,7 +46,8 @@ typedef struct kith_customer_view {
     const char *name, *email, *phone, *company, *external_id, *owner, *stage;
     const char *tags_json, *attrs_json;
     int64_t created_at, updated_at;
-    int64_t company_id; /* 0: none */
+    int64_t company_id;     /* 0: none */
+    const char *class_name; /* the class shown (override or the rule's), or NULL */
     kith_customer_stats stats;
     int64_t points, lifetime_points;
 } kith_customer_view;
@@ -63,12 +64,19 @@ int kith_store_customer_lookup(kith_store *s, const char *field, const char *val
 /* Deletes customer `id` with everything that hangs off it.  Returns 0 or
  * KITH_ENOTFOUND. */
 int kith_store_customer_delete(kith_store *s, int64_t id);
+/* The class crm.classify last gave customer `id` into cls ("" when none;
+ * the override aside).  Returns 0 or KITH_ENOTFOUND. */
+int kith_store_customer_class(kith_store *s, int64_t id, char *cls, size_t len);
+/* Stores the rule's class (NULL: none) and its reasons; updated_at stays,
+ * as for a segment membership. */
+int kith_store_customer_set_class(kith_store *s, int64_t id, const char *cls, const cJSON *reasons);
 /* Counts existing customers. */
 int kith_store_customer_count(kith_store *s, int64_t *n);
 
 typedef struct kith_customer_filter {
     const char *tag, *stage, *owner, *q, *segment; /* NULL: no condition */
     int64_t company_id;                            /* 0: no condition */
+    const char *class_name;                        /* NULL: no condition */
     const cJSON *attrs;                            /* object of attribute -> value, or NULL */
 } kith_customer_filter;
 

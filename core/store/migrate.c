@@ -412,6 +412,14 @@ static const char *const versions[] = {
     "  purpose TEXT NOT NULL, channel TEXT NOT NULL, granted INTEGER NOT NULL,"
     "  source TEXT, evidence TEXT, at INTEGER NOT NULL, by TEXT, created_at INTEGER NOT NULL);"
     "CREATE INDEX consents_customer ON consents(customer_id, purpose, channel, at, id);",
+
+    /* 16: classes (crm.classify): the rule's class with its reasons, and a
+     * manual override that wins until cleared; indexed as shown. */
+    "ALTER TABLE customers ADD COLUMN class TEXT;"
+    "ALTER TABLE customers ADD COLUMN class_reasons TEXT;"
+    "ALTER TABLE customers ADD COLUMN class_override TEXT;"
+    "CREATE INDEX customers_class ON customers(coalesce(class_override, class)) "
+    "  WHERE coalesce(class_override, class) IS NOT NULL;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
