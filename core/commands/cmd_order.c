@@ -8,6 +8,7 @@
 #include "commands/commands.h"
 #include "commands/customer_ops.h"
 #include "store/activity.h"
+#include "store/cohort.h"
 #include "store/customer.h"
 #include "store/rollup.h"
 #include "store/stats.h"
@@ -25,6 +26,17 @@ static int check_currency(kith_ctx *ctx, const char *cur)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "currency",
                              "currency must be an ISO 4217 code like EUR or USD");
     return 0;
+}
+
+/* The day's revenue in the "revenue" rollup, in total and under the tier,
+ * class and owner the customer has when ordering (README "Measuring"). */
+static int record_revenue(kith_ctx *ctx, const cJSON *customer, int64_t cents, int64_t at)
+{
+    kith_rollup_obs o = {.metric = "revenue", .at = at, .n = 1, .has_x = 1, .x = cents / 100.0};
+    kith_rollup_dim dims[] = {{"tier", kith_json_get_str(customer, "tier")},
+                              {"class", kith_json_get_str(customer, "class")},
+                              {"owner", kith_json_get_str(customer, "owner")}};
+    return kith_rollup_record(ctx->store, &o, dims, 3);
 }
 
 int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON **result)
@@ -71,6 +83,8 @@ int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON *
         rc = kith_ctx_fail(ctx, rc, "external_id", "an order with external_id %s exists",
                            kith_json_get_str(params, "external_id"));
     if (!rc) rc = kith_store_stats_add_order(ctx->store, cid, cents, at);
+    if (!rc) rc = kith_cohort_add_order(ctx->store, cid, at);
+    if (!rc) rc = record_revenue(ctx, customer, cents, at);
     /* The day's order count, for ticket.metrics' complaints per 100 orders:
      * on the order's own day, so orders recorded late count when placed.
      * Deferred to the pass's commit (rollup.h note 4): one statement per

@@ -21,6 +21,7 @@ extern const kith_command kith_cmd_pubsub[];
 extern const kith_command kith_cmd_schedule[];
 extern const kith_command kith_cmd_token[];
 extern const kith_command kith_cmd_backup[];
+extern const kith_command kith_cmd_value[];
 extern const kith_command kith_cmd_survey[];
 extern const kith_command kith_cmd_ticket[];
 extern const kith_command kith_cmd_ticket_flow[];

@@ -29,6 +29,7 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_schedule,
     kith_cmd_token,
     kith_cmd_backup,
+    kith_cmd_value,
     kith_cmd_survey,
     kith_cmd_ticket,
     kith_cmd_ticket_flow,

@@ -153,6 +153,7 @@ static int l_stats(lua_State *L)
     kith_loyalty_account acct = {0};
     if (kith_store_loyalty_account_get(ctx->store, id, &acct) < 0) acct.points = acct.lifetime = 0;
     kith_push_stats(L, &st, acct.points, acct.lifetime);
+    kith_push_value(L, ctx, &st);
     return 1;
 }
 

@@ -311,6 +311,7 @@ static int setup_api(lua_State *L)
     kith_api_visit(L, lua_gettop(L));
     kith_api_stage(L, lua_gettop(L));
     kith_api_match(L, lua_gettop(L));
+    kith_api_value(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "script/script.h"
 #include "store/loyalty.h"
 #include "store/stats.h"
+#include "store/value.h"
 
 #include <lua.h>
 
@@ -108,6 +109,8 @@ typedef struct kith_generation {
     int tests_ref;                 /* test mode: the registered tests, in order */
     struct kith_sla_set *sla;      /* crm.sla's policies (api_sla.c), or NULL */
     struct kith_match_rule *match; /* crm.match's duplicate rule (match.c), or NULL */
+    int value_set;                 /* crm.value{...} was given (api_value.c) */
+    kith_value_settings value;     /*  */
 } kith_generation;
 
 #define KITH_MAX_TOUCHED 2048
@@ -193,6 +196,11 @@ void kith_api_consent(lua_State *L, int crm_idx);
 void kith_api_visit(lua_State *L, int crm_idx);
 /* api_stage.c: crm.stage.  Stack effect: 0. */
 void kith_api_stage(lua_State *L, int crm_idx);
+/* api_value.c: crm.value.  Stack effect: 0. */
+void kith_api_value(lua_State *L, int crm_idx);
+/* Sets p_alive, clv and rfm on the stats table on top of the stack, when a
+ * model is fitted (api_value.c). */
+void kith_push_value(lua_State *L, kith_ctx *ctx, const kith_customer_stats *st);
 
 enum { KITH_ACT_RULE, KITH_ACT_JOB, KITH_ACT_CALLER };
 

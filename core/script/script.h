@@ -162,4 +162,9 @@ int kith_script_load_tests(kith_script *sc, kith_ctx *ctx, const char *path, int
 int kith_script_run_test(kith_script *sc, kith_ctx *ctx, int index, char *name, size_t namelen,
                          char *err, size_t errlen);
 
+/* The crm.value settings of the running rules, or the defaults (a 10%
+ * yearly discount rate, a margin of 1). */
+struct kith_value_settings;
+void kith_script_value_settings(const kith_script *sc, struct kith_value_settings *out);
+
 #endif

@@ -144,13 +144,21 @@ void kith_push_stats(lua_State *L, const kith_customer_stats *st, int64_t points
     set_int(L, "visits_completed", st->visits_completed);
     set_time(L, "last_visit_at", st->last_visit_at);
     set_time(L, "next_visit_at", st->next_visit_at);
+    set_int(L, "order_days", st->order_days);
+    set_number(L, "first_order_amount", (double)st->first_day_cents / 100.0);
     set_int(L, "points", points);
     set_int(L, "lifetime_points", lifetime);
 }
 
+struct view_args {
+    lua_State *L;
+    kith_ctx *ctx;
+};
+
 static int push_view(void *ud, const kith_customer_view *v)
 {
-    lua_State *L = ud;
+    struct view_args *a = ud;
+    lua_State *L = a->L;
     luaL_checkstack(L, 8, "customer");
     lua_createtable(L, 0, 12);
     set_int(L, "id", v->id);
@@ -169,12 +177,14 @@ static int push_view(void *ud, const kith_customer_view *v)
     set_str(L, "class", v->class_name);
 
     kith_push_stats(L, &v->stats, v->points, v->lifetime_points);
+    kith_push_value(L, a->ctx, &v->stats);
     return 0;
 }
 
 int kith_push_customer_and_stats(kith_generation *g, kith_ctx *ctx, int64_t id)
 {
-    return kith_store_customer_visit(ctx->store, id, ctx->now, push_view, g->L);
+    struct view_args a = {g->L, ctx};
+    return kith_store_customer_visit(ctx->store, id, ctx->now, push_view, &a);
 }
 
 static int emit_about(kith_ctx *ctx, const char *type, int64_t id, cJSON *data)

@@ -169,7 +169,7 @@ int kith_store_customer_get(kith_store *s, int64_t id, cJSON **out)
 /* The record, its stats (16 .. STATS_END - 1) and its points (STATS_END: the
  * balance, +1: lifetime, +2: lapsed by ?2), shared by customer.get's
  * statement and the rules' view. */
-#define STATS_END 37
+#define STATS_END 39
 #define WITH_STATS_COLUMNS                                                                         \
     CUSTOMER_COLUMNS ", " KITH_STATS_COLUMNS(                                                      \
         "st.") ", "                                                                                \

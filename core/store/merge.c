@@ -6,6 +6,7 @@
 #include "store/merge.h"
 #include "store/customer.h"
 #include "store/duplicate.h"
+#include "store/cohort.h"
 #include "store/stats.h"
 #include "util/error.h"
 
@@ -102,7 +103,10 @@ int kith_store_customer_merge(kith_store *s, int64_t into, int64_t from, int64_t
 {
     int rc = combine_stats(s, into, from);
     if (!rc) rc = combine_points(s, into, from);
+    if (!rc) rc = kith_cohort_forget(s, from);
     if (!rc) rc = move_children(s, into, from);
+    if (!rc) rc = kith_store_stats_recount_days(s, into);
+    if (!rc) rc = kith_cohort_recount(s, into);
     if (!rc) rc = kith_store_dup_merged(s, into, from, now);
     if (!rc)
         rc = exec_ids(s, "UPDATE customer_aliases SET new_id = ?1 WHERE new_id = ?2", into, from,

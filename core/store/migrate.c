@@ -420,6 +420,39 @@ static const char *const versions[] = {
     "ALTER TABLE customers ADD COLUMN class_override TEXT;"
     "CREATE INDEX customers_class ON customers(coalesce(class_override, class)) "
     "  WHERE coalesce(class_override, class) IS NOT NULL;",
+
+    /* 17: measurement (README "Measuring").  The stats the customer-value
+     * models need, backfilled from the orders; the months each customer
+     * ordered in, with the cohort cells and month-over-month retention kept
+     * from them (store/cohort.h); the fitted models and the RFM thresholds
+     * (store/value.h); goals (store/goal.h). */
+    "ALTER TABLE customer_stats ADD COLUMN order_days INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE customer_stats ADD COLUMN first_day_cents INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE customer_stats SET "
+    "  order_days = (SELECT count(DISTINCT at / 86400000) FROM orders o "
+    "    WHERE o.customer_id = customer_stats.customer_id),"
+    "  first_day_cents = coalesce((SELECT sum(amount_cents) FROM orders o "
+    "    WHERE o.customer_id = customer_stats.customer_id "
+    "    AND o.at / 86400000 = customer_stats.first_order_at / 86400000), 0);"
+    "CREATE TABLE customer_months ("
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  month INTEGER NOT NULL, PRIMARY KEY (customer_id, month)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO customer_months SELECT customer_id, "
+    "  CAST(strftime('%Y', at / 1000, 'unixepoch') AS INTEGER) * 12 "
+    "  + CAST(strftime('%m', at / 1000, 'unixepoch') AS INTEGER) - 1 FROM orders;"
+    "CREATE TABLE cohort_cells (cohort INTEGER NOT NULL, month INTEGER NOT NULL,"
+    "  customers INTEGER NOT NULL, PRIMARY KEY (cohort, month)) WITHOUT ROWID;"
+    "INSERT INTO cohort_cells SELECT f.first, m.month, count(*) FROM customer_months m "
+    "  JOIN (SELECT customer_id, min(month) AS first FROM customer_months GROUP BY customer_id) f "
+    "  USING (customer_id) GROUP BY f.first, m.month;"
+    "CREATE TABLE month_retained (month INTEGER PRIMARY KEY, customers INTEGER NOT NULL);"
+    "INSERT INTO month_retained SELECT m.month, count(*) FROM customer_months m "
+    "  JOIN customer_months p ON p.customer_id = m.customer_id AND p.month = m.month - 1 "
+    "  GROUP BY m.month;"
+    "CREATE TABLE value_models (name TEXT PRIMARY KEY, body TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE TABLE goals (name TEXT PRIMARY KEY, metric TEXT NOT NULL, target REAL NOT NULL,"
+    "  direction TEXT NOT NULL, period TEXT NOT NULL, start INTEGER, owner TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

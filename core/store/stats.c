@@ -21,8 +21,26 @@ void kith_stats_init(kith_customer_stats *st)
     st->last_nps = st->last_csat = st->last_ces = NAN;
 }
 
+/* The UTC day of a time (floor division). */
+static int64_t day_of(int64_t at)
+{
+    return at >= 0 ? at / 86400000 : -((-at + 86399999) / 86400000);
+}
+
 void kith_stats_add_order(kith_customer_stats *st, int64_t cents, int64_t at)
 {
+    int64_t d = day_of(at);
+    if (st->first_order_at == KITH_TIME_NONE || d < day_of(st->first_order_at)) {
+        st->first_day_cents = cents;
+        st->order_days++;
+    } else if (d == day_of(st->first_order_at)) {
+        st->first_day_cents += cents;
+    } else if (d > day_of(st->last_order_at)) {
+        st->order_days++;
+    }
+    /* (A day strictly inside the span is a new day only if no order fell
+     * on it; this pure form cannot know, and is used where orders arrive
+     * in time order: tests and the rules' simulated clock.) */
     st->orders++;
     st->total_spent_cents += cents;
     if (st->first_order_at == KITH_TIME_NONE || at < st->first_order_at) st->first_order_at = at;
@@ -95,6 +113,8 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st)
     rc |= kith_json_add_int(o, "visits_completed", st->visits_completed);
     rc |= add_time_or_null(o, "last_visit_at", st->last_visit_at);
     rc |= add_time_or_null(o, "next_visit_at", st->next_visit_at);
+    rc |= kith_json_add_int(o, "order_days", st->order_days);
+    rc |= kith_json_add_money(o, "first_order_amount", st->first_day_cents);
     if (rc) {
         cJSON_Delete(o);
         return NULL;
@@ -152,6 +172,8 @@ void kith_stats_read(kith_stmt *st, int col, kith_customer_stats *out)
     out->visits_completed = sqlite3_column_int64(st, col + 18);
     out->last_visit_at = time_col(st, col + 19);
     out->next_visit_at = time_col(st, col + 20);
+    out->order_days = sqlite3_column_int64(st, col + 21);
+    out->first_day_cents = sqlite3_column_int64(st, col + 22);
 }
 
 int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *out)
@@ -172,15 +194,28 @@ int kith_store_stats_add_order(kith_store *s, int64_t id, int64_t cents, int64_t
 {
     /* kith_stats_add_order in one statement: the order path's hottest
      * write reads and writes only the four columns it changes. */
+    /* Days (?4, starting at ?5) as in kith_stats_add_order; only an order
+     * on a day strictly inside the known span probes the orders index. */
     sqlite3_stmt *st = kith_store_stmt(
         s, "UPDATE customer_stats SET orders = orders + 1, "
            "total_spent_cents = total_spent_cents + ?2, "
+           "order_days = order_days + CASE WHEN first_order_at IS NULL "
+           "  OR ?4 < first_order_at / 86400000 OR ?4 > last_order_at / 86400000 THEN 1 "
+           "  WHEN ?4 IN (first_order_at / 86400000, last_order_at / 86400000) THEN 0 "
+           "  ELSE (SELECT count(*) = 1 FROM orders WHERE customer_id = ?1 AND at >= ?5 "
+           "        AND at < ?5 + 86400000) END, "
+           "first_day_cents = CASE WHEN first_order_at IS NULL "
+           "  OR ?4 < first_order_at / 86400000 THEN ?2 "
+           "  WHEN ?4 = first_order_at / 86400000 THEN first_day_cents + ?2 "
+           "  ELSE first_day_cents END, "
            "first_order_at = min(coalesce(first_order_at, ?3), ?3), "
            "last_order_at = max(coalesce(last_order_at, ?3), ?3) WHERE customer_id = ?1");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, cents);
     sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int64(st, 4, day_of(at));
+    sqlite3_bind_int64(st, 5, day_of(at) * 86400000);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return kith_store_error(s, "add an order to the stats");
@@ -195,7 +230,7 @@ int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *i
            "last_complaint_at = ?, tickets = ?, open_tickets = ?, open_complaints = ?, "
            "sla_breaches = ?, surveys_answered = ?, last_survey_at = ?, last_invited_at = ?, "
            "last_nps = ?, last_csat = ?, last_ces = ?, visits_completed = ?, last_visit_at = ?, "
-           "next_visit_at = ? WHERE customer_id = ?");
+           "next_visit_at = ?, order_days = ?, first_day_cents = ? WHERE customer_id = ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, in->orders);
     sqlite3_bind_int64(st, 2, in->total_spent_cents);
@@ -218,7 +253,9 @@ int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *i
     sqlite3_bind_int64(st, 19, in->visits_completed);
     bind_time(st, 20, in->last_visit_at);
     bind_time(st, 21, in->next_visit_at);
-    sqlite3_bind_int64(st, 22, id);
+    sqlite3_bind_int64(st, 22, in->order_days);
+    sqlite3_bind_int64(st, 23, in->first_day_cents);
+    sqlite3_bind_int64(st, 24, id);
     if (sqlite3_step(st) != SQLITE_DONE) return kith_store_error(s, "put stats");
     return sqlite3_changes(kith_store_db(s)) ? 0 : KITH_ENOTFOUND;
 }
@@ -264,4 +301,50 @@ void kith_stats_combine(kith_customer_stats *into, const kith_customer_stats *fr
     into->visits_completed += from->visits_completed;
     into->last_visit_at = later(into->last_visit_at, from->last_visit_at);
     into->next_visit_at = earlier(into->next_visit_at, from->next_visit_at);
+    /* Days both bought on count twice here; kith_store_stats_recount_days
+     * settles them once the orders have moved. */
+    into->order_days += from->order_days;
+}
+
+int kith_store_stats_recount_days(kith_store *s, int64_t id)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s,
+        "UPDATE customer_stats SET "
+        "order_days = (SELECT count(DISTINCT at / 86400000) FROM orders WHERE customer_id = ?1), "
+        "first_day_cents = coalesce((SELECT sum(amount_cents) FROM orders WHERE customer_id = ?1 "
+        "  AND at / 86400000 = (SELECT min(at) / 86400000 FROM orders WHERE customer_id = ?1)), 0) "
+        "WHERE customer_id = ?1");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "recount order days");
+}
+
+int kith_store_stats_each(kith_store *s, const char *segment, const char *cls, kith_stats_fn fn,
+                          void *ud)
+{
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT st.customer_id, " KITH_STATS_COLUMNS(
+               "st.") " FROM customer_stats st "
+                      "JOIN customers c ON c.id = st.customer_id WHERE st.orders > 0 "
+                      "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM segment_members m "
+                      "  WHERE m.segment = ?1 AND m.customer_id = st.customer_id)) "
+                      "AND (?2 IS NULL OR coalesce(c.class_override, c.class) = ?2) "
+                      "ORDER BY st.customer_id");
+    if (!st) return KITH_EIO;
+    if (segment) sqlite3_bind_text(st, 1, segment, -1, SQLITE_TRANSIENT);
+    if (cls) sqlite3_bind_text(st, 2, cls, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        kith_customer_stats cs;
+        kith_stats_read(st, 1, &cs);
+        if (fn(ud, sqlite3_column_int64(st, 0), &cs)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "scan stats");
 }

@@ -30,6 +30,9 @@ typedef struct kith_customer_stats {
     /* Visits. */
     int64_t visits_completed;
     int64_t last_visit_at, next_visit_at; /* KITH_TIME_NONE: none */
+    /* What the customer-value models need (util/btyd.h): the calendar days
+     * (UTC) with an order, and the amount of the first such day. */
+    int64_t order_days, first_day_cents;
 } kith_customer_stats;
 
 /* Resets to the stats of a customer with no history. */
@@ -63,16 +66,26 @@ cJSON *kith_stats_to_json(const kith_customer_stats *st);
           "open_tickets, " alias "open_complaints, " alias "sla_breaches, " alias                  \
           "surveys_answered, " alias "last_survey_at, " alias "last_invited_at, " alias            \
           "last_nps, " alias "last_csat, " alias "last_ces, " alias "visits_completed, " alias     \
-          "last_visit_at, " alias "next_visit_at"
+          "last_visit_at, " alias "next_visit_at, " alias "order_days, " alias "first_day_cents"
 /* Reads the KITH_STATS_COLUMNS of a result row starting at column `col`
  * (a row of a LEFT JOIN with no stats reads as zeros and nones). */
 void kith_stats_read(kith_stmt *st, int col, kith_customer_stats *out);
 /* Loads the stats row of customer `id`.  Returns 0 or KITH_ENOTFOUND. */
 int kith_store_stats_get(kith_store *s, int64_t id, kith_customer_stats *st);
 /* Accounts one order of `cents` at `at` in the stats row of customer `id`,
- * as kith_stats_add_order does, in one UPDATE (the order path's).  Returns
- * 0, KITH_ENOTFOUND or another KITH_E* code. */
+ * as kith_stats_add_order does, in one UPDATE (the order path's); the order
+ * must be stored already (a day inside the known span is probed for
+ * another order).  Returns 0, KITH_ENOTFOUND or another KITH_E* code. */
 int kith_store_stats_add_order(kith_store *s, int64_t id, int64_t cents, int64_t at);
+/* Recounts order_days and first_day_cents of customer `id` from its
+ * orders (after a merge moved some).  Returns 0 or a KITH_E* code. */
+int kith_store_stats_recount_days(kith_store *s, int64_t id);
+/* Calls fn(ud, id, stats) for every customer with an order, in id order;
+ * only members of `segment` and of class `cls` when given.  fn returns
+ * nonzero to stop.  Returns 0 or a KITH_E* code. */
+typedef int (*kith_stats_fn)(void *ud, int64_t id, const kith_customer_stats *st);
+int kith_store_stats_each(kith_store *s, const char *segment, const char *cls, kith_stats_fn fn,
+                          void *ud);
 /* Writes the stats row of customer `id`.  Returns 0 or a KITH_E* code. */
 int kith_store_stats_put(kith_store *s, int64_t id, const kith_customer_stats *st);
 

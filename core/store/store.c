@@ -7,6 +7,7 @@
 #include "store/customer_norm.h"
 #include "store/reccache.h"
 #include "store/rollup.h"
+#include "store/value.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -49,6 +50,7 @@ struct kith_store {
     kith_store_counters counters;
     kith_reccache *records;      /* rendered customer records (reccache.h) */
     kith_rollup_log *rollup_log; /* counts written at commit (rollup.h note 4) */
+    void *value_slot;            /* the value model, written at commit (value.h note 1) */
 };
 
 static int run_cached(kith_store *s, const char *sql);
@@ -245,6 +247,7 @@ void kith_store_close(kith_store *s)
     }
     kith_reccache_free(s->records);
     kith_rollup_log_free(s->rollup_log);
+    free(s->value_slot);
     if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
     if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);
@@ -307,6 +310,7 @@ int kith_store_commit(kith_store *s)
     uint64_t t0 = mono_usec();
     /* The pass's deferred counts go in with it (rollup.h note 4). */
     int flushed = s->rollup_log && !s->txn_lost ? kith_rollup_log_flush(s, s->rollup_log) : 0;
+    if (!flushed && !s->txn_lost) flushed = kith_value_model_flush(s, s->value_slot);
     kith_rollup_log_clear(s->rollup_log);
     s->in_txn = 0;
     int wrote = s->wrote;
@@ -368,6 +372,11 @@ int kith_store_set_record_cache(kith_store *s, size_t bytes)
 kith_rollup_log **kith_store_rollup_log(kith_store *s)
 {
     return &s->rollup_log;
+}
+
+void **kith_store_value_slot(kith_store *s)
+{
+    return &s->value_slot;
 }
 
 kith_reccache *kith_store_records(kith_store *s)

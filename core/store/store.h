@@ -94,6 +94,8 @@ struct kith_reccache *kith_store_records(kith_store *s);
 /* Where the store keeps the deferred rollup counts (rollup.h note 4): NULL
  * until the first is logged; rollup.c allocates it, the store frees it. */
 struct kith_rollup_log **kith_store_rollup_log(kith_store *s);
+/* The customer-value model's slot (value.h), written at commit like the log. */
+void **kith_store_value_slot(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
