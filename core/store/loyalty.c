@@ -4,6 +4,7 @@
  * notes hold at every commit.
  */
 #include "store/loyalty.h"
+#include "store/rollup.h"
 #include "store/row.h"
 #include "store/stats.h"
 #include "util/error.h"
@@ -50,9 +51,20 @@ static int reload_entry(kith_store *s, cJSON **entry)
     return *entry ? 0 : KITH_ENOMEM;
 }
 
+/* The "points" rollup (README "Measuring": the loyalty report): points
+ * moved per day under dim kind (award, redeem, expire); x is signed. */
+static int count_points(kith_store *s, const char *kind, int64_t points, int64_t at)
+{
+    kith_rollup_obs o = {.metric = "points", .at = at, .n = 1, .has_x = 1, .x = (double)points};
+    kith_rollup_dim dim = {"kind", kind};
+    return kith_rollup_record(s, &o, &dim, 1);
+}
+
 static int insert_entry(kith_store *s, int64_t customer_id, const char *kind, int64_t points,
                         const char *reason, int64_t at, int64_t expires_at, int64_t remaining)
 {
+    int rc = count_points(s, kind, points, at);
+    if (rc) return rc;
     sqlite3_stmt *st = kith_store_stmt(
         s, "INSERT INTO loyalty_ledger(customer_id, kind, points, reason, at, expires_at, "
            "remaining) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -224,7 +236,7 @@ int kith_store_loyalty_redeem(kith_store *s, int64_t customer_id, int64_t points
 }
 
 struct lapse {
-    int64_t id, customer_id, remaining;
+    int64_t id, customer_id, remaining, expires_at;
 };
 
 /* Books the expiry of one award (note 5) and appends its entry to `entries`. */
@@ -239,6 +251,7 @@ static int expire_one(kith_store *s, const struct lapse *l, cJSON *entries)
     if (sqlite3_step(ins) != SQLITE_DONE) return kith_store_error(s, "insert expiry");
     cJSON *entry = NULL;
     int rc = entries ? reload_entry(s, &entry) : 0;
+    if (!rc) rc = count_points(s, "expire", -l->remaining, l->expires_at);
     if (rc) return rc;
     if (entry) cJSON_AddItemToArray(entries, entry);
     sqlite3_stmt *zero = kith_store_stmt(s, "UPDATE loyalty_ledger SET remaining = 0 WHERE id = ?");
@@ -255,7 +268,7 @@ int kith_store_loyalty_expire(kith_store *s, int64_t now, int limit, cJSON *entr
     struct lapse *v = malloc((size_t)limit * sizeof(*v));
     if (!v) return KITH_ENOMEM;
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT id, customer_id, remaining FROM loyalty_ledger "
+        s, "SELECT id, customer_id, remaining, expires_at FROM loyalty_ledger "
            "WHERE remaining > 0 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?");
     int n = 0, rc = st ? 0 : KITH_EIO;
     if (!rc) {
@@ -267,6 +280,7 @@ int kith_store_loyalty_expire(kith_store *s, int64_t now, int limit, cJSON *entr
             v[n].id = sqlite3_column_int64(st, 0);
             v[n].customer_id = sqlite3_column_int64(st, 1);
             v[n].remaining = sqlite3_column_int64(st, 2);
+            v[n].expires_at = sqlite3_column_int64(st, 3);
             n++;
         }
         rc = rc == SQLITE_DONE ? 0 : kith_store_error(s, "find lapsed awards");
