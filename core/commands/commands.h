@@ -22,6 +22,8 @@ extern const kith_command kith_cmd_schedule[];
 extern const kith_command kith_cmd_token[];
 extern const kith_command kith_cmd_backup[];
 extern const kith_command kith_cmd_value[];
+extern const kith_command kith_cmd_forecast[];
+extern const kith_command kith_cmd_deal[];
 extern const kith_command kith_cmd_report[];
 extern const kith_command kith_cmd_goal[];
 extern const kith_command kith_cmd_survey[];

@@ -30,6 +30,8 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_token,
     kith_cmd_backup,
     kith_cmd_value,
+    kith_cmd_forecast,
+    kith_cmd_deal,
     kith_cmd_report,
     kith_cmd_goal,
     kith_cmd_survey,

@@ -7,6 +7,7 @@
 #include "commands/task_ops.h"
 #include "store/survey.h"
 #include "commands/ticket_sla.h"
+#include "commands/deal_ops.h"
 #include "commands/visit_ops.h"
 #include "store/task.h"
 #include "store/ticket.h"
@@ -19,6 +20,7 @@ const kith_due_source kith_due_sources[] = {
     {"ticket SLAs", kith_store_ticket_sla_next, kith_ticket_sla_fire},
     {"visit reminders", kith_visit_next_reminder, kith_visit_fire_reminders},
     {"visit misses", kith_visit_next_miss, kith_visit_fire_misses},
+    {"rotting deals", kith_deal_next_rot, kith_deal_fire_rot},
     {NULL, NULL, NULL},
 };
 

@@ -49,6 +49,13 @@
     X("visit.cancelled", 0)                                                                        \
     X("visit.upcoming", 0)                                                                         \
     X("visit.missed", 0)                                                                           \
+    X("deal.created", KITH_EV_BEFORE)                                                              \
+    X("deal.updated", 0)                                                                           \
+    X("deal.moved", KITH_EV_BEFORE)                                                                \
+    X("deal.won", 0)                                                                               \
+    X("deal.lost", 0)                                                                              \
+    X("deal.reopened", 0)                                                                          \
+    X("deal.rotting", 0)                                                                           \
     X("schedule.ran", 0)                                                                           \
     X("script.reloaded", 0)                                                                        \
     X("script.error", 0)                                                                           \

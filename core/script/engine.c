@@ -76,6 +76,7 @@ static void gen_free(kith_generation *g)
     free(g->files);
     free(g->plugins);
     kith_sla_set_free(g->sla);
+    kith_pipeline_set_free(g->pipelines);
     kith_match_rule_free(g->match);
     free(g);
 }
@@ -312,6 +313,7 @@ static int setup_api(lua_State *L)
     kith_api_stage(L, lua_gettop(L));
     kith_api_match(L, lua_gettop(L));
     kith_api_value(L, lua_gettop(L));
+    kith_api_pipeline(L, lua_gettop(L));
     kith_sandbox_add_library(L, "crm");
     return 0;
 }

@@ -109,6 +109,7 @@ typedef struct kith_generation {
     int tests_ref;                 /* test mode: the registered tests, in order */
     struct kith_sla_set *sla;      /* crm.sla's policies (api_sla.c), or NULL */
     struct kith_match_rule *match; /* crm.match's duplicate rule (match.c), or NULL */
+    struct kith_pipeline_set *pipelines; /* crm.pipeline's (api_pipeline.c), or NULL */
     int value_set;                 /* crm.value{...} was given (api_value.c) */
     kith_value_settings value;     /*  */
 } kith_generation;
@@ -196,6 +197,9 @@ void kith_api_consent(lua_State *L, int crm_idx);
 void kith_api_visit(lua_State *L, int crm_idx);
 /* api_stage.c: crm.stage.  Stack effect: 0. */
 void kith_api_stage(lua_State *L, int crm_idx);
+/* api_pipeline.c: crm.pipeline, and freeing what it registered. */
+void kith_api_pipeline(lua_State *L, int crm_idx);
+void kith_pipeline_set_free(struct kith_pipeline_set *set);
 /* api_value.c: crm.value.  Stack effect: 0. */
 void kith_api_value(lua_State *L, int crm_idx);
 /* Sets p_alive, clv and rfm on the stats table on top of the stack, when a

@@ -453,6 +453,32 @@ static const char *const versions[] = {
     "CREATE TABLE goals (name TEXT PRIMARY KEY, metric TEXT NOT NULL, target REAL NOT NULL,"
     "  direction TEXT NOT NULL, period TEXT NOT NULL, start INTEGER, owner TEXT,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+
+    /* 18: deals (store/deal.h): the sales pipeline.  rot_at is the deal's
+     * due time for deal.rotting (no activity for the pipeline's rot_after),
+     * rotted_at its fired mark; the partial index keeps the due lookup to
+     * open deals that have not rotted. */
+    "CREATE TABLE deals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  pipeline TEXT NOT NULL, name TEXT NOT NULL, amount_cents INTEGER NOT NULL,"
+    "  currency TEXT, stage TEXT NOT NULL, status TEXT NOT NULL, probability REAL,"
+    "  forecast_category TEXT, expected_close INTEGER, owner TEXT, team TEXT, source TEXT,"
+    "  competitors TEXT, next_step TEXT, lost_reason TEXT, lost_to TEXT,"
+    "  won_order_id INTEGER, stage_entered_at INTEGER NOT NULL,"
+    "  last_activity_at INTEGER NOT NULL, rot_at INTEGER, rotted_at INTEGER,"
+    "  closed_at INTEGER, attrs TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX deals_customer ON deals(customer_id, id);"
+    "CREATE INDEX deals_close ON deals(expected_close);"
+    "CREATE INDEX deals_closed ON deals(closed_at) WHERE closed_at IS NOT NULL;"
+    "CREATE INDEX deals_rot ON deals(rot_at) WHERE status = 'open' AND rotted_at IS NULL "
+    "  AND rot_at IS NOT NULL;"
+    "CREATE TABLE deal_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,"
+    "  at INTEGER NOT NULL, from_stage TEXT, to_stage TEXT, status TEXT NOT NULL, by TEXT,"
+    "  note TEXT);"
+    "CREATE INDEX deal_history_deal ON deal_history(deal_id, id);",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
