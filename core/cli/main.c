@@ -54,6 +54,8 @@ static void usage(FILE *out)
         "       kith [options] tickets [--status S | --all] [--owner NAME] [--customer ID]\n"
         "       kith [options] report NAME [--from T] [--to T] [--interval I] [--group-by G]\n"
         "       kith [options] value CUSTOMER_ID\n"
+        "       kith [options] deals [--status S | --all] [--owner NAME] [--stage S]\n"
+        "       kith [options] forecast [--period month|quarter] [--by owner|stage|pipeline]\n"
         "       kith [options] visits [--owner NAME | --all] [--status S] [--from T] [--to T]\n"
         "       kith [options] import customers|orders FILE.csv [--map F=H,...] [--per-record]\n"
         "       kith [options] export customers|orders|interactions|tickets [--format csv|jsonl]\n"

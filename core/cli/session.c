@@ -12,6 +12,7 @@
 #include "cli/help.h"
 #include "cli/render.h"
 #include "cli/backup.h"
+#include "cli/deals.h"
 #include "cli/report.h"
 #include "cli/subscribe.h"
 #include "cli/survey.h"
@@ -170,7 +171,8 @@ int kith_cli_session_is_local(const char *word)
            strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0 ||
            strcmp(word, "import") == 0 || strcmp(word, "export") == 0 ||
            strcmp(word, "timeline") == 0 || strcmp(word, "duplicates") == 0 ||
-           strcmp(word, "report") == 0 || strcmp(word, "value") == 0;
+           strcmp(word, "report") == 0 || strcmp(word, "value") == 0 ||
+           strcmp(word, "deals") == 0 || strcmp(word, "forecast") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -189,6 +191,8 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "timeline") == 0) return kith_cli_timeline_run(s, argc, argv);
     if (strcmp(argv[0], "duplicates") == 0) return kith_cli_duplicates_run(s, argc, argv);
     if (strcmp(argv[0], "report") == 0) return kith_cli_report_run(s, argc, argv);
+    if (strcmp(argv[0], "deals") == 0) return kith_cli_deals_run(s, argc, argv);
+    if (strcmp(argv[0], "forecast") == 0) return kith_cli_forecast_run(s, argc, argv);
     if (strcmp(argv[0], "value") == 0) return kith_cli_value_run(s, argc, argv);
 
     char err[256];
