@@ -28,6 +28,16 @@ WHAT IT DOES
     strongest complaint signal there is.  All of it together stays within
     COMPLAINT_CAP.
 
+  With a fitted value model (value.fit; README "Measuring") the gap signal
+  is blended with the model's view of the same question: for a customer
+  with repeat purchases (stats.order_days > 1), the time risk is
+      (1 - PALIVE_WEIGHT) * gap_risk + PALIVE_WEIGHT * (1 - stats.p_alive)
+  BG/NBD's P(alive) weighs the customer's own frequency and recency against
+  the whole base's, so a steady buyer on a long gap is not written off and
+  a once-frequent buyer who went quiet is flagged sooner.  One-order
+  customers keep the gap signal alone: the model counts them alive until
+  they repeat, which says nothing about whether they left.
+
   Prospects (no orders) score 0: they never bought, so they cannot churn.
 
   reasons are short strings naming each signal that contributed, e.g.
@@ -44,7 +54,8 @@ EVENTS
 
 KNOBS (below)
   THRESHOLD, DEFAULT_RHYTHM_DAYS, MIN_RHYTHM_DAYS, GRACE_RATIO, FULL_RATIO,
-  COMPLAINT_WEIGHT, COMPLAINT_CAP, RECENT_DAYS, OLD_FACTOR, OPEN_WEIGHT.
+  COMPLAINT_WEIGHT, COMPLAINT_CAP, RECENT_DAYS, OLD_FACTOR, OPEN_WEIGHT,
+  PALIVE_WEIGHT.
 ]]
 
 local THRESHOLD           = 0.7   -- risk at which churn.warning fires
@@ -57,6 +68,7 @@ local COMPLAINT_CAP       = 0.6   -- most risk complaints alone can add
 local RECENT_DAYS         = 180   -- complaints older than this weigh OLD_FACTOR as much
 local OLD_FACTOR          = 0.5
 local OPEN_WEIGHT         = 0.1   -- risk per complaint ticket still open
+local PALIVE_WEIGHT       = 0.5   -- share of the time signal taken from 1 - P(alive)
 
 -------------------------------------------------------------------------------
 
@@ -94,6 +106,14 @@ crm.churn {
     if gap_risk > 0 then
       reasons[#reasons + 1] = string.format("no order in %dd (usual %dd)",
         math.floor(gap_days), math.floor(rhythm + 0.5))
+    end
+
+    if s.p_alive and (s.order_days or 0) > 1 then
+      local model_risk = clamp01(1 - s.p_alive)
+      gap_risk = (1 - PALIVE_WEIGHT) * gap_risk + PALIVE_WEIGHT * model_risk
+      if model_risk >= 0.05 then
+        reasons[#reasons + 1] = string.format("P(alive) %.2f", s.p_alive)
+      end
     end
 
     local complaints = s.complaints or 0

@@ -162,3 +162,26 @@ test("a new order clears the risk", function()
   local r = churn(c.id)
   assert(r.risk < 0.7, "risk after a new order should fall below 0.7, got " .. tostring(r.risk))
 end)
+
+test("with a value model, a repeat buyer's gap risk is blended with 1 - P(alive)", function()
+  -- A model fitted elsewhere (value.fit takes its parameters as given).
+  crm.call("value.fit", { params = { r = 0.243, alpha = 4.414, a = 0.793, b = 2.426 } })
+  local c = new_customer({ name = "Steady" })
+  order(c.id, 20, 90)
+  order(c.id, 20, 60)
+  order(c.id, 20, 30)
+  advance("1m")
+  local v = crm.call("value.get", { customer_id = c.id })
+  local r = churn(c.id)
+  -- The gap (30 days) equals the rhythm: no gap risk, so the risk is the
+  -- model's half alone.
+  local want = math.floor((0.5 * (1 - v.p_alive)) * 100 + 0.5) / 100
+  assert(r.risk == want, "risk " .. tostring(want) .. " expected, got " .. tostring(r.risk))
+  assert(want > 0, "the model sees some risk")
+  assert(has_reason(r, "alive"), "expected P(alive) among the reasons, got " .. reasons(r))
+  -- A one-order customer keeps the gap signal alone.
+  local once = new_customer({ name = "Once" })
+  order(once.id, 20, 10)
+  advance("1m")
+  assert(churn(once.id).risk == 0, "one order 10 days ago: no risk")
+end)

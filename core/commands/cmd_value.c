@@ -309,9 +309,67 @@ static int fit_finish(kith_offload *base, int status, cJSON **result, kith_call_
     return rc;
 }
 
+/* Four ascending numbers of `cuts` under `key` into out.  Returns 0 or -1. */
+static int read_cuts(const cJSON *cuts, const char *key, double scale, double *out)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(cuts, key);
+    if (cJSON_GetArraySize(a) != 4) return -1;
+    for (int i = 0; i < 4; i++) {
+        const cJSON *v = cJSON_GetArrayItem(a, i);
+        if (!cJSON_IsNumber(v) || (i && v->valuedouble < out[i - 1] / scale)) return -1;
+        out[i] = v->valuedouble * scale;
+    }
+    return 0;
+}
+
+/* value.fit {params: {...}[, rfm_cuts]}: a model fitted elsewhere (or for a
+ * rule test, which has no worker thread) is taken as given. */
+static int value_set(kith_ctx *ctx, const cJSON *given, const cJSON *cuts, cJSON **result)
+{
+    static const char *const bg[] = {"r", "alpha", "a", "b"}, *const gg[] = {"p", "q", "gamma"};
+    kith_value_model m = *kith_value_model_current(ctx->store);
+    double v[7];
+    int ngg = 0;
+    for (int i = 0; i < 7; i++) {
+        const char *k = i < 4 ? bg[i] : gg[i - 4];
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(given, k);
+        if (!x && i >= 4) continue;
+        if (!cJSON_IsNumber(x) || !(x->valuedouble > 0))
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "params", "params.%s must be a positive number",
+                                 k);
+        v[i] = x->valuedouble;
+        ngg += i >= 4;
+    }
+    if (ngg != 0 && ngg != 3)
+        return kith_ctx_fail(ctx, KITH_EPARAMS, "params", "give all of p, q and gamma, or none");
+    m.fitted = 1;
+    m.bg = (kith_bgnbd){v[0], v[1], v[2], v[3]};
+    m.has_gg = ngg == 3;
+    if (m.has_gg) m.gg = (kith_gamgam){v[4], v[5], v[6]};
+    m.ll_bg = m.ll_gg = NAN;
+    m.n = m.n_repeat = 0;
+    m.period_ms = 7 * DAY_MS;
+    m.fitted_at = ctx->now;
+    m.calibration_end = KITH_TIME_NONE;
+    if (cuts) {
+        if (read_cuts(cuts, "recency_days", 1, m.r_cuts) ||
+            read_cuts(cuts, "orders", 1, m.f_cuts) || read_cuts(cuts, "spent", 100, m.m_cuts))
+            return kith_ctx_fail(ctx, KITH_EPARAMS, "rfm_cuts",
+                                 "rfm_cuts needs recency_days, orders and spent: 4 ascending "
+                                 "numbers each");
+        m.has_rfm = 1;
+    }
+    if (kith_value_model_set(ctx->store, &m) < 0)
+        return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
+    *result = model_json(&m);
+    return 0;
+}
+
 static int value_fit(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
-    (void)result;
+    const cJSON *given = cJSON_GetObjectItemCaseSensitive(params, "params");
+    if (given)
+        return value_set(ctx, given, cJSON_GetObjectItemCaseSensitive(params, "rfm_cuts"), result);
     static const char *const models[] = {"bgnbd", NULL};
     static const char *const spending[] = {"gamma_gamma", "none", NULL};
     static const char *const periods[] = {"day", "week", "month", NULL};
@@ -365,6 +423,10 @@ static const kith_param fit_params[] = {
     {"period", KITH_T_STRING, 0, "the time unit: week (default), day or month"},
     {"calibration_end", KITH_T_TIME, 0,
      "fit on the orders at or before this time, T running to it; default: all orders, to now"},
+    {"params", KITH_T_OBJECT, 0,
+     "take this model instead of fitting: {r, alpha, a, b[, p, q, gamma]} (weeks)"},
+    {"rfm_cuts", KITH_T_OBJECT, 0,
+     "with params: {recency_days, orders, spent}, four ascending quintile cuts each"},
     {NULL},
 };
 
