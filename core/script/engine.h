@@ -106,12 +106,12 @@ typedef struct kith_generation {
     kith_filedef *loading_file;
     kith_plugindef *loading_plugin;
     int loading_priority;
-    int tests_ref;                 /* test mode: the registered tests, in order */
-    struct kith_sla_set *sla;      /* crm.sla's policies (api_sla.c), or NULL */
-    struct kith_match_rule *match; /* crm.match's duplicate rule (match.c), or NULL */
+    int tests_ref;                       /* test mode: the registered tests, in order */
+    struct kith_sla_set *sla;            /* crm.sla's policies (api_sla.c), or NULL */
+    struct kith_match_rule *match;       /* crm.match's duplicate rule (match.c), or NULL */
     struct kith_pipeline_set *pipelines; /* crm.pipeline's (api_pipeline.c), or NULL */
-    int value_set;                 /* crm.value{...} was given (api_value.c) */
-    kith_value_settings value;     /*  */
+    int value_set;                       /* crm.value{...} was given (api_value.c) */
+    kith_value_settings value;           /*  */
 } kith_generation;
 
 #define KITH_MAX_TOUCHED 2048
