@@ -20,7 +20,10 @@
 
 #define MAXC 30000
 
-static double round_to(double v, double unit) { return round(v / unit) * unit; }
+static double round_to(double v, double unit)
+{
+    return round(v / unit) * unit;
+}
 
 #define CHECK_NEAR(got, want, tol)                                                                 \
     do {                                                                                           \
