@@ -89,7 +89,10 @@ double kith_gamgam_expected(const kith_gamgam *m, double x, double m_x)
 
 /* ---- Nelder-Mead (note 1) ---- */
 
-#define NM_MAX 8
+#define NM_MAX   8
+#define NM_ITERS 4000 /* per simplex: a flat likelihood must not run forever */
+#define NM_RUNS  8    /* the first simplex and its restarts */
+#define LOG_MAX  15.0 /* |log parameter| beyond this is refused (e^15 = 3.3e6) */
 
 static void centroid(double s[][NM_MAX], int dims, int worst, double *c)
 {
@@ -109,7 +112,7 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
         if (i) s[i][i - 1] += 0.5;
         fv[i] = f(s[i], ud);
     }
-    for (int iter = 0; iter < 20000; iter++) {
+    for (int iter = 0; iter < NM_ITERS; iter++) {
         int best = 0, worst = 0, second = -1;
         for (int i = 1; i <= dims; i++) {
             if (fv[i] < fv[best]) best = i;
@@ -122,6 +125,7 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
             for (int j = 0; j < dims; j++)
                 size = fmax(size, fabs(s[i][j] - s[best][j]));
         if (fabs(fv[worst] - fv[best]) < 1e-12 * (1 + fabs(fv[best])) && size < 1e-9) break;
+        if (fabs(fv[worst] - fv[best]) < 1e-14 * (1 + fabs(fv[best]))) break; /* flat */
         centroid(s, dims, worst, c);
         for (int j = 0; j < dims; j++)
             xr[j] = c[j] + (c[j] - s[worst][j]);
@@ -165,7 +169,7 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
 double kith_nelder_mead(double (*f)(const double *x, void *ud), void *ud, double *x, int dims)
 {
     double best = nm_run(f, ud, x, dims);
-    for (int restart = 0; restart < 20; restart++) {
+    for (int restart = 1; restart < NM_RUNS; restart++) {
         double again = nm_run(f, ud, x, dims);
         int better = again < best - 1e-12 * (1 + fabs(best));
         best = fmin(best, again);
@@ -181,9 +185,20 @@ struct fit_data {
     size_t n;
 };
 
+/* 1 when every log-parameter is within +-LOG_MAX: data that carry no
+ * information about a parameter (no one ever drops out) would otherwise
+ * send it off to infinity one slow step at a time. */
+static int in_range(const double *lp, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!(fabs(lp[i]) <= LOG_MAX)) return 0;
+    return 1;
+}
+
 static double bgnbd_cost(const double *lp, void *ud)
 {
     const struct fit_data *d = ud;
+    if (!in_range(lp, 4)) return HUGE_VAL;
     kith_bgnbd m = {exp(lp[0]), exp(lp[1]), exp(lp[2]), exp(lp[3])};
     double ll = kith_bgnbd_ll(&m, d->obs, d->n);
     return isfinite(ll) ? -ll : HUGE_VAL;
@@ -207,6 +222,7 @@ int kith_bgnbd_fit(const kith_btyd_obs *obs, size_t n, kith_bgnbd *out, double *
 static double gamgam_cost(const double *lp, void *ud)
 {
     const struct fit_data *d = ud;
+    if (!in_range(lp, 3)) return HUGE_VAL;
     kith_gamgam m = {exp(lp[0]), exp(lp[1]), exp(lp[2])};
     double ll = kith_gamgam_ll(&m, d->obs, d->n);
     return isfinite(ll) ? -ll : HUGE_VAL;
