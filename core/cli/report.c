@@ -198,14 +198,18 @@ static double num(const cJSON *o, const char *key)
 int kith_cli_value_run(kith_cli_session *s, int argc, char *const *argv)
 {
     int json = s->json_output;
-    const char *id = NULL;
+    const char *id = NULL, *at = NULL;
+    char err[200];
     for (int i = 1; i < argc; i++) {
+        int m = kith_cli_args_option(argc, argv, &i, "--at", &at, err, sizeof(err));
+        if (m < 0) return report(m, err);
+        if (m == 1) continue;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (!id && argv[i][0] != '-')
             id = argv[i];
         else
-            return report(KITH_EPARAMS, "usage: kith value CUSTOMER_ID [--json]");
+            return report(KITH_EPARAMS, "usage: kith value CUSTOMER_ID [--at T] [--json]");
     }
     char *end;
     long long cid = id ? strtoll(id, &end, 10) : 0;
@@ -214,6 +218,7 @@ int kith_cli_value_run(kith_cli_session *s, int argc, char *const *argv)
     cJSON *params = cJSON_CreateObject(), *v = NULL;
     if (!params) return report(KITH_ENOMEM, "out of memory");
     cJSON_AddNumberToObject(params, "customer_id", (double)cid);
+    if (at) cJSON_AddStringToObject(params, "at", at);
     int rc = kith_cli_session_call(s, "value.get", params, &v);
     if (rc < 0) return rc;
     if (json) {

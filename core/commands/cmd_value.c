@@ -63,7 +63,9 @@ static void settings_of(kith_ctx *ctx, kith_value_settings *set)
 static int value_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t id;
+    int64_t at = ctx->now;
     int rc = kith_cmd_id_arg(ctx, params, "customer_id", &id);
+    if (!rc) rc = kith_cmd_time_arg(ctx, params, "at", &at);
     if (rc) return rc;
     kith_customer_stats st;
     if ((rc = kith_store_stats_get(ctx->store, id, &st)) < 0)
@@ -74,7 +76,7 @@ static int value_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_value_settings set;
     settings_of(ctx, &set);
     kith_value v;
-    kith_value_of(m, &set, &st, ctx->now, &v);
+    kith_value_of(m, &set, &st, at, &v);
     cJSON *o = cJSON_CreateObject();
     kith_json_add_int(o, "customer_id", id);
     cJSON *hist = cJSON_AddObjectToObject(o, "historic");
@@ -160,8 +162,10 @@ static int value_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (limit < 1 || limit > 1000)
         return kith_ctx_fail(ctx, KITH_EPARAMS, "limit", "limit must be between 1 and 1000");
     const cJSON *mp = cJSON_GetObjectItemCaseSensitive(params, "min_p_alive");
+    int64_t at = ctx->now;
+    if ((rc = kith_cmd_time_arg(ctx, params, "at", &at))) return rc;
     struct list_state ls = {.m = kith_value_model_current(ctx->store),
-                            .now = ctx->now,
+                            .now = at,
                             .min_p_alive = cJSON_IsNumber(mp) ? mp->valuedouble : 0};
     if (!ls.m->fitted)
         return kith_cmd_conflict(ctx, "no_model", NULL, "no value model yet: run value.fit");
@@ -405,6 +409,7 @@ static int value_fit(kith_ctx *ctx, const cJSON *params, cJSON **result)
 
 static const kith_param get_params[] = {
     {"customer_id", KITH_T_INT, 1, "the customer"},
+    {"at", KITH_T_TIME, 0, "as of this time (default now): T and recency run to it"},
     {NULL},
 };
 
@@ -414,6 +419,7 @@ static const kith_param list_params[] = {
     {"class", KITH_T_STRING, 0, "only customers of this class"},
     {"min_p_alive", KITH_T_NUMBER, 0, "only customers at least this likely alive"},
     {"limit", KITH_T_INT, 0, "at most this many (default 50, at most 1000)"},
+    {"at", KITH_T_TIME, 0, "as of this time (default now)"},
     {NULL},
 };
 

@@ -35,24 +35,6 @@ static int exec3(kith_store *s, const char *sql, int64_t a, int64_t b, int64_t c
     return rc == SQLITE_DONE ? 0 : kith_store_error(s, what);
 }
 
-/* One integer from `sql` with ?1, ?2 bound; *out untouched when NULL. */
-static int query2(kith_store *s, const char *sql, int64_t a, int64_t b, int64_t *out, int *null)
-{
-    sqlite3_stmt *st = kith_store_stmt(s, sql);
-    if (!st) return KITH_EIO;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return kith_store_error(s, "read cohort");
-    }
-    *null = sqlite3_column_type(st, 0) == SQLITE_NULL;
-    if (!*null) *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
-}
-
 static int cell_add(kith_store *s, int64_t cohort, int64_t month, int64_t n)
 {
     return exec3(s,
@@ -61,26 +43,33 @@ static int cell_add(kith_store *s, int64_t cohort, int64_t month, int64_t n)
                  cohort, month, n, "count a cohort cell");
 }
 
-static int retained_add(kith_store *s, int64_t id, int64_t month, int64_t n)
+static int retained_add(kith_store *s, int64_t month, int64_t n)
 {
-    /* Counts when customer `id` ordered in both month - 1 and month. */
     return exec3(s,
-                 "INSERT INTO month_retained(month, customers) SELECT ?2, ?3 WHERE "
-                 "(SELECT count(*) FROM customer_months WHERE customer_id = ?1 "
-                 " AND month IN (?2 - 1, ?2)) = 2 "
-                 "ON CONFLICT DO UPDATE SET customers = customers + ?3",
-                 id, month, n, "count retention");
+                 "INSERT INTO month_retained(month, customers) VALUES (?1, ?2) "
+                 "ON CONFLICT DO UPDATE SET customers = customers + ?2",
+                 month, n, 0, "count retention");
 }
 
-/* Customer `id` just gained month `m` (its row is in). */
+/* Customer `id` just gained month `m` (its row is in).  One query tells
+ * her first other month and whether the months around m are hers. */
 static int add_month(kith_store *s, int64_t id, int64_t m)
 {
-    int64_t first = m;
-    int none = 1;
-    int rc =
-        query2(s, "SELECT min(month) FROM customer_months WHERE customer_id = ?1 AND month != ?2",
-               id, m, &first, &none);
-    if (rc) return rc;
+    sqlite3_stmt *st = kith_store_stmt(
+        s, "SELECT min(month), max(month = ?2 - 1), max(month = ?2 + 1) FROM customer_months "
+           "WHERE customer_id = ?1 AND month != ?2");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, m);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return kith_store_error(s, "read cohort");
+    }
+    int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int64_t first = none ? m : sqlite3_column_int64(st, 0);
+    int before = sqlite3_column_int(st, 1), after = sqlite3_column_int(st, 2);
+    sqlite3_reset(st);
+    int rc = 0;
     if (!none && m < first) {
         /* An earlier first month: her other months move to the new cohort. */
         rc = exec3(s,
@@ -95,9 +84,9 @@ static int add_month(kith_store *s, int64_t id, int64_t m)
                        id, first, m, "join a cohort");
         first = m;
     }
-    if (!rc) rc = cell_add(s, none ? m : first, m, 1);
-    if (!rc) rc = retained_add(s, id, m, 1);
-    if (!rc) rc = retained_add(s, id, m + 1, 1);
+    if (!rc) rc = cell_add(s, first, m, 1);
+    if (!rc && before) rc = retained_add(s, m, 1);
+    if (!rc && after) rc = retained_add(s, m + 1, 1);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,29 @@ static int upsert(kith_store *s, const kith_rollup_obs *o, const char *dim, cons
     return rc == SQLITE_DONE ? 0 : kith_store_error(s, "record a rollup");
 }
 
+/* The moments row of (metric, dim, key, day) gains n, sx, sxx (the log's
+ * sums, note 4). */
+static int upsert_sums(kith_store *s, const char *metric, const char *dim, const char *key,
+                       int64_t day, int64_t n, double sx, double sxx)
+{
+    kith_stmt *st = kith_store_stmt(
+        s, "INSERT INTO rollups(metric, dim, key, day, bucket, n, sx, sxx, sy, syy, sxy) "
+           "VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, 0, 0, 0) "
+           "ON CONFLICT(metric, dim, key, day, bucket) DO UPDATE SET n = n + ?5, sx = sx + ?6, "
+           "sxx = sxx + ?7");
+    if (!st) return KITH_EIO;
+    sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, dim, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, day);
+    sqlite3_bind_int64(st, 5, n);
+    sqlite3_bind_double(st, 6, sx);
+    sqlite3_bind_double(st, 7, sxx);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "record a rollup");
+}
+
 static int record_group(kith_store *s, const kith_rollup_obs *o, const char *dim, const char *key,
                         int64_t day)
 {
@@ -160,8 +184,10 @@ int kith_rollup_scan(kith_store *s, const char *metric, const char *dim, int64_t
 
 /* Note 4: one logged add, with the depth of the request that owns it. */
 struct log_entry {
-    const char *metric;
+    const char *metric, *dim; /* string literals */
+    char key[64];
     int64_t day, n;
+    double sx, sxx;
     int depth;
 };
 
@@ -170,9 +196,15 @@ struct kith_rollup_log {
     size_t count, cap;
 };
 
-int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n)
+int kith_rollup_add(kith_store *s, const char *metric, const char *dim, const char *key, int64_t at,
+                    int64_t n, double x)
 {
     kith_assert(kith_store_in_request(s) > 0);
+    if (strlen(key) >= sizeof(((struct log_entry *)0)->key)) {
+        /* A key too long to log goes in at once. */
+        kith_rollup_obs o = {.metric = metric, .at = at, .n = n, .has_x = 1, .x = x};
+        return upsert(s, &o, dim, key, kith_rollup_day(at), -1);
+    }
     kith_rollup_log **slot = kith_store_rollup_log(s), *log = *slot;
     if (!log && !(log = *slot = calloc(1, sizeof(*log)))) return KITH_ENOMEM;
     if (log->count == log->cap) {
@@ -182,9 +214,21 @@ int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n)
         log->entries = e;
         log->cap = cap;
     }
-    log->entries[log->count++] =
-        (struct log_entry){metric, kith_rollup_day(at), n, kith_store_in_request(s)};
+    struct log_entry *e = &log->entries[log->count++];
+    *e = (struct log_entry){.metric = metric,
+                            .dim = dim,
+                            .day = kith_rollup_day(at),
+                            .n = n,
+                            .sx = (double)n * x,
+                            .sxx = (double)n * x * x,
+                            .depth = kith_store_in_request(s)};
+    snprintf(e->key, sizeof(e->key), "%s", key);
     return 0;
+}
+
+int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n)
+{
+    return kith_rollup_add(s, metric, "", "", at, n, 0);
 }
 
 void kith_rollup_log_end(kith_rollup_log *log, int depth, int ok)
@@ -202,24 +246,34 @@ void kith_rollup_log_end(kith_rollup_log *log, int depth, int ok)
         log->entries[i].depth = depth - 1;
 }
 
+static int entry_order(const void *a, const void *b)
+{
+    const struct log_entry *x = a, *y = b;
+    int c = strcmp(x->metric, y->metric);
+    if (!c) c = strcmp(x->dim, y->dim);
+    if (!c) c = strcmp(x->key, y->key);
+    if (!c) c = (x->day > y->day) - (x->day < y->day);
+    return c;
+}
+
 int kith_rollup_log_flush(kith_store *s, kith_rollup_log *log)
 {
     int rc = 0;
-    /* Sum per (metric, day) first: a pass holds few distinct ones (today's,
-     * and the days of orders recorded late). */
-    for (size_t i = 0; !rc && i < log->count; i++) {
+    /* Sorted, then summed per (metric, dim, key, day): a pass holds few
+     * distinct ones (today's, and the days of orders recorded late). */
+    qsort(log->entries, log->count, sizeof(*log->entries), entry_order);
+    for (size_t i = 0; !rc && i < log->count;) {
         struct log_entry *e = &log->entries[i];
-        if (!e->metric) continue;
-        int64_t n = e->n;
-        for (size_t j = i + 1; j < log->count; j++) {
-            struct log_entry *f = &log->entries[j];
-            if (f->metric && f->day == e->day && strcmp(f->metric, e->metric) == 0) {
-                n += f->n;
-                f->metric = NULL;
-            }
+        int64_t n = 0;
+        double sx = 0, sxx = 0;
+        size_t j = i;
+        for (; j < log->count && entry_order(e, &log->entries[j]) == 0; j++) {
+            n += log->entries[j].n;
+            sx += log->entries[j].sx;
+            sxx += log->entries[j].sxx;
         }
-        kith_rollup_obs o = {.metric = e->metric, .at = e->day * KITH_DAY_MS, .n = n};
-        rc = upsert(s, &o, "", "", e->day, -1);
+        rc = upsert_sums(s, e->metric, e->dim, e->key, e->day, n, sx, sxx);
+        i = j;
     }
     log->count = 0;
     return rc;

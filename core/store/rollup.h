@@ -19,8 +19,9 @@
  *   3. Buckets are 8 per power of two of (1 + x), so a quantile read from
  *      them is within about 9% of the exact one; kith_rollup_quantile
  *      interpolates inside the bucket.
- *   4. A plain count that every write of a hot path adds to (order.created)
- *      may be deferred instead (kith_rollup_count): the adds are logged in
+ *   4. A count or a sum that every write of a hot path adds to
+ *      (order.created, revenue) may be deferred instead (kith_rollup_count,
+ *      kith_rollup_add): the adds are logged in
  *      memory with the depth of the request that made them, a request that
  *      rolls back drops its own (and its inner requests') adds, and
  *      kith_store_commit writes what is left with one UPSERT per (metric,
@@ -67,6 +68,12 @@ int kith_rollup_record(kith_store *s, const kith_rollup_obs *o, const kith_rollu
  * `metric` is kept by address until the commit (a string literal).  Returns
  * 0 or KITH_ENOMEM. */
 int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n);
+/* The same for n observations of value x in group (dim, key) ("", "" for
+ * the total): n, Σx and Σx² are added at the commit.  `metric` and `dim`
+ * are kept by address (string literals); `key` is copied.  No histogram.
+ * Returns 0 or a KITH_E* code. */
+int kith_rollup_add(kith_store *s, const char *metric, const char *dim, const char *key,
+                    int64_t at, int64_t n, double x);
 
 /* ---- for store.c only (note 4) ---- */
 typedef struct kith_rollup_log kith_rollup_log;

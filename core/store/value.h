@@ -89,7 +89,8 @@ typedef struct kith_value_inputs {
 /* Reads the inputs from the database at `db_path` on a connection of its
  * own (any thread): from the orders up to `calibration_end` (inclusive,
  * T running to it) or, when KITH_TIME_NONE, from the stats up to `now`;
- * same-day orders are one purchase; times in periods of `period_ms`.
+ * same-day orders are one purchase; times in periods of `period_ms`.  The
+ * RFM cuts are read from the stats as of `calibration_end` (or `now`).
  * Returns 0 or -1 with `why` filled. */
 int kith_value_inputs_read(const char *db_path, int64_t calibration_end, int64_t now,
                            double period_ms, kith_value_inputs *out, char *why, size_t whylen);

@@ -151,7 +151,9 @@ int kith_value_inputs_read(const char *db_path, int64_t calibration_end, int64_t
     if (rc == SQLITE_OK) {
         int cal = calibration_end != KITH_TIME_NONE;
         rc = cal ? read_orders(db, calibration_end, per_days, out) : 0;
-        if (!rc) rc = read_stats(db, now, per_days, !cal, out);
+        /* The RFM cuts are taken as of the calibration's end too, so a
+         * fit on history scores recency as it stood then. */
+        if (!rc) rc = read_stats(db, cal ? calibration_end : now, per_days, !cal, out);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (rc)
