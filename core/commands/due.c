@@ -3,6 +3,7 @@
  * are due in the same pass.
  */
 #include "commands/due.h"
+#include "commands/campaign_ops.h"
 #include "commands/survey_ops.h"
 #include "commands/task_ops.h"
 #include "store/survey.h"
@@ -19,6 +20,7 @@ const kith_due_source kith_due_sources[] = {
     {"ticket SLAs", kith_store_ticket_sla_next, kith_ticket_sla_fire},
     {"visit reminders", kith_visit_next_reminder, kith_visit_fire_reminders},
     {"visit misses", kith_visit_next_miss, kith_visit_fire_misses},
+    {"campaign audiences", kith_campaign_next_members, kith_campaign_fire_members},
     {NULL, NULL, NULL},
 };
 
