@@ -13,6 +13,7 @@
 #include "cli/render.h"
 #include "cli/backup.h"
 #include "cli/subscribe.h"
+#include "cli/campaigns.h"
 #include "cli/survey.h"
 #include "cli/tasks.h"
 #include "cli/export.h"
@@ -168,7 +169,8 @@ int kith_cli_session_is_local(const char *word)
            strcmp(word, "backup") == 0 || strcmp(word, "survey") == 0 ||
            strcmp(word, "tickets") == 0 || strcmp(word, "visits") == 0 ||
            strcmp(word, "import") == 0 || strcmp(word, "export") == 0 ||
-           strcmp(word, "timeline") == 0 || strcmp(word, "duplicates") == 0;
+           strcmp(word, "timeline") == 0 || strcmp(word, "duplicates") == 0 ||
+           strcmp(word, "campaigns") == 0 || strcmp(word, "campaign") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -186,6 +188,8 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "export") == 0) return kith_cli_export_run(s, argc, argv);
     if (strcmp(argv[0], "timeline") == 0) return kith_cli_timeline_run(s, argc, argv);
     if (strcmp(argv[0], "duplicates") == 0) return kith_cli_duplicates_run(s, argc, argv);
+    if (strcmp(argv[0], "campaigns") == 0 || strcmp(argv[0], "campaign") == 0)
+        return kith_cli_campaigns_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

@@ -32,7 +32,7 @@
 
 /* Pending members settled per slice of a launch: fewer than the due loop's
  * batch, so each slice hands the loop back to clients (due.h note 3). */
-#define KITH_CAMPAIGN_SLICE 200
+#define KITH_CAMPAIGN_SLICE 64
 
 /* 1 when customer `customer_id` is in the control group of a campaign with
  * `seed` and `control_pct` (note 1). */

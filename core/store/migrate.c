@@ -459,8 +459,7 @@ static const char *const versions[] = {
     "  PRIMARY KEY (campaign_id, customer_id)) WITHOUT ROWID;"
     "CREATE INDEX campaign_members_customer ON campaign_members(customer_id, until_at);"
     "CREATE INDEX campaign_members_pending ON campaign_members(campaign_id, customer_id) "
-    "  WHERE status = 'pending';"
-    "CREATE INDEX campaign_members_group ON campaign_members(campaign_id, grp, customer_id);",
+    "  WHERE status = 'pending';",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
