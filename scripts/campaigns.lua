@@ -45,12 +45,11 @@ end)
 
 crm.on("campaign.member_added", function(ev)
   local m = ev.member
-  local campaign = crm.call("campaign.get", { id = m.campaign_id })
   crm.call("interaction.log", {
     customer_id = m.customer_id,
-    type = TOUCH_TYPES[campaign.channel] or "note",
-    summary = string.format(TOUCH_SUMMARY, campaign.name, campaign.channel),
-    attrs = { campaign_id = m.campaign_id, campaign = campaign.name, direction = "outbound" },
+    type = TOUCH_TYPES[m.channel] or "note",
+    summary = string.format(TOUCH_SUMMARY, m.campaign, m.channel),
+    attrs = { campaign_id = m.campaign_id, campaign = m.campaign, direction = "outbound" },
   })
   crm.call("campaign.track", { id = m.campaign_id, customer_id = m.customer_id, event = "sent" })
 end)

@@ -22,7 +22,8 @@
     "created_by, created_at, updated_at"
 
 #define MEMBER_COLUMNS                                                                             \
-    "m.campaign_id, c.name, m.customer_id, m.grp, m.status, m.reason, m.added_at, m.until_at, "    \
+    "m.campaign_id, c.name, c.channel, m.customer_id, m.grp, m.status, m.reason, m.added_at, "     \
+    "m.until_at, "                                                                                 \
     "m.sent_at, m.responded_at, m.converted_at, m.order_id, m.orders, m.revenue_cents"
 
 /* A window as the user would type it: "30d", "12h", "90m" or "45s". */
@@ -89,21 +90,22 @@ static cJSON *member_row(sqlite3_stmt *st, void *unused)
     if (!m) return NULL;
     int rc = kith_json_add_int(m, "campaign_id", sqlite3_column_int64(st, 0));
     rc |= kith_row_add_str(m, "campaign", st, 1);
-    rc |= kith_json_add_int(m, "customer_id", sqlite3_column_int64(st, 2));
-    rc |= kith_row_add_str(m, "group", st, 3);
-    rc |= kith_row_add_str(m, "status", st, 4);
-    rc |= kith_row_add_str(m, "reason", st, 5);
-    rc |= kith_row_add_time(m, "added_at", st, 6);
-    rc |= kith_row_add_time(m, "until_at", st, 7);
-    rc |= kith_row_add_time(m, "sent_at", st, 8);
-    rc |= kith_row_add_time(m, "responded_at", st, 9);
-    rc |= kith_row_add_time(m, "converted_at", st, 10);
-    if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+    rc |= kith_row_add_str(m, "channel", st, 2);
+    rc |= kith_json_add_int(m, "customer_id", sqlite3_column_int64(st, 3));
+    rc |= kith_row_add_str(m, "group", st, 4);
+    rc |= kith_row_add_str(m, "status", st, 5);
+    rc |= kith_row_add_str(m, "reason", st, 6);
+    rc |= kith_row_add_time(m, "added_at", st, 7);
+    rc |= kith_row_add_time(m, "until_at", st, 8);
+    rc |= kith_row_add_time(m, "sent_at", st, 9);
+    rc |= kith_row_add_time(m, "responded_at", st, 10);
+    rc |= kith_row_add_time(m, "converted_at", st, 11);
+    if (sqlite3_column_type(st, 12) == SQLITE_NULL)
         rc |= cJSON_AddNullToObject(m, "order_id") ? 0 : KITH_ENOMEM;
     else
-        rc |= kith_json_add_int(m, "order_id", sqlite3_column_int64(st, 11));
-    rc |= kith_json_add_int(m, "orders", sqlite3_column_int64(st, 12));
-    rc |= kith_json_add_money(m, "revenue", sqlite3_column_int64(st, 13));
+        rc |= kith_json_add_int(m, "order_id", sqlite3_column_int64(st, 12));
+    rc |= kith_json_add_int(m, "orders", sqlite3_column_int64(st, 13));
+    rc |= kith_json_add_money(m, "revenue", sqlite3_column_int64(st, 14));
     if (rc) {
         cJSON_Delete(m);
         return NULL;
@@ -411,7 +413,7 @@ int kith_store_campaign_members(kith_store *s, int64_t id, const char *grp, cons
     if (grp) kith_row_bind_str(st, 3, grp);
     if (status) kith_row_bind_str(st, 4, status);
     sqlite3_bind_int(st, 5, limit + 1);
-    return kith_row_page(s, st, limit, 2, 2, member_row, NULL, items, more, next);
+    return kith_row_page(s, st, limit, 3, 3, member_row, NULL, items, more, next);
 }
 
 int kith_store_campaign_member_mark(kith_store *s, int64_t campaign_id, int64_t customer_id,
@@ -475,7 +477,10 @@ int kith_store_campaign_convert(kith_store *s, int64_t campaign_id, int64_t cust
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, campaign_id);
     sqlite3_bind_int64(st, 2, customer_id);
-    sqlite3_bind_int64(st, 3, order_id);
+    if (order_id > 0)
+        sqlite3_bind_int64(st, 3, order_id);
+    else
+        sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, cents);
     sqlite3_bind_int64(st, 5, at);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : kith_store_error(s, "convert member");

@@ -7,7 +7,7 @@
  *             attribution_window, attribution_window_ms, launched_at,
  *             ends_at, finished_at, budget, cost, owner, description,
  *             attrs, created_by, created_at, updated_at}
- *   member   {campaign_id, campaign, customer_id, group, status, reason,
+ *   member   {campaign_id, campaign, channel, customer_id, group, status, reason,
  *             added_at, until_at, sent_at, responded_at, converted_at,
  *             order_id, orders, revenue}
  *
@@ -120,7 +120,8 @@ int kith_store_campaign_open_for(kith_store *s, int64_t customer_id, int64_t at,
                                  int64_t *ids, int *n);
 /* Counts order `order_id` (`cents` at `at`) for member (campaign_id,
  * customer_id): orders + 1, revenue + cents, and on its first order
- * converted_at/order_id and, once settled, status "converted".  *first says
+ * converted_at/order_id (order_id 0: none) and, once settled, status
+ * "converted".  *first says
  * whether this was its first conversion.  Returns 0, or KITH_ENOTFOUND when
  * it is not a member or was excluded. */
 int kith_store_campaign_convert(kith_store *s, int64_t campaign_id, int64_t customer_id,
