@@ -192,21 +192,32 @@ static int campaign_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
-/* Adds `audience` (the member counts) to a campaign record. */
-static int add_audience(kith_ctx *ctx, int64_t id, cJSON *rec)
+/* Adds `audience` to a campaign record from the member counts `t`:
+ * {members, drawn: {treated, control}, treated, control, excluded,
+ * pending}, where treated and control count settled members only. */
+static int add_audience(kith_ctx *ctx, const kith_campaign_tally *t, cJSON *rec)
+{
+    cJSON *a = cJSON_AddObjectToObject(rec, "audience");
+    cJSON *drawn = a ? cJSON_AddObjectToObject(a, "drawn") : NULL;
+    if (!drawn ||
+        kith_json_add_int(a, "members",
+                          t->treated.members + t->control.members + t->excluded + t->pending) ||
+        kith_json_add_int(drawn, "treated", t->drawn_treated) ||
+        kith_json_add_int(drawn, "control", t->drawn_control) ||
+        kith_json_add_int(a, "treated", t->treated.members) ||
+        kith_json_add_int(a, "control", t->control.members) ||
+        kith_json_add_int(a, "excluded", t->excluded) ||
+        kith_json_add_int(a, "pending", t->pending))
+        return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
+    return 0;
+}
+
+/* The same, counted from the members (one aggregate over them). */
+static int add_counted_audience(kith_ctx *ctx, int64_t id, cJSON *rec)
 {
     kith_campaign_tally t;
     int rc = kith_store_campaign_tally(ctx->store, id, &t);
-    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "campaign members");
-    cJSON *a = cJSON_AddObjectToObject(rec, "audience");
-    if (!a ||
-        kith_json_add_int(a, "members",
-                          t.treated.members + t.control.members + t.excluded + t.pending) ||
-        kith_json_add_int(a, "treated", t.treated.members) ||
-        kith_json_add_int(a, "control", t.control.members) ||
-        kith_json_add_int(a, "excluded", t.excluded) || kith_json_add_int(a, "pending", t.pending))
-        return kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "out of memory");
-    return 0;
+    return rc < 0 ? kith_cmd_store_fail(ctx, rc, "campaign members") : add_audience(ctx, &t, rec);
 }
 
 static int campaign_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -214,7 +225,7 @@ static int campaign_get(kith_ctx *ctx, const cJSON *params, cJSON **result)
     int64_t id;
     cJSON *rec = NULL;
     int rc = kith_campaign_load(ctx, params, &id, &rec);
-    if (!rc) rc = add_audience(ctx, id, rec);
+    if (!rc) rc = add_counted_audience(ctx, id, rec);
     if (rc) {
         cJSON_Delete(rec);
         return rc;
@@ -329,8 +340,9 @@ static int campaign_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
 }
 
 /* Freezes the audience of campaign `id` (launched now): every member of
- * its segment at this instant, drawn into a group, pending. */
-static int freeze_audience(kith_ctx *ctx, int64_t id, const cJSON *rec)
+ * its segment at this instant, drawn into a group, pending.  *t gets the
+ * counts (a launch's reply shows them without counting the rows again). */
+static int freeze_audience(kith_ctx *ctx, int64_t id, const cJSON *rec, kith_campaign_tally *t)
 {
     int64_t *ids = NULL,
             seed = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "seed"));
@@ -340,10 +352,14 @@ static int freeze_audience(kith_ctx *ctx, int64_t id, const cJSON *rec)
                                    cJSON_GetObjectItemCaseSensitive(rec, "attribution_window_ms"));
     int rc =
         kith_store_campaign_segment_ids(ctx->store, kith_json_get_str(rec, "segment"), &ids, &n);
+    memset(t, 0, sizeof(*t));
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        const char *grp = kith_campaign_in_control(seed, ids[i], pct) ? "control" : "treated";
-        rc = kith_store_campaign_member_add(ctx->store, id, ids[i], grp, ctx->now, until);
+        int control = kith_campaign_in_control(seed, ids[i], pct);
+        ++*(control ? &t->drawn_control : &t->drawn_treated);
+        rc = kith_store_campaign_member_add(ctx->store, id, ids[i], control ? "control" : "treated",
+                                            ctx->now, until);
     }
+    t->pending = (int64_t)n;
     free(ids);
     return rc < 0 ? kith_cmd_store_fail(ctx, rc, "campaign audience") : 0;
 }
@@ -371,7 +387,8 @@ static int move_to(kith_ctx *ctx, int64_t id, cJSON *rec, const char *to, cJSON 
         rc = rc == KITH_ENOTFOUND
                  ? kith_cmd_invalid_transition(ctx, "campaign", id, status, moves[m].verb)
                  : kith_cmd_store_fail(ctx, rc, "campaign");
-    if (!rc && launch) rc = freeze_audience(ctx, id, rec);
+    kith_campaign_tally frozen;
+    if (!rc && launch) rc = freeze_audience(ctx, id, rec, &frozen);
     int64_t dropped = 0;
     if (!rc && strcmp(to, "cancelled") == 0 &&
         (rc = kith_store_campaign_drop_pending(ctx->store, id, "cancelled", &dropped)) < 0)
@@ -379,7 +396,7 @@ static int move_to(kith_ctx *ctx, int64_t id, cJSON *rec, const char *to, cJSON 
     cJSON *now = NULL;
     if (!rc && (rc = kith_store_campaign_get(ctx->store, id, &now)) < 0)
         rc = kith_cmd_store_fail(ctx, rc, "campaign");
-    if (!rc) rc = add_audience(ctx, id, now);
+    if (!rc) rc = launch ? add_audience(ctx, &frozen, now) : add_counted_audience(ctx, id, now);
     if (!rc) rc = kith_cmd_emit_record(ctx, moves[m].event, 0, "campaign", now, NULL);
     if (rc) {
         cJSON_Delete(now);

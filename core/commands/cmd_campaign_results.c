@@ -79,6 +79,7 @@ static int build(cJSON *out, const cJSON *campaign, int64_t id, const kith_campa
     rc |= kith_json_add_int(out, "control", co->members);
     rc |= kith_json_add_int(out, "excluded", t->excluded);
     rc |= kith_json_add_int(out, "pending", t->pending);
+    rc |= add_pair(out, "drawn", 1, (double)t->drawn_treated, 1, (double)t->drawn_control);
     cJSON_AddItemToObject(out, "exclusions", exclusions);
     rc |= add_pair(out, "converted", 1, (double)tr->converted, 1, (double)co->converted);
     rc |= add_pair(out, "responded", 1, (double)tr->responded, 1, (double)co->responded);

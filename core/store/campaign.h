@@ -135,6 +135,7 @@ typedef struct kith_campaign_tally {
     kith_campaign_group treated, control; /* settled members, excluded ones aside */
     int64_t excluded, pending;
     int64_t excluded_treated, excluded_control;
+    int64_t drawn_treated, drawn_control; /* every member by group, whatever its status */
 } kith_campaign_tally;
 /* Counts campaign `id`'s members in one aggregate.  Returns 0 or a KITH_E*
  * code. */

@@ -291,6 +291,7 @@ int kith_store_campaign_tally(kith_store *s, int64_t id, kith_campaign_tally *t)
         const char *grp = (const char *)sqlite3_column_text(st, 0);
         int treated = grp && strcmp(grp, "treated") == 0;
         int64_t count = sqlite3_column_int64(st, 3);
+        *(treated ? &t->drawn_treated : &t->drawn_control) += count;
         if (sqlite3_column_int(st, 1)) {
             t->excluded += count;
             *(treated ? &t->excluded_treated : &t->excluded_control) += count;

@@ -160,6 +160,9 @@ class CampaignTest(KithTestCase):
         launched = self.c.call("campaign.launch", {"id": camp["id"]})
         self.assertEqual((launched["status"], launched["audience"]["members"]), ("active", n),
                          launched)
+        drawn_control = sum(1 for cid in ids if in_control(seed, cid, pct))
+        self.assertEqual(launched["audience"]["drawn"],
+                         {"treated": n - drawn_control, "control": drawn_control}, launched)
         self.settled(self.c, camp["id"])
 
         got = self.members(self.viewer, camp["id"])
