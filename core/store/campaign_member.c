@@ -102,12 +102,17 @@ int kith_store_campaign_member_add(kith_store *s, int64_t campaign_id, int64_t c
 }
 
 /* The campaign whose pending members come next, oldest launch first.
- * Active campaigns are few; EXISTS is one probe of the partial index. */
+ * Active campaigns are few; EXISTS is one probe of the partial index.
+ * INDEXED BY is needed: left to itself the planner takes the primary key
+ * and walks every settled member of the campaign, and this runs each time
+ * the scheduler re-arms (after every write pass) while a campaign is
+ * active. */
 static int next_pending_campaign(kith_store *s, int64_t *id, int64_t *at)
 {
     sqlite3_stmt *st = kith_store_stmt(
         s, "SELECT c.id, c.launched_at FROM campaigns c WHERE c.status IN ('active', 'completed') "
-           "AND EXISTS (SELECT 1 FROM campaign_members m WHERE m.campaign_id = c.id "
+           "AND EXISTS (SELECT 1 FROM campaign_members m INDEXED BY campaign_members_pending "
+           "WHERE m.campaign_id = c.id "
            "AND m.status = 'pending') ORDER BY c.launched_at, c.id LIMIT 1");
     if (!st) return KITH_EIO;
     int rc = sqlite3_step(st);
@@ -129,8 +134,8 @@ int kith_store_campaign_pending(kith_store *s, int max, int64_t *campaign_id, in
     /* The partial index holds only pending members: this reads no more
      * rows than it returns, however large the settled audience is. */
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT customer_id FROM campaign_members WHERE campaign_id = ? AND status = 'pending' "
-           "ORDER BY customer_id LIMIT ?");
+        s, "SELECT customer_id FROM campaign_members INDEXED BY campaign_members_pending "
+           "WHERE campaign_id = ? AND status = 'pending' ORDER BY customer_id LIMIT ?");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, *campaign_id);
     sqlite3_bind_int(st, 2, max);
@@ -162,7 +167,8 @@ int kith_store_campaign_member_settle(kith_store *s, int64_t campaign_id, int64_
 int kith_store_campaign_drop_pending(kith_store *s, int64_t id, const char *reason, int64_t *n)
 {
     sqlite3_stmt *st =
-        kith_store_stmt(s, "UPDATE campaign_members SET status = 'excluded', reason = ?2 "
+        kith_store_stmt(s, "UPDATE campaign_members INDEXED BY campaign_members_pending "
+                           "SET status = 'excluded', reason = ?2 "
                            "WHERE campaign_id = ?1 AND status = 'pending'");
     if (!st) return KITH_EIO;
     sqlite3_bind_int64(st, 1, id);
