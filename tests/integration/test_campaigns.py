@@ -54,6 +54,7 @@ crm.segment("pool", "the campaign pool", function(c, s)
 end)
 crm.before("campaign.member_added", function(ev)
   if ev.customer.attrs.veto then error("vetoed: no marketing to this one") end
+  if ev.customer.attrs.spin then while true do end end
 end)
 crm.on("campaign.member_added", function(ev)
   crm.call("interaction.log", { customer_id = ev.customer.id, type = "email",
@@ -83,13 +84,14 @@ class CampaignTest(KithTestCase):
 
     # ---- helpers ----
 
-    def pool(self, n, no_consent=lambda i: False, veto=lambda i: False, prefix="p"):
+    def pool(self, n, no_consent=lambda i: False, veto=lambda i: False, spin=lambda i: False,
+             prefix="p"):
         """n customers in the pool segment, with a marketing grant on email
         unless no_consent(i); ids in order."""
         ids = []
         for start in range(0, n, 1000):
             recs = [{"name": "%s%d" % (prefix, i), "external_id": "%s%d" % (prefix, i),
-                     "attrs": {"pool": True, "veto": veto(i)}}
+                     "attrs": {"pool": True, "veto": veto(i), "spin": spin(i)}}
                     for i in range(start, min(n, start + 1000))]
             ids += self.c.call("customer.import", {"records": recs})["ids"]
         grants = [("consent.set", {"customer_id": cid, "purpose": "marketing", "channel": "email",
@@ -289,6 +291,7 @@ class CampaignTest(KithTestCase):
         bad = [({"control_pct": 0.7}, "control_pct"), ({"control_pct": -0.1}, "control_pct"),
                ({"seed": -1}, "seed"), ({"seed": 2.5}, "seed"),
                ({"attribution_window": "soon"}, "attribution_window"),
+               ({"attribution_window": "99999d"}, "attribution_window"),
                ({"channel": "pigeon"}, "channel"), ({"name": "n" * 300}, "name"),
                ({"cost": -5}, "cost"), ({"budget": 1.234}, "budget")]
         for extra, param in bad:
@@ -335,6 +338,18 @@ class CampaignTest(KithTestCase):
         self.assertEqual(self.c.call("campaign.cancel", {"id": draft["id"]})["status"], "cancelled")
         listed = self.viewer.call("campaign.list", {"status": "completed"})["items"]
         self.assertEqual([x["name"] for x in listed], ["x"])
+
+    def test_a_runaway_hook_excludes_its_member_and_the_launch_goes_on(self):
+        ids = self.pool(10, spin=lambda i: i == 4)
+        camp = self.c.call("campaign.create", {"name": "spin", "segment": "pool",
+                                               "control_pct": 0})
+        self.c.call("campaign.launch", {"id": camp["id"]})
+        self.settled(self.c, camp["id"])
+        got = self.members(self.c, camp["id"])
+        self.assertEqual((got[ids[4]]["status"], got[ids[4]]["reason"]), ("excluded", "vetoed"))
+        self.assertEqual(sorted(m["status"] for cid, m in got.items() if cid != ids[4]),
+                         ["targeted"] * 9, got)
+        self.assertEqual(self.c.call("system.ping"), "pong")
 
     def test_merge_of_two_members_keeps_one_membership(self):
         ids = self.pool(3)
