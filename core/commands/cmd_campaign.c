@@ -6,7 +6,7 @@
  * campaign.launch freezes the audience: the segment's members at that
  * instant, each drawn into the treated or the control group by the seeded
  * hash of campaign_ops.h note 1, are written as pending members in the
- * launch's own request (about 0.4 s for 100,000 members on the reference
+ * launch's own request (about 0.3 s for 100,000 members on the reference
  * machine; README "Campaigns and uplift").  Consent, the before hooks and
  * the touches (campaign.member_added) follow in slices of
  * KITH_CAMPAIGN_SLICE members, each its own committed request, from the
