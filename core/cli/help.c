@@ -132,6 +132,21 @@ static const struct client_command {
      "  --from T   from this day (ISO 8601)\n"
      "  --to T     to this day, inclusive\n"
      "  --json     the survey.results result as compact JSON\n"},
+    {"campaigns", "campaigns [--status S] [--limit N] [--json]", "campaigns, newest first",
+     "Shows each campaign's id, name, status, kind, channel, segment, control share\n"
+     "and launch day.\n"
+     "\n"
+     "  --status S   draft, active, completed or cancelled\n"
+     "  --limit N    at most N campaigns (default 50, at most 1000)\n"
+     "  --json       the campaign.list result as compact JSON\n"},
+    {"campaign", "campaign results ID|NAME [--json]",
+     "a campaign's conversion against its control group, uplift and roi",
+     "Reads campaign.results: the audience and its exclusions, treated and control\n"
+     "members, conversions, conversion rate, revenue and revenue per member, the\n"
+     "uplift in percentage points with its 95% interval, and the incremental\n"
+     "conversions, revenue and roi.\n"
+     "\n"
+     "  --json   the campaign.results result as compact JSON\n"},
     {NULL, NULL, NULL, NULL},
 };
 

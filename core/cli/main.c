@@ -59,6 +59,7 @@ static void usage(FILE *out)
         "       kith [options] visits [--owner NAME | --all] [--status S] [--from T] [--to T]\n"
         "       kith [options] import customers|orders FILE.csv [--map F=H,...] [--per-record]\n"
         "       kith [options] export customers|orders|interactions|tickets [--format csv|jsonl]\n"
+        "       kith [options] campaigns [--status S]  |  campaign results ID|NAME\n"
         "With no METHOD, kith opens an interactive prompt (history in ~/.kith_history,\n"
         "tab completes method and param names).\n"
         "\n"

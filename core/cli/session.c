@@ -15,6 +15,7 @@
 #include "cli/deals.h"
 #include "cli/report.h"
 #include "cli/subscribe.h"
+#include "cli/campaigns.h"
 #include "cli/survey.h"
 #include "cli/tasks.h"
 #include "cli/export.h"
@@ -172,7 +173,8 @@ int kith_cli_session_is_local(const char *word)
            strcmp(word, "import") == 0 || strcmp(word, "export") == 0 ||
            strcmp(word, "timeline") == 0 || strcmp(word, "duplicates") == 0 ||
            strcmp(word, "report") == 0 || strcmp(word, "value") == 0 ||
-           strcmp(word, "deals") == 0 || strcmp(word, "forecast") == 0;
+           strcmp(word, "deals") == 0 || strcmp(word, "forecast") == 0 ||
+           strcmp(word, "campaigns") == 0 || strcmp(word, "campaign") == 0;
 }
 
 int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
@@ -194,6 +196,8 @@ int kith_cli_session_run(kith_cli_session *s, int argc, char *const *argv)
     if (strcmp(argv[0], "deals") == 0) return kith_cli_deals_run(s, argc, argv);
     if (strcmp(argv[0], "forecast") == 0) return kith_cli_forecast_run(s, argc, argv);
     if (strcmp(argv[0], "value") == 0) return kith_cli_value_run(s, argc, argv);
+    if (strcmp(argv[0], "campaigns") == 0 || strcmp(argv[0], "campaign") == 0)
+        return kith_cli_campaigns_run(s, argc, argv);
 
     char err[256];
     cJSON *params;

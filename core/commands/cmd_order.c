@@ -2,9 +2,11 @@
  * order.create / list.  Amounts are exact to the cent: the JSON number is
  * converted to integer cents once, here, and refused if it has a third
  * decimal.  Creating an order updates the customer's stats and the
- * order.created rollup (store/rollup.h) in the same request and emits
- * order.created.
+ * order.created rollup (store/rollup.h) in the same request, emits
+ * order.created, and attributes the order to the campaigns whose window
+ * holds it (or to the one its campaign_id names; campaign_members.c).
  */
+#include "commands/campaign_ops.h"
 #include "commands/commands.h"
 #include "commands/customer_ops.h"
 #include "store/activity.h"
@@ -56,6 +58,8 @@ int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON *
     if ((rc = check_currency(ctx, kith_json_get_str(params, "currency")))) return rc;
     if ((rc = kith_cmd_check_text(ctx, params, "external_id", 128, 1))) return rc;
     if ((rc = kith_cmd_time_arg(ctx, params, "at", &at))) return rc;
+    int64_t campaign_id;
+    if ((rc = kith_campaign_order_arg(ctx, params, &campaign_id))) return rc;
     cJSON *customer = NULL;
     if ((rc = kith_store_customer_get(ctx->store, cid, &customer)) < 0)
         return kith_cmd_store_fail(ctx, rc, "customer");
@@ -104,6 +108,8 @@ int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON *
         rc = kith_cmd_emit(ctx, "order.created", cid, data);
         cJSON_Delete(data);
     }
+    /* After order.created, so campaign.converted follows the order it is about. */
+    if (!rc) rc = kith_campaign_attribute(ctx, cid, order, cents, at, campaign_id);
     cJSON_Delete(customer);
     if (rc) {
         cJSON_Delete(order);
@@ -147,6 +153,7 @@ static const kith_param create_params[] = {
     {"items", KITH_T_ARRAY, 0, "line items, as your shop describes them"},
     {"at", KITH_T_TIME, 0, "when it was placed (default now)"},
     {"external_id", KITH_T_STRING, 0, "your system's order id; unique"},
+    {"campaign_id", KITH_T_INT, 0, "the campaign it came from (explicit attribution)"},
     {NULL},
 };
 static const kith_param list_params[] = {

@@ -39,6 +39,9 @@ extern const kith_command kith_cmd_consent[];
 extern const kith_command kith_cmd_history[];
 extern const kith_command kith_cmd_timeline[];
 extern const kith_command kith_cmd_duplicate[];
+extern const kith_command kith_cmd_campaign[];
+extern const kith_command kith_cmd_campaign_members[];
+extern const kith_command kith_cmd_campaign_results[];
 
 /* Every table above, {NULL}-terminated: what a server registers. */
 extern const kith_command *const kith_command_tables[];

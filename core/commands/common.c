@@ -47,6 +47,9 @@ const kith_command *const kith_command_tables[] = {
     kith_cmd_history,
     kith_cmd_timeline,
     kith_cmd_duplicate,
+    kith_cmd_campaign,
+    kith_cmd_campaign_members,
+    kith_cmd_campaign_results,
     NULL,
 };
 /* clang-format on */

@@ -3,6 +3,7 @@
  * are due in the same pass.
  */
 #include "commands/due.h"
+#include "commands/campaign_ops.h"
 #include "commands/survey_ops.h"
 #include "commands/task_ops.h"
 #include "store/survey.h"
@@ -21,6 +22,7 @@ const kith_due_source kith_due_sources[] = {
     {"visit reminders", kith_visit_next_reminder, kith_visit_fire_reminders},
     {"visit misses", kith_visit_next_miss, kith_visit_fire_misses},
     {"rotting deals", kith_deal_next_rot, kith_deal_fire_rot},
+    {"campaign audiences", kith_campaign_next_members, kith_campaign_fire_members},
     {NULL, NULL, NULL},
 };
 

@@ -13,7 +13,10 @@
  *      so across a kill -9 a due record fires exactly once.
  *   3. A source fires at most `limit` records per request, so a backlog (a
  *      server down over many deadlines) is worked off in bounded requests,
- *      each committed, oldest first.
+ *      each committed, oldest first.  A source may fire fewer than `limit`
+ *      while more wait, to hand the loop back to clients (a campaign's
+ *      audience): its due time is still past, so the timer comes back at
+ *      once.
  *   4. Adding a source is one entry in kith_due_sources (due.c) plus its
  *      two functions; the scheduler, the server and `kithd test-scripts`
  *      pick it up from there.

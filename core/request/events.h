@@ -83,6 +83,14 @@
     X("ticket.reopened", 0)                                                                        \
     X("ticket.commented", 0)                                                                       \
     X("ticket.sla_warning", 0)                                                                     \
-    X("ticket.sla_breached", 0)
+    X("ticket.sla_breached", 0)                                                                    \
+    X("campaign.created", 0)                                                                       \
+    X("campaign.updated", 0)                                                                       \
+    X("campaign.launched", 0)                                                                      \
+    X("campaign.completed", 0)                                                                     \
+    X("campaign.cancelled", 0)                                                                     \
+    X("campaign.member_added", KITH_EV_BEFORE)                                                     \
+    X("campaign.responded", 0)                                                                     \
+    X("campaign.converted", 0)
 
 #endif

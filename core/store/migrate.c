@@ -479,6 +479,46 @@ static const char *const versions[] = {
     "  at INTEGER NOT NULL, from_stage TEXT, to_stage TEXT, status TEXT NOT NULL, by TEXT,"
     "  note TEXT);"
     "CREATE INDEX deal_history_deal ON deal_history(deal_id, id);",
+
+    /* 19: campaigns (store/campaign.h): the campaign, and its audience
+     * frozen at launch, each member in the treated or the control group.
+     * A member row stays `pending` until the launch's slices checked its
+     * consent and hooks; the partial index finds the next slice's work.
+     * customer.merge moves a loser's memberships by the foreign key; where
+     * both were members of one campaign the survivor's row is kept and the
+     * loser's goes with the loser (the primary key stops the move). */
+    "CREATE TABLE campaigns ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL, channel TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'draft'"
+    "    CHECK (status IN ('draft', 'active', 'completed', 'cancelled')),"
+    "  segment TEXT NOT NULL,"
+    "  control_pct REAL NOT NULL CHECK (control_pct >= 0 AND control_pct <= 0.5),"
+    "  seed INTEGER NOT NULL,"
+    "  attribution_window_ms INTEGER NOT NULL,"
+    "  launched_at INTEGER, ends_at INTEGER, finished_at INTEGER,"
+    "  budget_cents INTEGER, cost_cents INTEGER,"
+    "  owner TEXT, description TEXT,"
+    "  attrs TEXT NOT NULL DEFAULT '{}',"
+    "  created_by TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE INDEX campaigns_status ON campaigns(status, id);"
+    "CREATE TABLE campaign_members ("
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,"
+    "  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+    "  grp TEXT NOT NULL CHECK (grp IN ('treated', 'control')),"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  reason TEXT,"
+    "  added_at INTEGER NOT NULL,"
+    "  until_at INTEGER NOT NULL,"
+    "  sent_at INTEGER, responded_at INTEGER, converted_at INTEGER,"
+    "  order_id INTEGER,"
+    "  orders INTEGER NOT NULL DEFAULT 0,"
+    "  revenue_cents INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (campaign_id, customer_id)) WITHOUT ROWID;"
+    "CREATE INDEX campaign_members_customer ON campaign_members(customer_id, until_at);"
+    "CREATE INDEX campaign_members_pending ON campaign_members(campaign_id, customer_id) "
+    "  WHERE status = 'pending';",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
