@@ -176,7 +176,7 @@ int kith_cli_report_run(kith_cli_session *s, int argc, char *const *argv)
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(res, "rows");
     const char *col_name = chart ? chart : headline(name);
     int col = col_name ? column_of(cJSON_GetObjectItemCaseSensitive(res, "columns"), col_name) : -1;
-    if (!rc && col > 0 && cJSON_GetArraySize(rows) > 0 && !getenv("KITH_NO_CHART")) {
+    if (!rc && col > 0 && cJSON_GetArraySize(rows) > 0) {
         const cJSON *group = cJSON_GetObjectItemCaseSensitive(res, "group_by");
         printf("\n%s\n", col_name);
         kith_cli_report_bars(stdout, rows, col, cJSON_IsString(group), width ? width : 80);

@@ -407,6 +407,29 @@ static int value_fit(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return kith_ctx_offload(ctx, &job->base);
 }
 
+kith_offload *kith_value_refit_job(kith_store *s, const char *data_dir, int64_t now)
+{
+    const kith_value_model *m = kith_value_model_current(s);
+    if (fit_running || !data_dir || !m->fitted || m->n == 0 ||
+        m->calibration_end != KITH_TIME_NONE || now - m->fitted_at < (int64_t)DAY_MS)
+        return NULL;
+    struct fit_job *job = calloc(1, sizeof(*job));
+    if (!job) return NULL;
+    job->base.run = fit_run;
+    job->base.finish = fit_finish;
+    job->base.method = "value.fit";
+    job->store = s;
+    snprintf(job->db, sizeof(job->db), "%s/kith.db", data_dir);
+    job->calibration_end = KITH_TIME_NONE;
+    job->now = now;
+    job->gamma_gamma = m->has_gg;
+    job->m.period_ms = m->period_ms;
+    job->m.calibration_end = KITH_TIME_NONE;
+    job->m.fitted_at = now;
+    fit_running = 1;
+    return &job->base;
+}
+
 static const kith_param get_params[] = {
     {"customer_id", KITH_T_INT, 1, "the customer"},
     {"at", KITH_T_TIME, 0, "as of this time (default now): T and recency run to it"},

@@ -108,4 +108,11 @@ int kith_cmd_conflict(kith_ctx *ctx, const char *reason, const char *status, con
 int kith_cmd_invalid_transition(kith_ctx *ctx, const char *kind, int64_t id, const char *status,
                                 const char *verb);
 
+/* value.fit's daily refresh (cmd_value.c): when the model was fitted on
+ * every order (no calibration_end) a day or more before `now`, the same fit
+ * for `now` as a job to run off the loop (run on a worker, then finish on
+ * the loop, whose result the caller frees); NULL when none is due or a fit
+ * runs.  The RFM quintile cuts refresh with it. */
+kith_offload *kith_value_refit_job(kith_store *s, const char *data_dir, int64_t now);
+
 #endif

@@ -9,6 +9,7 @@
  * WAL sync on a worker thread) and the rules engine's life.
  */
 #include "server/server_int.h"
+#include "commands/commands.h"
 #include "store/event.h"
 #include "work/work.h"
 #include "util/error.h"
@@ -16,6 +17,7 @@
 #include "util/timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -181,12 +183,55 @@ static void due_work(struct kith_server *srv)
     kith_work_due(&w);
 }
 
-/* Every minute: a batch of expired loyalty points, and the event log past
- * its retention. */
+/* The value model's daily refresh, on a worker like value.fit's. */
+struct refit {
+    uv_work_t work;
+    kith_offload *job;
+};
+
+static void refit_run(uv_work_t *w)
+{
+    struct refit *r = w->data;
+    r->job->run(r->job);
+}
+
+static void refit_done(uv_work_t *w, int status)
+{
+    struct refit *r = w->data;
+    cJSON *result = NULL;
+    kith_call_error err = {0};
+    if (r->job->finish(r->job, status < 0 ? KITH_EIO : 0, &result, &err) < 0)
+        kith_warn("value: the daily refit failed: %s", err.message);
+    cJSON_Delete(result);
+    cJSON_Delete(err.data);
+    free(r);
+}
+
+static void start_refit(struct kith_server *srv)
+{
+    kith_offload *job = kith_value_refit_job(srv->store, srv->env.data_dir, kith_time_now_ms());
+    if (!job) return;
+    struct refit *r = calloc(1, sizeof(*r));
+    if (r) {
+        r->job = job;
+        r->work.data = r;
+        if (uv_queue_work(&srv->loop, &r->work, refit_run, refit_done) == 0) return;
+        free(r);
+    }
+    cJSON *result = NULL;
+    kith_call_error err = {0};
+    job->finish(job, KITH_EIO, &result, &err); /* frees the job */
+    cJSON_Delete(result);
+    cJSON_Delete(err.data);
+}
+
+/* Every minute: a batch of expired loyalty points, the event log past its
+ * retention, and the value model's refit once it is a day old. */
 void kith_server_upkeep(struct kith_server *srv)
 {
     kith_work w = work_of(srv);
     kith_work_upkeep(&w);
+    start_refit(srv);
 }
 
 static void on_due(void *ud)

@@ -21,11 +21,32 @@ double kith_bgnbd_ll1(const kith_bgnbd *m, const kith_btyd_obs *o)
     return a1 + a2 + log_add(a3, a4);
 }
 
+#define X_CACHE 256 /* repeat counts whose lgamma terms are computed once per call */
+
 double kith_bgnbd_ll(const kith_bgnbd *m, const kith_btyd_obs *obs, size_t n)
 {
+    /* The lgamma terms depend on x alone: computed once per distinct small
+     * x, they leave a few logs per customer (a fit calls this thousands of
+     * times over every customer). */
+    double r = m->r, al = m->alpha, a = m->a, b = m->b;
+    double head[X_CACHE], la = log(a), lal = log(al);
+    double base = -lgamma(r) + r * lal + lgamma(a + b) - lgamma(b);
+    for (int x = 0; x < X_CACHE; x++)
+        head[x] = NAN;
     double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += kith_bgnbd_ll1(m, &obs[i]);
+    for (size_t i = 0; i < n; i++) {
+        const kith_btyd_obs *o = &obs[i];
+        double x = o->x;
+        int xi = (int)x;
+        if (xi < 0 || xi >= X_CACHE || (double)xi != x) {
+            sum += kith_bgnbd_ll1(m, o);
+            continue;
+        }
+        if (isnan(head[xi])) head[xi] = base + lgamma(r + x) + lgamma(b + x) - lgamma(a + b + x);
+        double a3 = -(r + x) * log(al + o->T);
+        double a4 = xi > 0 ? la - log(b + x - 1) - (r + x) * log(al + o->t_x) : -INFINITY;
+        sum += head[xi] + log_add(a3, a4);
+    }
     return sum;
 }
 
@@ -90,8 +111,9 @@ double kith_gamgam_expected(const kith_gamgam *m, double x, double m_x)
 /* ---- Nelder-Mead (note 1) ---- */
 
 #define NM_MAX   8
-#define NM_ITERS 4000 /* per simplex: a flat likelihood must not run forever */
-#define NM_RUNS  8    /* the first simplex and its restarts */
+#define NM_ITERS 2000 /* per simplex: a flat likelihood must not run forever */
+#define NM_RUNS  4    /* the first simplex and its restarts */
+#define NM_EVALS 5000 /* evaluations per fit, all simplexes together */
 #define LOG_MAX  15.0 /* |log parameter| beyond this is refused (e^15 = 3.3e6) */
 
 static void centroid(double s[][NM_MAX], int dims, int worst, double *c)
@@ -103,16 +125,30 @@ static void centroid(double s[][NM_MAX], int dims, int worst, double *c)
                 c[j] += s[i][j] / dims;
 }
 
-/* Runs one simplex from x until it collapses; returns its best value. */
-static double nm_run(double (*f)(const double *, void *), void *ud, double *x, int dims)
+/* The function being minimised, and the evaluations spent on it. */
+struct nm {
+    double (*f)(const double *, void *);
+    void *ud;
+    int evals;
+};
+
+static double eval(struct nm *b, const double *x)
+{
+    b->evals++;
+    return b->f(x, b->ud);
+}
+
+/* Runs one simplex from x until it collapses (or the budget is spent);
+ * returns its best value. */
+static double nm_run(struct nm *b, double *x, int dims)
 {
     double s[NM_MAX + 1][NM_MAX], fv[NM_MAX + 1], c[NM_MAX], xr[NM_MAX], xe[NM_MAX];
     for (int i = 0; i <= dims; i++) {
         memcpy(s[i], x, sizeof(double) * dims);
         if (i) s[i][i - 1] += 0.5;
-        fv[i] = f(s[i], ud);
+        fv[i] = eval(b, s[i]);
     }
-    for (int iter = 0; iter < NM_ITERS; iter++) {
+    for (int iter = 0; iter < NM_ITERS && b->evals < NM_EVALS; iter++) {
         int best = 0, worst = 0, second = -1;
         for (int i = 1; i <= dims; i++) {
             if (fv[i] < fv[best]) best = i;
@@ -129,11 +165,11 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
         centroid(s, dims, worst, c);
         for (int j = 0; j < dims; j++)
             xr[j] = c[j] + (c[j] - s[worst][j]);
-        double fr = f(xr, ud);
+        double fr = eval(b, xr);
         if (fr < fv[best]) {
             for (int j = 0; j < dims; j++)
                 xe[j] = c[j] + 2 * (c[j] - s[worst][j]);
-            double fe = f(xe, ud);
+            double fe = eval(b, xe);
             int take_e = fe < fr;
             memcpy(s[worst], take_e ? xe : xr, sizeof(double) * dims);
             fv[worst] = take_e ? fe : fr;
@@ -145,7 +181,7 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
             int outside = fr < fv[worst];
             for (int j = 0; j < dims; j++)
                 xe[j] = c[j] + 0.5 * ((outside ? xr[j] : s[worst][j]) - c[j]);
-            double fc = f(xe, ud);
+            double fc = eval(b, xe);
             if (fc < (outside ? fr : fv[worst])) {
                 memcpy(s[worst], xe, sizeof(double) * dims);
                 fv[worst] = fc;
@@ -154,7 +190,7 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
                     if (i == best) continue;
                     for (int j = 0; j < dims; j++)
                         s[i][j] = s[best][j] + 0.5 * (s[i][j] - s[best][j]);
-                    fv[i] = f(s[i], ud);
+                    fv[i] = eval(b, s[i]);
                 }
             }
         }
@@ -168,9 +204,11 @@ static double nm_run(double (*f)(const double *, void *), void *ud, double *x, i
 
 double kith_nelder_mead(double (*f)(const double *x, void *ud), void *ud, double *x, int dims)
 {
-    double best = nm_run(f, ud, x, dims);
+    struct nm b = {f, ud, 0};
+    double best = nm_run(&b, x, dims);
     for (int restart = 1; restart < NM_RUNS; restart++) {
-        double again = nm_run(f, ud, x, dims);
+        if (b.evals >= NM_EVALS) break;
+        double again = nm_run(&b, x, dims);
         int better = again < best - 1e-12 * (1 + fabs(best));
         best = fmin(best, again);
         if (!better) break;

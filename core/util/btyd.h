@@ -17,8 +17,8 @@
  *      the parameters, so every trial point is positive and no gradient is
  *      needed; the simplex restarts at its best point until a restart no
  *      longer improves, the usual guard against a collapsed simplex.  Each
- *      simplex stops after 4,000 steps and the fit after 8 of them, and a
- *      log-parameter beyond +-15 is refused: data that say nothing about a
+ *      simplex stops after 2,000 steps, the fit after 4 of them or 5,000
+ *      evaluations in all, and a log-parameter beyond +-15 is refused: data that say nothing about a
  *      parameter (nobody ever drops out) would otherwise walk it towards
  *      infinity for ever.  Such a fit ends at the bound, and says so by its
  *      parameters, not by running on.
