@@ -3,8 +3,8 @@
 # 300,000 orders spread over two years (2025-2026, a fixed pseudo-random
 # draw), imported with kith import; then report.run's retention matrix
 # (24 cohorts x 24 months), customers, revenue by month and by owner, and
-# value.list, each timed by kith-bench (one connection, 50 calls: the
-# latency percentiles are the report's own time plus the round trip).
+# value.list, each called 20 times and timed by the server itself
+# (system.stats: the method's time before its reply is written).
 # No rules.  Synchronous full.
 # Run by hand from a build:  tests/bench/reports.sh [BIN_DIR]
 set -euo pipefail
@@ -35,10 +35,15 @@ $K import orders $tmp/orders.csv --per-record --quiet
 $K --json call value.fit > /dev/null
 
 span='"from": "2025-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z"'
-run() { # run <label> <params json>
-  printf '%-34s' "$1"
-  $B/kith-bench -s $tmp/kith.sock -t call --method "$2" --params "$3" -c 1 -n 50 2>&1 |
-    grep -o 'p50 [0-9.]*  p90 [0-9.]*  p99 [0-9.]*' | sed 's/$/ ms/'
+# Each call 20 times; the server's own time per call from system.stats
+# (mean and max of the method's time, before the reply is written).
+stat() { $K --json call system.stats | python3 -c "import json,sys; m=json.load(sys.stdin)['methods'].get('$1', {}); print(m.get('calls', 0), m.get('usec_total', 0), m.get('usec_max', 0))"; }
+run() { # run <label> <method> <params json>
+  read c0 u0 x0 < <(stat $2)
+  for i in $(seq 20); do $K --json call $2 "$3" > /dev/null; done
+  read c1 u1 x1 < <(stat $2)
+  printf '%-34s mean %6.1f ms (max since start %6.1f ms)\n' "$1" \
+    $(python3 -c "print(($u1 - $u0) / 1000 / max(1, $c1 - $c0), $x1 / 1000)")
 }
 run "report retention (24 x 24)" report.run "{\"name\": \"retention\", $span}"
 run "report customers (24 months)" report.run "{\"name\": \"customers\", $span}"

@@ -14,8 +14,10 @@ kith deals and kith forecast views fit 80 columns.
 import datetime
 import os
 import subprocess
+import time
 
 from kithtest import KITH, KithTestCase, main
+from rulestest import wait_for
 
 SRC = os.environ.get("KITH_SOURCE_DIR", ".")
 with open(os.path.join(SRC, "scripts", "pipeline.lua")) as f:
@@ -152,6 +154,37 @@ class DealsTest(KithTestCase):
         names = [p["name"] for p in self.c.call("pipeline.list")]
         self.assertEqual(names, ["default"])
         self.assertEqual(self.c.call("deal.list", {"status": "open"})["items"][-1]["name"], "Y")
+
+    def test_rotting_fires_once_per_idle_spell_across_kill9(self):
+        # The shipped pipeline with rot_after cut to 1s.
+        server = self.start_server(files={"scripts/pipeline.lua":
+                                          PIPELINE.replace('rot_after = "14d"', 'rot_after = "1s"')},
+                                   config_text="synchronous full\n")
+        c = self.connect(server)
+        cust = c.call("customer.create", {"name": "Idle"})["id"]
+        d = c.call("deal.create", {"customer_id": cust, "name": "Idle deal", "amount": 10})
+
+        def reminders(c):
+            items = c.call("task.list", {"customer_id": cust, "limit": 100})["items"]
+            return [t for t in items if t["note"].startswith("Deal idle: ")]
+
+        server.kill9()
+        time.sleep(1.5)       # the deal rots while nothing runs
+        server.start()
+        c = self.connect(server)
+        wait_for(lambda: reminders(c), what="the rotting reminder after the restart")
+        self.assertTrue(c.call("deal.get", {"id": d["id"]})["rotting"])
+        server.kill9()
+        server.start()
+        c = self.connect(server)
+        time.sleep(1.5)       # more idle time: still one reminder for the spell
+        self.assertEqual(len(reminders(c)), 1)
+        c.call("deal.update", {"id": d["id"], "next_step": "call"})   # activity re-arms it
+        self.assertFalse(c.call("deal.get", {"id": d["id"]})["rotting"])
+        wait_for(lambda: len(reminders(c)) == 2, what="the next idle spell's reminder")
+        won = c.call("deal.win", {"id": d["id"]})
+        time.sleep(1.5)       # a closed deal never rots
+        self.assertEqual((won["rotting"], len(reminders(c))), (False, 2))
 
     def test_cli_views_fit_80_columns(self):
         for i in range(3):
