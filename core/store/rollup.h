@@ -72,8 +72,8 @@ int kith_rollup_count(kith_store *s, const char *metric, int64_t at, int64_t n);
  * the total): n, Σx and Σx² are added at the commit.  `metric` and `dim`
  * are kept by address (string literals); `key` is copied.  No histogram.
  * Returns 0 or a KITH_E* code. */
-int kith_rollup_add(kith_store *s, const char *metric, const char *dim, const char *key,
-                    int64_t at, int64_t n, double x);
+int kith_rollup_add(kith_store *s, const char *metric, const char *dim, const char *key, int64_t at,
+                    int64_t n, double x);
 
 /* ---- for store.c only (note 4) ---- */
 typedef struct kith_rollup_log kith_rollup_log;

@@ -18,10 +18,9 @@
  *      needed; the simplex restarts at its best point until a restart no
  *      longer improves, the usual guard against a collapsed simplex.  Each
  *      simplex stops after 2,000 steps, the fit after 4 of them or 5,000
- *      evaluations in all, and a log-parameter beyond +-15 is refused: data that say nothing about a
- *      parameter (nobody ever drops out) would otherwise walk it towards
- *      infinity for ever.  Such a fit ends at the bound, and says so by its
- *      parameters, not by running on.
+ *      evaluations in all, and a log-parameter beyond +-15 is refused: data that say nothing about
+ * a parameter (nobody ever drops out) would otherwise walk it towards infinity for ever.  Such a
+ * fit ends at the bound, and says so by its parameters, not by running on.
  *   2. The likelihoods need only lgamma, log and exp.  BG/NBD's expected
  *      purchases need the Gauss hypergeometric 2F1(a, b; c; z), summed as
  *      its series: z = t / (alpha + T + t) < 1 always, so it converges.
