@@ -34,6 +34,11 @@ void kith_cli_render_set_csv(int csv)
     csv_output = csv;
 }
 
+int kith_cli_render_csv(void)
+{
+    return csv_output;
+}
+
 size_t kith_cli_render_term_width(void)
 {
     const char *env = getenv("COLUMNS");

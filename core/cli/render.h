@@ -41,6 +41,8 @@ size_t kith_cli_render_term_width(void);
  * single record as a table of one row, other values one per line, and
  * `next_cursor` goes to stderr so stdout stays CSV.  The default is 0. */
 void kith_cli_render_set_csv(int csv);
+/* Non-zero when tables print as CSV. */
+int kith_cli_render_csv(void);
 
 /* Prints a method's result to `out` (readable, or compact JSON when
  * `as_json`).  Borrows `result`.  Returns 0 or KITH_ENOMEM. */

@@ -105,6 +105,41 @@ static const char *short_name(const char *name, int abbreviate)
     return name;
 }
 
+/* The retention matrix on a terminal: shares as whole percentages, and
+ * only the month columns that fit `width` (the rest named on stderr). */
+static void fit_matrix(cJSON *table, size_t width)
+{
+    size_t keep = width > 30 ? (width - 22) / 6 : 4, n = 0;
+    cJSON *row;
+    cJSON_ArrayForEach(row, table)
+    {
+        cJSON *cell = row->child;
+        size_t k = 0;
+        while (cell) {
+            cJSON *next = cell->next;
+            if (cell->string[0] == 'm' && cell->string[1] >= '0' && cell->string[1] <= '9') {
+                if (k++ >= keep) {
+                    cJSON_Delete(cJSON_DetachItemViaPointer(row, cell));
+                } else if (cJSON_IsNumber(cell)) {
+                    char pct[16];
+                    snprintf(pct, sizeof(pct), "%.0f%%", cell->valuedouble * 100);
+                    cJSON *v = cJSON_CreateString(pct);
+                    if (v) v->string = strdup(cell->string); /* the key goes with it */
+                    if (v && v->string)
+                        cJSON_ReplaceItemViaPointer(row, cell, v);
+                    else
+                        cJSON_Delete(v);
+                }
+            }
+            cell = next;
+        }
+        if (k > n) n = k;
+    }
+    if (n > keep)
+        fprintf(stderr, "(months m%zu to m%zu do not fit: a wider terminal or --csv shows them)\n",
+                keep, n - 1);
+}
+
 /* The report's rows as objects, for the table renderer; headers shortened
  * when a terminal's width limits the table. */
 static cJSON *as_objects(const cJSON *res, int abbreviate)
@@ -146,6 +181,8 @@ int kith_cli_report_run(kith_cli_session *s, int argc, char *const *argv)
         if (m == 1) continue;
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--csv") == 0) {
+            kith_cli_render_set_csv(1);
         } else if (!name && argv[i][0] != '-') {
             name = argv[i];
         } else {
@@ -169,14 +206,17 @@ int kith_cli_report_run(kith_cli_session *s, int argc, char *const *argv)
         cJSON_Delete(res);
         return rc;
     }
-    size_t width = kith_cli_render_term_width();
+    /* CSV keeps every column whole and has no chart. */
+    int csv = kith_cli_render_csv();
+    size_t width = csv ? 0 : kith_cli_render_term_width();
     cJSON *table = as_objects(res, width > 0 && width < 160);
+    if (width > 0 && strcmp(name, "retention") == 0) fit_matrix(table, width);
     rc = kith_cli_render_table(stdout, table);
     cJSON_Delete(table);
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(res, "rows");
     const char *col_name = chart ? chart : headline(name);
     int col = col_name ? column_of(cJSON_GetObjectItemCaseSensitive(res, "columns"), col_name) : -1;
-    if (!rc && col > 0 && cJSON_GetArraySize(rows) > 0) {
+    if (!rc && !csv && col > 0 && cJSON_GetArraySize(rows) > 0) {
         const cJSON *group = cJSON_GetObjectItemCaseSensitive(res, "group_by");
         printf("\n%s\n", col_name);
         kith_cli_report_bars(stdout, rows, col, cJSON_IsString(group), width ? width : 80);

@@ -12,9 +12,11 @@ arguments are refused.
 """
 
 import datetime
+import os
 import random
+import subprocess
 
-from kithtest import KithTestCase, main
+from kithtest import KITH, KithTestCase, main
 
 FROM = datetime.date(2025, 1, 1)
 TO = datetime.date(2026, 7, 1)   # exclusive
@@ -252,6 +254,38 @@ class ReportsTest(KithTestCase):
         self.assertEqual(sum(r["opened"] for r in rows), 1)
         with self.assertRpcError(-32602, param="survey"):
             self.run_report("satisfaction", **span)
+        # A CSAT survey answered 5, 4 and 2 on a 1-5 scale: 2 of 3 in the top two.
+        self.c.call("survey.create", {"name": "svc", "title": "Service", "kind": "csat",
+                                      "questions": [{"key": "overall", "text": "How was it?",
+                                                     "type": "rating", "overall": True,
+                                                     "required": True}]})
+        self.c.call("survey.activate", {"name": "svc"})
+        for score in (5, 4, 2):
+            who = self.c.call("customer.create", {"name": "R%d" % score})["id"]
+            self.c.call("survey.respond", {"survey": "svc", "customer_id": who,
+                                           "answers": {"overall": score}})
+        rows, _ = self.run_report("satisfaction", survey="svc", interval="day", **span)
+        trend = self.c.call("survey.results", dict(span, survey="svc", interval="day"))["trend"]
+        self.assertEqual(rows, trend)
+        self.assertEqual(sum(r["n"] for r in rows), 3)
+        today = [r for r in rows if r["n"]][0]
+        self.assertAlmostEqual(today["csat_pct"], 100 * 2 / 3, places=1)
+
+    def test_kith_report_fits_80_columns(self):
+        self.populate(n=20, seed=5)
+        env = dict(os.environ, LC_ALL="C", KITH_PORT=str(self.server.port), COLUMNS="80")
+        span = ["--from", FROM.isoformat() + "T00:00:00Z", "--to", TO.isoformat() + "T00:00:00Z"]
+        for args in (["customers"], ["revenue", "--interval", "month", "--group-by", "owner"],
+                     ["retention"], ["owner_scorecard"]):
+            p = subprocess.run([KITH, "report"] + args + span, capture_output=True, timeout=60,
+                               env=env)
+            out = p.stdout.decode()
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            self.assertLessEqual(max(len(line) for line in out.splitlines()), 80, out)
+            self.assertIn("|#", out)                  # the chart of the headline column
+        p = subprocess.run([KITH, "report", "customers", "--csv"] + span, capture_output=True,
+                           timeout=60, env=env)
+        self.assertTrue(p.stdout.decode().startswith("period,new,active,returning,retained,"))
 
     def test_list_and_bad_arguments(self):
         reports = {r["name"]: r for r in self.c.call("report.list")}

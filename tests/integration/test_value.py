@@ -17,8 +17,9 @@ and rfm.
 import datetime
 import math
 import os
+import subprocess
 
-from kithtest import KithTestCase, main
+from kithtest import KITH, KithTestCase, main
 
 SHARED = os.path.join(os.environ.get("KITH_SOURCE_DIR", "."), "..", "shared", "data", "cdnow")
 CAL_END = datetime.date(1997, 9, 30)
@@ -147,6 +148,21 @@ class ValueTest(KithTestCase):
             self.assertAlmostEqual(
                 v["clv_12m"], v["expected_orders_365d"] * v["expected_avg_value"] / math.sqrt(1.1),
                 delta=0.02)
+
+    def test_kith_value_card(self):
+        self.load()
+        self.c.call("value.fit", {"calibration_end": "1998-06-30T23:59:59Z"}, timeout=120)
+        kid = self.c.call("customer.get", {"external_id": str(sorted(self.sample)[0])})["id"]
+        env = dict(os.environ, LC_ALL="C", KITH_PORT=str(self.server.port), COLUMNS="80")
+        p = subprocess.run([KITH, "value", str(kid), "--at", "1998-06-30T23:59:59Z"],
+                           capture_output=True, timeout=60, env=env)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        v = self.c.call("value.get", {"customer_id": kid, "at": "1998-06-30T23:59:59Z"})
+        self.assertIn("P(alive)    %.2f" % v["p_alive"], out)
+        self.assertIn("CLV 12m     %.2f" % v["clv_12m"], out)
+        self.assertIn(v["rfm"]["code"], out)
+        self.assertLessEqual(max(len(line) for line in out.splitlines()), 80, out)
 
     def test_rfm_follows_the_quintile_cuts(self):
         self.load()
