@@ -99,6 +99,8 @@ static const char *short_name(const char *name, int abbreviate)
         {"attainment", "attain"},
         {"median_days", "med_d"},
         {"p90_days", "p90_d"},
+        {"won_amount", "won$"},
+        {"deals_won", "deals"},
     };
     for (size_t i = 0; abbreviate && i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i][0], name) == 0) return map[i][1];

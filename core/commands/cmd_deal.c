@@ -189,7 +189,7 @@ static int count_close(kith_ctx *ctx, const cJSON *deal, int64_t n)
                          .at = at,
                          .n = n,
                          .has_x = 1,
-                         .x = (double)n * amount};
+                         .x = amount}; /* Σx gains n × x: -1 takes the amount back */
     kith_rollup_dim dim = {"owner", kith_json_get_str(deal, "owner")};
     int rc = kith_rollup_record(ctx->store, &o, &dim, 1);
     return rc < 0 ? kith_cmd_store_fail(ctx, rc, "deal rollup") : 0;

@@ -137,23 +137,27 @@ static double revenue_target(const cJSON *goals, const char *owner)
     return NAN;
 }
 
+#define NMETRICS 6 /* the scorecard's rollups */
+
 int kith_report_scorecard(kith_ctx *ctx, const kith_report_args *a, cJSON *out)
 {
     static const char *const cols[] = {
-        "owner",       "revenue", "orders",         "visits_completed", "tickets_resolved",
-        "sla_met_pct", "csat",    "revenue_target", "attainment",       NULL};
-    static const char *const metrics[] = {"revenue", "visit.completed", "ticket.resolved",
-                                          "ticket.resolve_sla", "ticket.csat"};
-    kith_report_sums s[5];
+        "owner",      "revenue",          "orders",           "deals_won",
+        "won_amount", "visits_completed", "tickets_resolved", "sla_met_pct",
+        "csat",       "revenue_target",   "attainment",       NULL};
+    static const char *const metrics[NMETRICS] = {"revenue",         "visit.completed",
+                                                  "ticket.resolved", "ticket.resolve_sla",
+                                                  "ticket.csat",     "deal.won"};
+    kith_report_sums s[NMETRICS];
     int rc = 0;
     size_t got = 0;
-    for (; got < 5 && !rc; got++)
+    for (; got < NMETRICS && !rc; got++)
         rc = kith_report_sum(ctx, a, metrics[got], "owner", "all", &s[got]);
     struct owners o = {0};
     cJSON *goals = NULL;
     if (!rc && kith_store_goal_list(ctx->store, NULL, NULL, &goals) < 0)
         rc = kith_ctx_fail(ctx, KITH_EIO, NULL, "cannot read the goals");
-    for (size_t m = 0; !rc && m < 5; m++)
+    for (size_t m = 0; !rc && m < NMETRICS; m++)
         for (size_t i = 0; !rc && i < s[m].n; i++)
             if (add_owner(&o, s[m].cells[i].key)) rc = kith_ctx_fail(ctx, KITH_ENOMEM, NULL, "oom");
     if (!rc) {
@@ -163,14 +167,16 @@ int kith_report_scorecard(kith_ctx *ctx, const kith_report_args *a, cJSON *out)
         kith_rollup_interval_start("all", 0, &all);
         for (size_t i = 0; i < o.n; i++) {
             const char *name = o.names[i];
-            const kith_report_cell *c[5];
-            for (size_t m = 0; m < 5; m++)
+            const kith_report_cell *c[NMETRICS];
+            for (size_t m = 0; m < NMETRICS; m++)
                 c[m] = kith_report_cell_of(&s[m], name, all);
             double revenue = c[0] ? c[0]->sx : 0, target = revenue_target(goals, name);
             cJSON *row = kith_report_row(rows);
             cJSON_AddItemToArray(row, cJSON_CreateString(name));
             kith_report_num(row, revenue, 2);
             kith_report_num(row, c[0] ? (double)c[0]->n : 0, 0);
+            kith_report_num(row, c[5] ? (double)c[5]->n : 0, 0);
+            kith_report_num(row, c[5] ? c[5]->sx : 0, 2);
             kith_report_num(row, c[1] ? (double)c[1]->n : 0, 0);
             kith_report_num(row, c[2] ? (double)c[2]->n : 0, 0);
             kith_report_num(row, c[3] && c[3]->n ? 100 * c[3]->sx / (double)c[3]->n : NAN, 1);

@@ -18,6 +18,7 @@ import subprocess
 
 from kithtest import KITH, KithTestCase, main
 
+PIPELINE = """crm.pipeline { name = "default", stages = { { name = "qualification", probability = 0.1 } } }"""
 FROM = datetime.date(2025, 1, 1)
 TO = datetime.date(2026, 7, 1)   # exclusive
 OWNERS = ["ann", "bob", None]
@@ -201,6 +202,23 @@ class ReportsTest(KithTestCase):
         self.assertEqual(by["ann"]["revenue_target"], 500)
         self.assertAlmostEqual(by["ann"]["attainment"], round(by["ann"]["revenue"] / 500, 4))
         self.assertIsNone(by["bob"]["revenue_target"])
+        # Deals count for their owner once won, and not once reopened.
+        self.server.stop()
+        self.server.write_files({"scripts/pipeline.lua": PIPELINE})
+        self.server.start()
+        self.c = self.connect(self.server)
+        cust = sorted(self.data.owner)[0]
+        for amount in (700, 300):
+            d = self.c.call("deal.create", {"customer_id": cust, "name": "D", "amount": amount,
+                                            "owner": "bob"})
+            self.c.call("deal.win", {"id": d["id"]})
+        self.c.call("deal.reopen", {"id": d["id"], "stage": "qualification"})
+        now = datetime.datetime.now(datetime.timezone.utc)
+        rows, _ = self.run_report("owner_scorecard", **{
+            "from": now.strftime("%Y-%m-%dT00:00:00Z"),
+            "to": (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")})
+        bob = [r for r in rows if r["owner"] == "bob"][0]
+        self.assertEqual((bob["deals_won"], bob["won_amount"]), (1, 700))
 
         # goal.list evaluated mid-month: actual so far, straight-line projection.
         at = datetime.datetime(2026, 3, 16, 0, 0, tzinfo=datetime.timezone.utc)
