@@ -147,6 +147,44 @@ static const struct client_command {
      "conversions, revenue and roi.\n"
      "\n"
      "  --json   the campaign.results result as compact JSON\n"},
+    {"report", "report NAME [--from T] [--to T] [--interval I] [--group-by G] [--chart COL]",
+     "a KPI report (report.run) as a table and a bar chart",
+     "Runs report.run and prints its table, then a bar chart of the report's headline\n"
+     "column (--chart picks another).  On a narrow terminal long headers are shortened\n"
+     "and the retention matrix shows whole percentages for the months that fit.\n"
+     "'kith report.list' names the reports with their formulas.\n"
+     "\n"
+     "  --from T, --to T   the span (ISO 8601; to is exclusive; default: a year)\n"
+     "  --interval I       day, week or month, as the report allows\n"
+     "  --group-by G       a dimension, as the report allows (revenue: owner, tier, class)\n"
+     "  --survey S         the satisfaction report's survey\n"
+     "  --csv, --json      the table as CSV (full headers, no chart); the result as JSON\n"},
+    {"value", "value CUSTOMER_ID [--at T] [--json]",
+     "a customer's RFM, P(alive), expected orders and spend, CLV",
+     "Reads value.get and prints the customer's history, RFM code and label,\n"
+     "P(alive) with a bar, the orders expected in 90 and 365 days, the expected\n"
+     "spend per order and the 12-month CLV (after value.fit).\n"
+     "\n"
+     "  --at T   as of this time (default now)\n"
+     "  --json   the value.get result as compact JSON\n"},
+    {"deals", "deals [--status S | --all] [--owner NAME] [--stage S] [--limit N] [--json]",
+     "open deals with stage, amount, probability and close",
+     "Lists deal.list as a table: id, customer, name, stage (or won/lost), amount,\n"
+     "probability, expected close relative to now, owner.\n"
+     "\n"
+     "  --status S   open (default), won or lost; --all for every status\n"
+     "  --owner NAME, --stage S, --limit N, --json\n"},
+    {"forecast", "forecast [--period month|quarter] [--by owner|stage|pipeline] [--owner N]",
+     "the period's pipeline, weighted, commit, won, target and gap",
+     "Reads deal.forecast for the period holding --start (default now): pipeline,\n"
+     "weighted (amount x probability), best case, commit, closed won, target and gap\n"
+     "from the goals, win rate; with --by a table per group and a bar chart.\n"
+     "\n"
+     "  --period P   month or quarter (default quarter)\n"
+     "  --start T    a time in the period\n"
+     "  --by G       owner, stage or pipeline\n"
+     "  --owner N    only N's deals and goal\n"
+     "  --json       the deal.forecast result as compact JSON\n"},
     {NULL, NULL, NULL, NULL},
 };
 
