@@ -9,6 +9,9 @@
  *     target, at_risk when not;
  *   at_most goals: missed once actual > target; achieved when the period
  *     ended within it; otherwise at_risk when the projection exceeds it.
+ * kith_goal_watch announces a move to at_risk, achieved or missed once per
+ * period as goal.at_risk / goal.achieved / goal.missed (a goal back on track
+ * that slips again is announced again), and settles a period that ended.
  */
 #include "commands/kpi.h"
 #include "store/cohort.h"
@@ -19,6 +22,7 @@
 #include "util/timefmt.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const periods[] = {"month", "quarter", "year", NULL};
@@ -78,14 +82,13 @@ static int goal_set(kith_ctx *ctx, const cJSON *params, cJSON **result)
     return 0;
 }
 
-/* Adds the period holding `at`, actual, progress, projected and status. */
-static int evaluate(kith_ctx *ctx, cJSON *g, int64_t at)
+/* Adds the period [from, to) as seen at `at`: actual, progress, projected
+ * and status. */
+static int evaluate_period(kith_ctx *ctx, cJSON *g, int64_t from, int64_t to, int64_t at)
 {
-    const char *period = kith_json_get_str(g, "period");
-    int64_t from, to, start = KITH_TIME_NONE;
+    int64_t start = KITH_TIME_NONE;
     const char *s = kith_json_get_str(g, "start");
     if (s) kith_time_parse_iso(s, &start);
-    kith_goal_period(period, at, &from, &to);
     double actual;
     int64_t upto = at < to ? at + 1 : to;
     int rc = kith_kpi_actual(ctx, kith_json_get_str(g, "metric"), kith_json_get_str(g, "owner"),
@@ -109,6 +112,10 @@ static int evaluate(kith_ctx *ctx, cJSON *g, int64_t at)
                  : over               ? "achieved"
                  : projected > target ? "at_risk"
                                       : "on_track";
+    static const char *const keys[] = {"period_start", "period_end", "actual",
+                                       "progress",     "projected",  "status"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(g, keys[i]);
     kith_json_add_time(g, "period_start", from);
     kith_json_add_time(g, "period_end", to);
     cJSON_AddNumberToObject(g, "actual", round(actual * 100) / 100);
@@ -116,6 +123,72 @@ static int evaluate(kith_ctx *ctx, cJSON *g, int64_t at)
     cJSON_AddNumberToObject(g, "projected", round(projected * 100) / 100);
     cJSON_AddStringToObject(g, "status", status);
     return 0;
+}
+
+/* The same for the period holding `at`. */
+static int evaluate(kith_ctx *ctx, cJSON *g, int64_t at)
+{
+    int64_t from, to;
+    kith_goal_period(kith_json_get_str(g, "period"), at, &from, &to);
+    return evaluate_period(ctx, g, from, to, at);
+}
+
+/* Emits goal.<status> about g (as evaluated) and records it announced. */
+static int announce(kith_ctx *ctx, cJSON *g, const char *status, int64_t period)
+{
+    char type[32];
+    snprintf(type, sizeof(type), "goal.%s", status);
+    int rc = kith_store_goal_announced(ctx->store, kith_json_get_str(g, "name"), status, period);
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "goal");
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(data, "goal", g);
+    rc = kith_cmd_emit(ctx, type, 0, data);
+    cJSON_Delete(data);
+    return rc;
+}
+
+static int is(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+int kith_goal_watch(kith_ctx *ctx)
+{
+    cJSON *list = NULL, *g;
+    int rc = kith_store_goal_list(ctx->store, NULL, NULL, &list);
+    if (rc < 0) return kith_cmd_store_fail(ctx, rc, "goals");
+    cJSON_ArrayForEach(g, list)
+    {
+        cJSON *ann = cJSON_DetachItemFromObjectCaseSensitive(g, "announced");
+        const char *said = kith_json_get_str(ann, "status");
+        int64_t said_for =
+            (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ann, "period"));
+        int64_t from, to;
+        kith_goal_period(kith_json_get_str(g, "period"), ctx->now, &from, &to);
+        /* A period that ended since: settled as achieved or missed. */
+        if (!rc && ann && said_for < from && !is(said, "achieved") && !is(said, "missed")) {
+            int64_t old_from, old_to;
+            kith_goal_period(kith_json_get_str(g, "period"), said_for, &old_from, &old_to);
+            if (!(rc = evaluate_period(ctx, g, old_from, old_to, old_to))) {
+                const char *final = kith_json_get_str(g, "status");
+                if (is(final, "achieved") || is(final, "missed"))
+                    rc = announce(ctx, g, final, old_from);
+            }
+        }
+        if (!rc) rc = evaluate_period(ctx, g, from, to, ctx->now);
+        const char *now = kith_json_get_str(g, "status");
+        int fresh = !ann || said_for != from || !is(said, now);
+        if (!rc && fresh && (is(now, "at_risk") || is(now, "achieved") || is(now, "missed")))
+            rc = announce(ctx, g, now, from);
+        else if (!rc && fresh) /* on track again: a later slip is news */
+            rc = kith_store_goal_announced(ctx->store, kith_json_get_str(g, "name"), now, from) < 0
+                     ? kith_cmd_store_fail(ctx, KITH_EIO, "goal")
+                     : 0;
+        cJSON_Delete(ann);
+        if (rc) break;
+    }
+    cJSON_Delete(list);
+    return rc;
 }
 
 static int goal_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
@@ -130,7 +203,11 @@ static int goal_list(kith_ctx *ctx, const cJSON *params, cJSON **result)
                               kith_json_get_str(params, "period"), &list);
     if (rc < 0) return kith_cmd_store_fail(ctx, rc, "goals");
     cJSON *g;
-    cJSON_ArrayForEach(g, list) if ((rc = evaluate(ctx, g, at))) break;
+    cJSON_ArrayForEach(g, list)
+    {
+        cJSON_DeleteItemFromObjectCaseSensitive(g, "announced");
+        if ((rc = evaluate(ctx, g, at))) break;
+    }
     if (rc) {
         cJSON_Delete(list);
         return rc;

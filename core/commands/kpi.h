@@ -23,4 +23,8 @@ int kith_kpi_actual(kith_ctx *ctx, const char *metric, const char *owner, int64_
  * [*from, *to) (cmd_goal.c). */
 void kith_goal_period(const char *period, int64_t at, int64_t *from, int64_t *to);
 
+/* Announces goals whose status moved (cmd_goal.c), inside a request.
+ * Returns 0 or a failure in ctx. */
+int kith_goal_watch(kith_ctx *ctx);
+
 #endif

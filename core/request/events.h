@@ -56,6 +56,9 @@
     X("deal.lost", 0)                                                                              \
     X("deal.reopened", 0)                                                                          \
     X("deal.rotting", 0)                                                                           \
+    X("goal.at_risk", 0)                                                                           \
+    X("goal.achieved", 0)                                                                          \
+    X("goal.missed", 0)                                                                            \
     X("schedule.ran", 0)                                                                           \
     X("script.reloaded", 0)                                                                        \
     X("script.error", 0)                                                                           \

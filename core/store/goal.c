@@ -14,7 +14,7 @@ int kith_store_goal_put(kith_store *s, const cJSON *g, int64_t now)
         s, "INSERT INTO goals(name, metric, target, direction, period, start, owner, created_at, "
            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT(name) DO UPDATE "
            "SET metric = ?2, target = ?3, direction = ?4, period = ?5, start = ?6, owner = ?7, "
-           "updated_at = ?8");
+           "updated_at = ?8, status = NULL, status_period = NULL");
     if (!st) return KITH_EIO;
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(g, "target");
     const cJSON *start = cJSON_GetObjectItemCaseSensitive(g, "start_ms");
@@ -48,7 +48,8 @@ int kith_store_goal_delete(kith_store *s, const char *name)
 int kith_store_goal_list(kith_store *s, const char *owner, const char *period, cJSON **out)
 {
     sqlite3_stmt *st = kith_store_stmt(
-        s, "SELECT name, metric, target, direction, period, start, owner FROM goals "
+        s, "SELECT name, metric, target, direction, period, start, owner, status, status_period "
+           "FROM goals "
            "WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR period = ?2) ORDER BY name");
     if (!st) return KITH_EIO;
     kith_row_bind_str(st, 1, owner);
@@ -65,6 +66,11 @@ int kith_store_goal_list(kith_store *s, const char *owner, const char *period, c
         if (sqlite3_column_type(st, 5) != SQLITE_NULL)
             kith_json_add_time(g, "start", sqlite3_column_int64(st, 5));
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) kith_row_add_str(g, "owner", st, 6);
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+            cJSON *ann = cJSON_AddObjectToObject(g, "announced");
+            kith_row_add_str(ann, "status", st, 7);
+            kith_json_add_int(ann, "period", sqlite3_column_int64(st, 8));
+        }
         cJSON_AddItemToArray(a, g);
     }
     sqlite3_reset(st);
@@ -74,4 +80,17 @@ int kith_store_goal_list(kith_store *s, const char *owner, const char *period, c
     }
     *out = a;
     return 0;
+}
+
+int kith_store_goal_announced(kith_store *s, const char *name, const char *status, int64_t period)
+{
+    sqlite3_stmt *st =
+        kith_store_stmt(s, "UPDATE goals SET status = ?2, status_period = ?3 WHERE name = ?1");
+    if (!st) return KITH_EIO;
+    kith_row_bind_str(st, 1, name);
+    kith_row_bind_str(st, 2, status);
+    sqlite3_bind_int64(st, 3, period);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kith_store_error(s, "record a goal's status");
 }

@@ -519,6 +519,11 @@ static const char *const versions[] = {
     "CREATE INDEX campaign_members_customer ON campaign_members(customer_id, until_at);"
     "CREATE INDEX campaign_members_pending ON campaign_members(campaign_id, customer_id) "
     "  WHERE status = 'pending';",
+
+    /* 20: goals remember the status they last announced, and for which
+     * period (goal.at_risk / achieved / missed, commands/cmd_goal.c). */
+    "ALTER TABLE goals ADD COLUMN status TEXT;"
+    "ALTER TABLE goals ADD COLUMN status_period INTEGER;",
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))

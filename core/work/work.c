@@ -4,6 +4,7 @@
 #include "work/work.h"
 #include "commands/loyalty_ops.h"
 #include "commands/due.h"
+#include "commands/kpi.h"
 #include "sched/sched.h"
 #include "script/script.h"
 #include "store/event.h"
@@ -21,8 +22,27 @@ static void begin(const kith_work *w, kith_ctx *ctx, kith_call_error *err)
     kith_ctx_init(ctx, w->store, w->who, w->env, err);
 }
 
+/* Goals whose status moved, looked at once a second at most after a
+ * commit (a goal's figures move only with writes, and the clock). */
+static void watch_goals(const kith_work *w)
+{
+    static int64_t last;
+    kith_ctx ctx;
+    kith_call_error err;
+    begin(w, &ctx, &err);
+    int due = ctx.now - last >= 1000 || ctx.now < last;
+    if (due) {
+        last = ctx.now;
+        if (kith_request_begin(&ctx) == 0 && kith_request_end(&ctx, kith_goal_watch(&ctx)) < 0)
+            kith_warn("goals: %s", err.message);
+    }
+    kith_ctx_release(&ctx);
+    if (due) w->commit(w->ud, "goals");
+}
+
 int kith_work_after_commit(const kith_work *w, int64_t budget_us)
 {
+    watch_goals(w);
     if (!w->env->script) return 0;
     kith_ctx ctx;
     kith_call_error err;

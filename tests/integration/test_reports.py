@@ -17,6 +17,7 @@ import random
 import subprocess
 
 from kithtest import KITH, KithTestCase, main
+from rulestest import Events
 
 PIPELINE = """crm.pipeline { name = "default", stages = { { name = "qualification", probability = 0.1 } } }"""
 FROM = datetime.date(2025, 1, 1)
@@ -255,6 +256,29 @@ class ReportsTest(KithTestCase):
             self.c.call("goal.set", {"name": "x", "metric": "happiness", "target": 1,
                                      "period": "month"})
         self.assertEqual([x["name"] for x in self.c.call("goal.list")], ["ann-monthly"])
+
+    def test_goal_events_once_per_move(self):
+        events = Events(self, self.server, channels=("goal.*",))
+        cust = self.c.call("customer.create", {"name": "G", "owner": "ann"})["id"]
+        # A month's revenue target no order has reached yet, early enough in
+        # any month to be at risk (nothing sold so far), and an at-most goal.
+        self.c.call("goal.set", {"name": "rev", "metric": "revenue", "target": 100,
+                                 "period": "month", "owner": "ann"})
+        first = events.until(lambda e: e["channel"].startswith("goal."))[-1]
+        self.assertEqual((first["channel"], first["data"]["goal"]["name"]),
+                         ("goal.at_risk", "rev"))
+        self.c.call("order.create", {"customer_id": cust, "amount": 60})
+        self.c.call("order.create", {"customer_id": cust, "amount": 50})
+        done = events.until(lambda e: e["channel"] == "goal.achieved")[-1]
+        self.assertEqual(done["data"]["goal"]["actual"], 110)
+        # More orders: achieved is not announced again.
+        self.c.call("order.create", {"customer_id": cust, "amount": 5})
+        self.c.call("goal.set", {"name": "cap", "metric": "orders", "target": 2,
+                                 "direction": "at_most", "period": "month", "owner": "ann"})
+        seen = events.until(lambda e: e["data"]["goal"]["name"] == "cap")
+        self.assertEqual(seen[-1]["channel"], "goal.missed")   # 3 orders > 2 already
+        self.assertEqual([e["channel"] for e in seen if e["data"]["goal"]["name"] == "rev"], [])
+        self.assertEqual([g["status"] for g in self.c.call("goal.list")], ["missed", "achieved"])
 
     def test_service_and_satisfaction_are_the_methods_as_tables(self):
         cid = self.c.call("customer.create", {"name": "T"})["id"]
