@@ -12,6 +12,8 @@
 #include "store/activity.h"
 #include "store/cohort.h"
 #include "store/customer.h"
+#include "store/loyalty.h"
+#include "store/rules.h"
 #include "store/rollup.h"
 #include "store/stats.h"
 #include "util/error.h"
@@ -31,17 +33,32 @@ static int check_currency(kith_ctx *ctx, const char *cur)
 }
 
 /* The day's revenue in the "revenue" rollup, in total and under the tier,
- * class and owner the customer has when ordering (README "Measuring"):
- * deferred to the pass's commit like the order count (rollup.h note 4). */
-static int record_revenue(kith_ctx *ctx, const cJSON *customer, int64_t cents, int64_t at)
+ * class, owner and segments the customer has when ordering (README
+ * "Measuring"): deferred to the pass's commit like the order count
+ * (rollup.h note 4), so the reads of her tier and segments are the cost. */
+static int record_revenue(kith_ctx *ctx, int64_t cid, const cJSON *customer, int64_t cents,
+                          int64_t at)
 {
-    static const char *const dims[] = {"tier", "class", "owner"};
     double x = (double)cents / 100.0;
-    int rc = kith_rollup_add(ctx->store, "revenue", "", "", at, 1, x);
-    for (size_t i = 0; !rc && i < 3; i++) {
-        const char *key = kith_json_get_str(customer, dims[i]);
-        if (key) rc = kith_rollup_add(ctx->store, "revenue", dims[i], key, at, 1, x);
-    }
+    kith_loyalty_account acct = {0};
+    cJSON *segs = cJSON_CreateArray();
+    int rc = segs ? 0 : KITH_ENOMEM;
+    if (!rc && kith_store_loyalty_account_get(ctx->store, cid, &acct) < 0) acct.tier[0] = '\0';
+    if (!rc) rc = kith_store_segment_of(ctx->store, cid, segs);
+    if (rc > 0) rc = 0;
+    const struct {
+        const char *dim, *key;
+    } groups[] = {{"", ""},
+                  {"tier", acct.tier[0] ? acct.tier : NULL},
+                  {"class", kith_json_get_str(customer, "class")},
+                  {"owner", kith_json_get_str(customer, "owner")}};
+    for (size_t i = 0; !rc && i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (groups[i].key)
+            rc = kith_rollup_add(ctx->store, "revenue", groups[i].dim, groups[i].key, at, 1, x);
+    const cJSON *seg;
+    cJSON_ArrayForEach(seg, segs) if (!rc && cJSON_IsString(seg)) rc =
+        kith_rollup_add(ctx->store, "revenue", "segment", seg->valuestring, at, 1, x);
+    cJSON_Delete(segs);
     return rc;
 }
 
@@ -92,7 +109,7 @@ int kith_order_create_rec(kith_ctx *ctx, const cJSON *params, int flags, cJSON *
                            kith_json_get_str(params, "external_id"));
     if (!rc) rc = kith_store_stats_add_order(ctx->store, cid, cents, at);
     if (!rc) rc = kith_cohort_add_order(ctx->store, cid, at);
-    if (!rc) rc = record_revenue(ctx, customer, cents, at);
+    if (!rc) rc = record_revenue(ctx, cid, customer, cents, at);
     /* The day's order count, for ticket.metrics' complaints per 100 orders:
      * on the order's own day, so orders recorded late count when placed.
      * Deferred to the pass's commit (rollup.h note 4): one statement per

@@ -199,7 +199,7 @@ static int report_satisfaction(kith_ctx *ctx, const kith_report_args *a, cJSON *
 
 static const char *const months[] = {"month", NULL};
 static const char *const days[] = {"month", "week", "day", NULL};
-static const char *const revenue_groups[] = {"tier", "class", "owner", NULL};
+static const char *const revenue_groups[] = {"tier", "class", "owner", "segment", NULL};
 static const char *const ticket_groups[] = {"kind", "priority", "category",   "channel",
                                             "team", "owner",    "touchpoint", NULL};
 static const char *const survey_groups[] = {"channel", "touchpoint", "class", NULL};
@@ -222,9 +222,11 @@ const kith_report kith_reports[] = {
      "current = customers in the stage now; entered = changes into it; median_days and "
      "p90_days = time spent in it by those who have left it (finished stays)",
      NULL, NULL, kith_report_funnel},
-    {"revenue", "Orders, revenue and average order value per interval, by tier, class or owner",
+    {"revenue",
+     "Orders, revenue and average order value per interval, by tier, class, owner or segment",
      "orders = count of orders placed in the interval; revenue = their sum; aov = revenue / "
-     "orders; grouped by the customer's tier, class or owner when the order was placed",
+     "orders; grouped by the customer's tier, class, owner or segments when the order was "
+     "placed (an order counts in each segment she was in)",
      days, revenue_groups, kith_report_revenue},
     {"loyalty", "Points awarded, redeemed and expired per interval; members by tier now",
      "awarded = sum of award entries; redeemed = - sum of redeem entries; expired = - sum of "

@@ -163,6 +163,35 @@ class ReportsTest(KithTestCase):
                                sum(a for _, _, a, _ in self.data.orders), places=2)
         self.assertEqual(len(rows), (TO - FROM).days)
 
+    def test_revenue_by_tier_class_and_segment(self):
+        self.server.stop()
+        self.server.write_files({"scripts/groups.lua": """
+crm.tiers { { name = "bronze", min = 0 }, { name = "gold", min = 100 } }
+crm.segment("big", "spent 100 or more", function(c, s) return (s.total_spent or 0) >= 100 end)
+crm.classify(function(c, s) if (s.orders or 0) >= 2 then return "regular" end end)
+"""})
+        self.server.start()
+        self.c = self.connect(self.server)
+        a = self.c.call("customer.create", {"name": "A"})["id"]
+        b = self.c.call("customer.create", {"name": "B"})["id"]
+        self.c.call("loyalty.award", {"customer_id": a, "points": 150, "reason": "welcome"})
+        day = "2026-03-10T10:00:00Z"
+        for cid, amount in ((a, 120), (a, 30), (b, 10), (b, 20), (b, 5)):
+            self.c.call("order.create", {"customer_id": cid, "amount": amount, "at": day})
+        # As each order found the customer: A gold throughout and big after
+        # her first order; B with no tier (no points) and never big.  The
+        # class is set when a write settles, after two orders: only B's third
+        # order finds a regular.
+        want = {"tier": {"gold": (2, 150)},
+                "segment": {"big": (1, 30)},
+                "class": {"regular": (1, 5)}}
+        for group, expected in want.items():
+            rows, _ = self.run_report("revenue", interval="month", group_by=group,
+                                      **{"from": "2026-03-01T00:00:00Z",
+                                         "to": "2026-04-01T00:00:00Z"})
+            got = {r["group"]: (r["orders"], r["revenue"]) for r in rows}
+            self.assertEqual(got, expected, group)
+
     def test_loyalty_points(self):
         ids = [self.c.call("customer.create", {"name": n})["id"] for n in "ABC"]
         self.c.call("loyalty.award", {"customer_id": ids[0], "points": 500, "reason": "x"})
