@@ -522,8 +522,8 @@ static const char *const versions[] = {
 
     /* 20: goals remember the status they last announced, and for which
      * period (goal.at_risk / achieved / missed, commands/cmd_goal.c). */
-    "ALTER TABLE goals ADD COLUMN status TEXT;"
-    "ALTER TABLE goals ADD COLUMN status_period INTEGER;",
+    ("ALTER TABLE goals ADD COLUMN status TEXT;"
+     "ALTER TABLE goals ADD COLUMN status_period INTEGER;"),
 };
 
 #define NVERSIONS ((int)(sizeof(versions) / sizeof(versions[0])))
