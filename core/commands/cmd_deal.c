@@ -76,6 +76,22 @@ static int load_pipeline(kith_ctx *ctx, const char *name, kith_pipeline *p)
                          name ? name : "");
 }
 
+/* The start every change of a stored deal shares: the deal params.id
+ * names (*old, owned), the transition `verb` checked, and its pipeline
+ * when p is not NULL.  Returns 0 or a failure in ctx (*old then NULL). */
+static int begin_change(kith_ctx *ctx, const cJSON *params, const char *verb, cJSON **old,
+                        kith_pipeline *p)
+{
+    int rc = kith_deal_load(ctx, params, old);
+    if (!rc) rc = transition(ctx, *old, verb);
+    if (!rc && p) rc = load_pipeline(ctx, kith_json_get_str(*old, "pipeline"), p);
+    if (rc) {
+        cJSON_Delete(*old);
+        *old = NULL;
+    }
+    return rc;
+}
+
 static int deal_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     int64_t cid;
@@ -120,9 +136,7 @@ static int deal_update(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     cJSON *old = NULL, *rec = NULL;
     kith_pipeline p;
-    int rc = kith_deal_load(ctx, params, &old);
-    if (!rc) rc = transition(ctx, old, "update");
-    if (!rc) rc = load_pipeline(ctx, kith_json_get_str(old, "pipeline"), &p);
+    int rc = begin_change(ctx, params, "update", &old, &p);
     if (!rc) {
         rec = cJSON_Duplicate(old, 1);
         rc = copy_fields(ctx, params, rec);
@@ -147,13 +161,8 @@ static int deal_move(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     cJSON *old = NULL, *rec = NULL;
     kith_pipeline p;
-    int rc = kith_deal_load(ctx, params, &old);
-    if (!rc) rc = transition(ctx, old, "move");
-    if (!rc) rc = load_pipeline(ctx, kith_json_get_str(old, "pipeline"), &p);
-    if (rc) {
-        cJSON_Delete(old);
-        return rc;
-    }
+    int rc = begin_change(ctx, params, "move", &old, &p);
+    if (rc) return rc;
     const char *to = kith_json_get_str(params, "stage");
     const kith_stage_def *stage = kith_pipeline_stage(&p, to);
     const char *from = kith_json_get_str(old, "stage");
@@ -199,8 +208,7 @@ static int deal_win(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     cJSON *old = NULL, *rec = NULL, *order = NULL;
     int64_t at = ctx->now;
-    int rc = kith_deal_load(ctx, params, &old);
-    if (!rc) rc = transition(ctx, old, "win");
+    int rc = begin_change(ctx, params, "win", &old, NULL);
     if (!rc) rc = kith_cmd_time_arg(ctx, params, "at", &at);
     if (!rc) {
         rec = cJSON_Duplicate(old, 1);
@@ -253,8 +261,7 @@ static int deal_lose(kith_ctx *ctx, const cJSON *params, cJSON **result)
     cJSON *old = NULL, *rec = NULL;
     int rc = kith_cmd_check_text(ctx, params, "reason", 500, 1);
     if (!rc) rc = kith_cmd_check_text(ctx, params, "lost_to", 200, 0);
-    if (!rc) rc = kith_deal_load(ctx, params, &old);
-    if (!rc) rc = transition(ctx, old, "lose");
+    if (!rc) rc = begin_change(ctx, params, "lose", &old, NULL);
     if (!rc) {
         rec = cJSON_Duplicate(old, 1);
         cJSON_ReplaceItemInObjectCaseSensitive(rec, "status", cJSON_CreateString("lost"));
@@ -283,9 +290,7 @@ static int deal_reopen(kith_ctx *ctx, const cJSON *params, cJSON **result)
 {
     cJSON *old = NULL, *rec = NULL;
     kith_pipeline p;
-    int rc = kith_deal_load(ctx, params, &old);
-    if (!rc) rc = transition(ctx, old, "reopen");
-    if (!rc) rc = load_pipeline(ctx, kith_json_get_str(old, "pipeline"), &p);
+    int rc = begin_change(ctx, params, "reopen", &old, &p);
     const kith_stage_def *stage = NULL;
     if (!rc && !(stage = kith_pipeline_stage(&p, kith_json_get_str(params, "stage"))))
         rc = kith_ctx_fail(ctx, KITH_EPARAMS, "stage", "pipeline %s has no stage '%s'", p.name,
