@@ -116,17 +116,8 @@ static int deal_create(kith_ctx *ctx, const cJSON *params, cJSON **result)
     if (!rc) {
         kith_json_add_time(rec, "created_at", ctx->now);
         kith_deal_touch(ctx, rec, &p);
-        cJSON *customer = NULL;
-        kith_store_customer_get(ctx->store, cid, &customer);
-        cJSON *context = cJSON_CreateObject();
-        if (customer) cJSON_AddItemReferenceToObject(context, "customer", customer);
-        rc = kith_cmd_before(ctx, "deal.created", "deal", &rec, context);
-        cJSON_Delete(context);
-        if (!rc) rc = kith_deal_check(ctx, rec);
-        if (!rc)
-            rc = kith_deal_save(ctx, 0, rec, NULL, stage->name, "created", "deal.created", NULL,
-                                customer, result);
-        cJSON_Delete(customer);
+        rc = kith_deal_save(ctx, 0, rec, NULL, stage->name, "created", "deal.created", NULL, NULL,
+                            result);
     }
     cJSON_Delete(rec);
     return rc;

@@ -125,15 +125,19 @@ int kith_deal_save(kith_ctx *ctx, int64_t id, const cJSON *rec_in, const cJSON *
     if (!customer) kith_store_customer_get(ctx->store, cid, &customer);
     cJSON *rec = cJSON_Duplicate(rec_in, 1), *deal = NULL;
     int rc = 0;
-    if (strcmp(event, "deal.moved") == 0) {
-        /* Exit criteria as rules: a hook sees the deal as it would be,
-         * with where it comes from, and may veto the move. */
+    int moved = strcmp(event, "deal.moved") == 0;
+    if (moved || strcmp(event, "deal.created") == 0) {
+        /* The events a rule may change or veto (events.h): a hook sees the
+         * deal as it would be written; a move also says where it comes
+         * from, so exit criteria are rules. */
         cJSON *context = cJSON_CreateObject();
         if (customer) cJSON_AddItemReferenceToObject(context, "customer", customer);
         if (old) cJSON_AddItemReferenceToObject(context, "old", (cJSON *)old);
-        cJSON_AddStringToObject(context, "from", from ? from : "");
-        cJSON_AddStringToObject(context, "to", stage);
-        rc = kith_cmd_before(ctx, "deal.moved", "deal", &rec, context);
+        if (moved) {
+            cJSON_AddStringToObject(context, "from", from ? from : "");
+            cJSON_AddStringToObject(context, "to", stage);
+        }
+        rc = kith_cmd_before(ctx, event, "deal", &rec, context);
         cJSON_Delete(context);
         if (!rc) rc = kith_deal_check(ctx, rec);
     }
@@ -155,7 +159,7 @@ int kith_deal_save(kith_ctx *ctx, int64_t id, const cJSON *rec_in, const cJSON *
         cJSON *data = cJSON_CreateObject();
         cJSON_AddItemReferenceToObject(data, "deal", deal);
         if (customer) cJSON_AddItemReferenceToObject(data, "customer", customer);
-        if (strcmp(event, "deal.moved") == 0) {
+        if (moved) {
             cJSON_AddStringToObject(data, "from", from ? from : "");
             cJSON_AddStringToObject(data, "to", stage);
         }

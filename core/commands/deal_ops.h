@@ -32,7 +32,8 @@ void kith_deal_touch(kith_ctx *ctx, cJSON *rec, const kith_pipeline *p);
 /* *deal = the deal params.id names (owned).  Returns 0 or -32004. */
 int kith_deal_load(kith_ctx *ctx, const cJSON *params, cJSON **deal);
 /* Writes rec (id 0: a new deal), adds a history row when `status` is set
- * (to `stage`, or rec's stage), runs crm.before for deal.moved, emits
+ * (to `stage`, or rec's stage), runs crm.before for deal.created and
+ * deal.moved (the hooks may change or veto the deal), emits
  * `event` with {deal, customer[, from, to]}; *result = the stored deal.
  * Returns 0 or a failure in ctx. */
 int kith_deal_save(kith_ctx *ctx, int64_t id, const cJSON *rec, const cJSON *old, const char *stage,

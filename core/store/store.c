@@ -310,7 +310,12 @@ int kith_store_commit(kith_store *s)
     uint64_t t0 = mono_usec();
     /* The pass's deferred counts go in with it (rollup.h note 4). */
     int flushed = s->rollup_log && !s->txn_lost ? kith_rollup_log_flush(s, s->rollup_log) : 0;
-    if (!flushed && !s->txn_lost) flushed = kith_value_model_flush(s, s->value_slot);
+    if (!flushed && !s->txn_lost) {
+        /* A model saved here makes the pass a writing one: it is synced. */
+        int model = kith_value_model_flush(s, s->value_slot);
+        if (model > 0) s->wrote = 1;
+        flushed = model < 0 ? model : 0;
+    }
     kith_rollup_log_clear(s->rollup_log);
     s->in_txn = 0;
     int wrote = s->wrote;
@@ -333,6 +338,7 @@ int kith_store_commit(kith_store *s)
         s->counters.rollbacks++;
         return full ? KITH_ENOSPACE : KITH_EDISKIO;
     }
+    kith_value_model_saved(s->value_slot);
     if (wrote && s->sync_wal && !s->relaxed && fsync_wal(s) < 0) {
         /* Committed but maybe not durable: no write of this pass may be
          * acknowledged (the caller closes those connections). */

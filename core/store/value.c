@@ -229,6 +229,12 @@ int kith_value_model_flush(kith_store *s, void *slot)
         sqlite3_reset(st);
     }
     free(body);
-    if (!rc) v->dirty = 0;
-    return rc;
+    /* Still dirty until the COMMIT holding it succeeds (kith_value_model_saved). */
+    return rc ? rc : 1;
+}
+
+void kith_value_model_saved(void *slot)
+{
+    struct value_slot *v = slot;
+    if (v) v->dirty = 0;
 }

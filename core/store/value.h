@@ -75,9 +75,12 @@ const kith_value_model *kith_value_model_current(kith_store *s);
 /* Replaces the current model (note 1).  Returns 0 or KITH_ENOMEM. */
 int kith_value_model_set(kith_store *s, const kith_value_model *m);
 /* ---- for store.c only ---- */
-/* Writes a model set since the last commit; inside the pass's
- * transaction.  Returns 0 or a KITH_E* code. */
+/* Writes a model set since the last commit, inside the pass's transaction.
+ * Returns 1 when it wrote, 0 when there was nothing to write, or a KITH_E*
+ * code.  The model stays due until kith_value_model_saved: a COMMIT that
+ * fails leaves it for the next one. */
 int kith_value_model_flush(kith_store *s, void *slot);
+void kith_value_model_saved(void *slot);
 
 /* What a fit reads: one observation per customer with an order. */
 typedef struct kith_value_inputs {

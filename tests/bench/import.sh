@@ -9,16 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
-cdnow=../shared/data/cdnow/CDNOW_master.txt
 tmp=$(mktemp -d)
 trap 'kill $(cat $tmp/pid 2>/dev/null) 2>/dev/null || true; rm -rf $tmp' EXIT
 mkdir -p $tmp/empty
 
-# The README's one-liners ("Bringing your data in").
-awk 'NR>1 && !seen[$1]++ {if (!h++) print "external_id,name"; print "cdnow-"$1",CDNOW "$1}' \
-  $cdnow > $tmp/customers.csv
-awk '{sub(/\r$/, "")} NR==1 {print "external_id,customer_external_id,at,amount,items"} NR>1 {printf "cdnow-%d,cdnow-%s,%s-%s-%sT00:00:00Z,%s,\"[{\"\"cds\"\":%d}]\"\n", NR-1, $1, substr($2,1,4), substr($2,5,2), substr($2,7,2), $4, $3}' \
-  $cdnow > $tmp/orders.csv
+. tests/bench/cdnow_csv.sh
+cdnow_csv $tmp
 
 start() { # start <scripts dir> <plugins dir>
   rm -rf $tmp/data

@@ -26,6 +26,10 @@ VETO_666 = """
 crm.before("order.created", function(ev)
   if ev.order.amount == 666 then error("no devilish orders") end
 end)
+crm.before("deal.created", function(ev)
+  if ev.deal.name == "Blocked" then error("not this one") end
+  if ev.deal.source == nil or ev.deal.source == crm.null then ev.deal.source = "rules" end
+end)
 """
 PROB = {"qualification": 0.10, "needs_analysis": 0.25, "proposal": 0.50, "negotiation": 0.75}
 
@@ -135,6 +139,12 @@ class DealsTest(KithTestCase):
 
     def test_state_machine(self):
         d = self.deal("X", 100)
+        # crm.before("deal.created") may change a new deal or refuse it.
+        self.assertEqual(d["source"], "rules")
+        self.assertEqual(self.c.call("deal.history", {"id": d["id"]})[0]["status"], "created")
+        with self.assertRpcError(-32010):
+            self.deal("Blocked", 5)
+        self.assertEqual([x["name"] for x in self.c.call("deal.list")["items"]], ["X"])
         self.c.call("deal.lose", {"id": d["id"], "reason": "budget"})
         with self.assertRpcError(-32009, kind="conflict"):
             self.c.call("deal.win", {"id": d["id"]})
