@@ -273,6 +273,7 @@ static int restore(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    kith_store_library_init();
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("kithd %s\n", KITH_VERSION);
         return 0;

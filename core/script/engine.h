@@ -144,6 +144,9 @@ struct kith_script {
     int64_t touched[KITH_MAX_TOUCHED];
     int ntouched;
     int touched_overflow;
+    /* Which of them had their record written (not only their orders,
+     * points or stage): only those are scored for duplicates again. */
+    unsigned char rescore[KITH_MAX_TOUCHED];
     /* Background work: a full refresh in progress. */
     int refresh_pending;
     int64_t refresh_cursor;
@@ -228,6 +231,6 @@ void kith_push_stats(lua_State *L, const kith_customer_stats *st, int64_t points
 /* Runs the crm.on handlers matching `type` (hooks.c). */
 int kith_script_run_hooks_on(kith_ctx *ctx, const char *type, const cJSON *data);
 /* Records customer `id` as touched by the current request. */
-void kith_touch(kith_script *sc, int64_t id);
+void kith_touch(kith_script *sc, int64_t id, int record);
 
 #endif

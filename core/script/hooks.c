@@ -89,16 +89,37 @@ int kith_call_ref(kith_generation *g, kith_ctx *ctx, int ref, int nargs, int nre
     return 0;
 }
 
-void kith_touch(kith_script *sc, int64_t id)
+void kith_touch(kith_script *sc, int64_t id, int record)
 {
     if (id <= 0) return;
     for (int i = 0; i < sc->ntouched; i++)
-        if (sc->touched[i] == id) return;
+        if (sc->touched[i] == id) {
+            sc->rescore[i] |= (unsigned char)record;
+            return;
+        }
     if (sc->ntouched == KITH_MAX_TOUCHED) {
         sc->touched_overflow = 1;
         return;
     }
+    sc->rescore[sc->ntouched] = (unsigned char)record;
     sc->touched[sc->ntouched++] = id;
+}
+
+/* Whether an event wrote the fields a duplicate score reads: the customer
+ * record itself.  An order, points or a stage move (an update whose only
+ * change is `stage`) leave the match keys and the score as they were, so
+ * the order path does not score the customer's candidates again. */
+static int writes_record(const char *type, const cJSON *data)
+{
+    if (strncmp(type, "customer.", 9) != 0) return 0;
+    const char *what = type + 9;
+    if (strcmp(what, "created") == 0 || strcmp(what, "merged") == 0) return 1;
+    if (strcmp(what, "updated") != 0) return 0;
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(data, "changes");
+    if (!cJSON_IsObject(changes)) return 1;
+    for (const cJSON *ch = changes->child; ch; ch = ch->next)
+        if (!ch->string || strcmp(ch->string, "stage") != 0) return 1;
+    return 0;
 }
 
 /* ---- before hooks ---- */
@@ -286,7 +307,7 @@ int kith_script_emit(kith_ctx *ctx, const char *type, int64_t customer_id, const
      * customer again would only repeat the evaluation. */
     if (strcmp(type, "customer.deleted") != 0 && strncmp(type, "segment.", 8) != 0 &&
         strncmp(type, "churn.", 6) != 0)
-        kith_touch(sc, customer_id);
+        kith_touch(sc, customer_id, writes_record(type, data));
     if (sc->depth >= sc->opt.max_hook_depth)
         return kith_ctx_fail(ctx, KITH_ESCRIPT, NULL,
                              "rules triggered each other more than %d levels deep (at %s); "

@@ -378,15 +378,17 @@ int kith_script_settle(kith_ctx *ctx)
     int rc = 0;
     for (int round = 0; round < 8 && sc->ntouched && !rc; round++) {
         int64_t ids[KITH_MAX_TOUCHED];
+        unsigned char rescore[KITH_MAX_TOUCHED];
         int n = sc->ntouched;
         memcpy(ids, sc->touched, (size_t)n * sizeof(ids[0]));
+        memcpy(rescore, sc->rescore, (size_t)n);
         sc->ntouched = 0;
         for (int i = 0; i < n && !rc; i++) {
             struct eval_args a = {
                 .g = sc->gen, .ctx = ctx, .id = ids[i], .segments = 1, .churn = 1};
             int64_t t0 = mono_ns();
             rc = evaluate(&a);
-            if (!rc) rc = kith_match_customer(ctx, ids[i]);
+            if (!rc && rescore[i]) rc = kith_match_customer(ctx, ids[i]);
             kith_histogram_record(settle_hist(), (uint64_t)(mono_ns() - t0));
         }
     }

@@ -200,6 +200,11 @@ static const char *sync_pragma(int mode)
     }
 }
 
+void kith_store_library_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int kith_store_open(const char *path, int sync_mode, kith_store **out)
 {
     *out = NULL;

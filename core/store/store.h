@@ -49,6 +49,10 @@ enum kith_sync_mode { KITH_SYNC_OFF = 0, KITH_SYNC_NORMAL = 1, KITH_SYNC_FULL = 
  * in-memory store), applies pragmas and migrations.  Returns 0 and an owned
  * store in *out (free with kith_store_close), or a negative code with the
  * reason logged. */
+/* Sets SQLite up for this process; call once, before any connection opens.
+ * Turns off SQLite's allocation statistics: they take a global mutex on
+ * every allocation (a thousand per order), and nothing reads them. */
+void kith_store_library_init(void);
 int kith_store_open(const char *path, int sync_mode, kith_store **out);
 /* Commits nothing: rolls back any open transaction, finalizes cached
  * statements and closes the database. */
