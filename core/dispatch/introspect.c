@@ -146,6 +146,10 @@ static int system_stats(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_int(store, "commit_usec_max", (int64_t)stc.commit_usec_max);
     kith_json_add_int(store, "rollbacks", (int64_t)stc.rollbacks);
     kith_json_add_int(store, "statements_cached", (int64_t)stc.statements_cached);
+    kith_json_add_int(store, "statements", (int64_t)stc.statements);
+    kith_json_add_int(store, "wal_frames", (int64_t)stc.wal_frames);
+    kith_json_add_int(store, "wal_bytes", (int64_t)stc.wal_frames * (stc.page_size + 24));
+    kith_json_add_int(store, "checkpoints", (int64_t)stc.checkpoints);
     kith_reccache_counters rcc;
     kith_reccache_get_counters(kith_store_records(ctx->store), &rcc);
     cJSON *rec = cJSON_AddObjectToObject(store, "record_cache");

@@ -40,10 +40,11 @@ struct kith_store {
     int in_txn, in_request;
     int wrote; /* a request ran in the open transaction */
     int sync_mode;
-    int sync_wal; /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
-    int relaxed;  /* the commit under way skips the WAL sync */
-    int txn_lost; /* SQLite rolled back the open transaction: its primary code */
-    int wal_fd;   /* the -wal file, for syncing; -1 until first needed */
+    int sync_wal;  /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
+    int relaxed;   /* the commit under way skips the WAL sync */
+    int txn_lost;  /* SQLite rolled back the open transaction: its primary code */
+    int wal_fd;    /* the -wal file, for syncing; -1 until first needed */
+    int wal_pages; /* the WAL's length after the last commit (wal_hook) */
     struct stmt_slot cache[STMT_CACHE_SIZE];
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
     unsigned cached;
@@ -52,6 +53,9 @@ struct kith_store {
     kith_rollup_log *rollup_log; /* counts written at commit (rollup.h note 4) */
     void *value_slot;            /* the value model, written at commit (value.h note 1) */
 };
+
+/* SQLite's own default: checkpoint once the WAL holds this many pages. */
+#define KITH_CHECKPOINT_PAGES 1000
 
 static int run_cached(kith_store *s, const char *sql);
 static int fsync_wal(kith_store *s);
@@ -105,6 +109,22 @@ int kith_store_exec(kith_store *s, const char *sql)
     return 0;
 }
 
+/* Called by SQLite after each commit with the WAL's length in pages: counts
+ * the frames commits append (the length falls when a checkpoint let the
+ * WAL start over), and checkpoints every KITH_CHECKPOINT_PAGES as SQLite's
+ * own hook would (installing one replaces SQLite's). */
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    kith_store *s = ud;
+    s->counters.wal_frames += (uint64_t)(pages >= s->wal_pages ? pages - s->wal_pages : pages);
+    s->wal_pages = pages;
+    if (pages >= KITH_CHECKPOINT_PAGES) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        s->counters.checkpoints++;
+    }
+    return SQLITE_OK;
+}
+
 kith_stmt *kith_store_stmt_text(kith_store *s, const char *sql)
 {
     uint32_t h = hash_sql(sql);
@@ -156,6 +176,7 @@ kith_stmt *kith_store_stmt(kith_store *s, const char *sql)
     /* Literal SQL has a fixed address: finding it by address skips hashing
      * and comparing the text, which showed in profiles of small reads. */
     struct ptr_slot *p = &s->by_ptr[((uintptr_t)sql >> 3) & (PTR_CACHE_SIZE - 1)];
+    s->counters.statements++;
     if (p->sql == sql && p->stmt) {
         sqlite3_reset(p->stmt);
         sqlite3_clear_bindings(p->stmt);
@@ -231,6 +252,7 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out)
     if (!rc) rc = kith_store_exec(s, "PRAGMA foreign_keys=ON");
     if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
     if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
+    if (!rc) sqlite3_wal_hook(s->db, wal_hook, s);
     if (!rc && kith_customer_norm_register(s->db) < 0) rc = KITH_EIO;
     if (!rc) rc = kith_migrate(s);
     if (!rc) rc = kith_store_set_record_cache(s, KITH_RECORD_CACHE_DEFAULT);
@@ -438,5 +460,11 @@ static int fsync_wal(kith_store *s)
 void kith_store_get_counters(const kith_store *s, kith_store_counters *out)
 {
     *out = s->counters;
+    sqlite3_stmt *st = NULL;
+    out->page_size = 4096;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        out->page_size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
     out->statements_cached = s->cached;
 }

@@ -103,6 +103,10 @@ void **kith_store_value_slot(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
+    uint64_t statements;  /* run through the statement cache: every one of a request's */
+    uint64_t wal_frames;  /* pages appended to the WAL by commits */
+    uint64_t checkpoints; /* WAL checkpoints run */
+    int page_size;        /* a WAL frame is a page and a 24-byte header */
 } kith_store_counters;
 void kith_store_get_counters(const kith_store *s, kith_store_counters *out);
 
