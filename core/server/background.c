@@ -5,8 +5,8 @@
  * fires, and the minute upkeep (loyalty expiry, event retention).  The work
  * itself is work/ (shared with `kithd test-scripts`); this file keeps the
  * server's plumbing around it: when it runs (the scheduler's timer, the
- * idle handle, the upkeep), how it is committed (relaxed commits and the
- * WAL sync on a worker thread) and the rules engine's life.
+ * idle handle, the upkeep), how it is committed (relaxed, synced by
+ * durable.c) and the rules engine's life.
  */
 #include "server/server_int.h"
 #include "commands/commands.h"
@@ -36,62 +36,8 @@ static void system_ctx(struct kith_server *srv, kith_ctx *ctx, kith_call_error *
     kith_ctx_init(ctx, srv->store, system_session(srv), &srv->env, err);
 }
 
-/* ---- relaxed commits and the WAL sync (store.h note 6) ---- */
-
-static void wal_sync_run(uv_work_t *w)
-{
-    struct kith_server *srv = w->data;
-    /* Only a system call on the store's descriptor: no SQLite on this
-     * thread. */
-    srv->wal_sync_failed = fdatasync(srv->wal_fd) < 0;
-}
-
-static void kick_wal_sync(struct kith_server *srv);
-
-static void wal_sync_done(uv_work_t *w, int status)
-{
-    struct kith_server *srv = w->data;
-    srv->wal_sync_busy = 0;
-    if (status == 0 && !srv->wal_sync_failed && srv->wal_sync_target > srv->durable_seq)
-        srv->durable_seq = srv->wal_sync_target;
-    if (srv->relaxed_seq > srv->durable_seq) kick_wal_sync(srv);
-    /* What just became durable may now be published.  This may run in the
-     * middle of a pass: publish and flush then leave everything that waits
-     * for the pass's commit alone (server.c, end_pass). */
-    int more = kith_server_publish(srv);
-    kith_server_flush_dirty(srv);
-    kith_server_want_more(srv, more);
-}
-
-static void kick_wal_sync(struct kith_server *srv)
-{
-    if (srv->wal_sync_busy || srv->relaxed_seq <= srv->durable_seq) return;
-    srv->wal_fd = kith_store_wal_fd(srv->store);
-    srv->wal_sync.data = srv;
-    srv->wal_sync_target = srv->relaxed_seq;
-    if (srv->wal_fd < 0 ||
-        uv_queue_work(&srv->loop, &srv->wal_sync, wal_sync_run, wal_sync_done) < 0) {
-        /* No descriptor yet (no full commit so far) or no worker: a full
-         * commit of an empty pass syncs the WAL the slow way. */
-        if (kith_store_in_txn(srv->store)) return; /* mid-pass: its own commit will sync */
-        if (kith_store_pass_begin(srv->store) == 0 && kith_store_request_begin(srv->store) == 0) {
-            kith_store_request_end(srv->store, 1);
-            if (kith_store_commit(srv->store) == 0) srv->durable_seq = srv->relaxed_seq;
-        }
-        return;
-    }
-    srv->wal_sync_busy = 1;
-}
-
-void kith_server_all_durable(struct kith_server *srv)
-{
-    int64_t last = 0;
-    if (kith_store_event_last_seq(srv->store, &last) == 0 && last > srv->durable_seq)
-        srv->durable_seq = last;
-}
-
-/* Commits work no client waits for without blocking the loop on the disk;
- * its events wait for the WAL sync before they are published. */
+/* Commits work no client waits for like a client pass: relaxed, its
+ * events published once the WAL sync covers it (durable.c). */
 static void commit_background(struct kith_server *srv, const char *what)
 {
     if (!kith_store_in_txn(srv->store)) return;
@@ -100,17 +46,7 @@ static void commit_background(struct kith_server *srv, const char *what)
         kith_error("server: commit of %s failed; it will be retried", what);
         return;
     }
-    if (wrote) kith_server_sync_relaxed(srv);
-}
-
-void kith_server_sync_relaxed(struct kith_server *srv)
-{
-    if (srv->cfg->synchronous != KITH_SYNC_FULL) {
-        kith_server_all_durable(srv);
-        return;
-    }
-    kith_store_event_last_seq(srv->store, &srv->relaxed_seq);
-    kick_wal_sync(srv);
+    if (wrote) kith_server_committed(srv);
 }
 
 /* The work module (work/) as the server runs it: acting as "system",

@@ -137,6 +137,8 @@ static const char *peer_text(kith_conn *c, char *buf, size_t len)
     return buf;
 }
 
+static void unhold(kith_conn *c);
+
 static void on_close(uv_handle_t *h)
 {
     kith_conn *c = h->data;
@@ -146,6 +148,7 @@ static void on_close(uv_handle_t *h)
                 *p = c->next_pending;
                 break;
             }
+    unhold(c);
     if (c->offload) c->offload->conn = NULL; /* its work finishes alone */
     kith_rpc_job_free(c->job);
     kith_server_conn_closed(c->srv, c);
@@ -228,9 +231,82 @@ static int over_limit(kith_conn *c)
     return 1;
 }
 
-void kith_conn_release(kith_conn *c)
+/* Bytes of `out` after `ready` that marks hold (note 11). */
+static size_t held_bytes(const kith_conn *c)
 {
-    c->ready = kith_buf_size(&c->out);
+    size_t n = 0;
+    for (int i = 0; i < c->nmarks; i++)
+        n += c->marks[i].bytes;
+    return n;
+}
+
+static void unhold(kith_conn *c)
+{
+    if (!c->held) return;
+    for (kith_conn **p = &c->srv->held; *p; p = &(*p)->next_held)
+        if (*p == c) {
+            *p = c->next_held;
+            break;
+        }
+    c->held = 0;
+    c->next_held = NULL;
+}
+
+void kith_conn_release(kith_conn *c, uint64_t gen)
+{
+    size_t size = kith_buf_size(&c->out);
+    if (gen <= c->srv->synced_gen) {
+        /* Marks are in generation order and none is newer than `gen`. */
+        c->ready = size;
+        c->nmarks = 0;
+        unhold(c);
+        return;
+    }
+    size_t fresh = size - c->ready - held_bytes(c);
+    if (fresh == 0) return;
+    struct kith_conn_mark *last = c->nmarks ? &c->marks[c->nmarks - 1] : NULL;
+    if (last && (last->gen == gen || c->nmarks == KITH_CONN_MARKS)) {
+        last->bytes += fresh; /* the newer generation covers both */
+        last->gen = gen;
+    } else {
+        c->marks[c->nmarks++] = (struct kith_conn_mark){fresh, gen};
+    }
+    if (!c->held) {
+        c->held = 1;
+        c->next_held = c->srv->held;
+        c->srv->held = c;
+    }
+}
+
+void kith_conn_release_synced(struct kith_server *srv, uint64_t synced_gen)
+{
+    kith_conn *c = srv->held;
+    while (c) {
+        kith_conn *next = c->next_held;
+        int done = 0;
+        while (done < c->nmarks && c->marks[done].gen <= synced_gen)
+            c->ready += c->marks[done++].bytes;
+        if (done) {
+            memmove(c->marks, c->marks + done, (size_t)(c->nmarks - done) * sizeof(c->marks[0]));
+            c->nmarks -= done;
+            if (!c->nmarks) unhold(c);
+            kith_conn_flush(c);
+        }
+        c = next;
+    }
+}
+
+void kith_conn_sync_failed(struct kith_server *srv, uint64_t gen)
+{
+    kith_conn *c = srv->held;
+    while (c) {
+        kith_conn *next = c->next_held;
+        if (c->nmarks && c->marks[0].gen <= gen) {
+            unhold(c);
+            kith_conn_close(c);
+        }
+        c = next;
+    }
 }
 
 void kith_conn_commit_failed(kith_conn *c, int code)
@@ -254,12 +330,14 @@ void kith_conn_commit_failed(kith_conn *c, int code)
 
 void kith_conn_fail_held(kith_conn *c, int code)
 {
-    size_t size = kith_buf_size(&c->out);
-    if (c->ready >= size) return;
+    /* Only this pass's replies: held ones belong to commits that went
+     * through and wait for their sync (note 11). */
+    size_t size = kith_buf_size(&c->out), keep = c->ready + held_bytes(c);
+    if (keep >= size) return;
     kith_buf rewritten;
     kith_buf_init(&rewritten);
-    kith_buf_append(&rewritten, kith_buf_head(&c->out), c->ready);
-    kith_rpc_fail_results(kith_buf_head(&c->out) + c->ready, size - c->ready, code, &rewritten);
+    kith_buf_append(&rewritten, kith_buf_head(&c->out), keep);
+    kith_rpc_fail_results(kith_buf_head(&c->out) + keep, size - keep, code, &rewritten);
     kith_buf_release(&c->out);
     c->out = rewritten;
 }
@@ -275,6 +353,8 @@ static kith_buf *wire_bytes(kith_conn *c)
     if (c->draining && !kith_tls_ready(c->tls)) {
         kith_buf_clear(&c->out);
         c->ready = 0;
+        c->nmarks = 0;
+        unhold(c);
     }
     size_t before = kith_buf_size(&c->out);
     int rc = kith_tls_encrypt(c->tls, &c->out, c->ready);
@@ -479,15 +559,10 @@ static void serve(kith_conn *c)
             srv->counters.requests +=
                 (uint64_t)kith_rpc_job_run(srv->dispatch, &c->session, c->job, &lim, &c->out);
             did = 1;
-            c->job_wrote |= c->session.wrote;
             if (kith_rpc_job_state(c->job) == KITH_RPC_DONE) {
                 kith_rpc_job_free(c->job);
                 c->job = NULL;
                 c->job_done_pass = srv->pass;
-                /* Its reply acknowledges the writes of every slice, even
-                 * when this last one only read (note 11). */
-                c->acks_write |= c->job_wrote;
-                c->job_wrote = 0;
             }
             if (over_limit(c)) return;
             continue;
@@ -499,16 +574,11 @@ static void serve(kith_conn *c)
         if (st == KITH_FRAME_MSG) {
             int n = kith_rpc_handle(srv->dispatch, &c->session, fr.msg, fr.len, fr.has_nul, &lim,
                                     &c->out, &c->job);
-            if (c->job) {
-                c->job_pass = srv->pass;
-                c->job_wrote = c->session.wrote;
-            }
+            if (c->job) c->job_pass = srv->pass;
             if (n == KITH_EPARSE)
                 kith_framer_discard_line(&c->framer);
             else
                 srv->counters.requests += (uint64_t)n;
-            /* Its reply goes out after this pass's commit (note 11). */
-            if (!c->job) c->acks_write |= c->session.wrote;
             /* A client pipelining requests without reading is cut off as
              * soon as its replies pass the limit, not after the whole read. */
             if (over_limit(c)) return;
@@ -526,14 +596,6 @@ static void serve(kith_conn *c)
         drain(c);
     else
         resume_input(c);
-}
-
-int kith_conn_pass_acknowledges(struct kith_server *srv)
-{
-    int acks = 0;
-    for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-        acks |= c->acks_write;
-    return acks;
 }
 
 int kith_conn_serve_pending(struct kith_server *srv)

@@ -39,13 +39,17 @@
  *      to finish alone: its result is dropped.
  *  10. EOF or shutdown while busy (`input_ended`): what was already received
  *      is still answered; the connection drains (note 5) once not busy.
- *  11. A pass whose only writes are slices of batches not yet done commits
- *      relaxed (store.h note 6): the WAL is synced on a worker thread while
- *      the batch goes on, their events reach subscribers after that sync,
- *      and the pass that ends the batch commits in full before its reply.
- *      So no slice waits for the disk on the loop thread, the passes of
- *      other clients are not slowed by a batch's syncs, and the final sync
- *      has only the last slice left to write.
+ *  11. Replies wait for the disk, the loop does not (server/durable.c).
+ *      Every pass commits relaxed; what end_pass releases of a connection's
+ *      output is first *held* behind the commit generation it needs — the
+ *      newest commit not yet synced, which its request made or may have
+ *      seen — as a mark of (bytes, generation), and becomes `ready` when
+ *      the WAL sync covering that generation completes
+ *      (kith_conn_release_synced).  Marks are kept in order and a
+ *      connection has at most KITH_CONN_MARKS; when they run out the last
+ *      one grows and takes the newer generation, which only waits longer.
+ *      A batch's slices need nothing special: its reply is released by the
+ *      pass that ends it and waits for the sync that covers every slice.
  *
  * DESIGN NOTES: TLS
  *  12. TLS (a connection from the tls_listen listener has `tls` set): the
@@ -74,6 +78,8 @@
 typedef struct kith_conn kith_conn;
 struct kith_server;
 
+#define KITH_CONN_MARKS 4 /* held marks per connection (note 11) */
+
 struct kith_conn {
     union {
         uv_handle_t handle;
@@ -99,11 +105,17 @@ struct kith_conn {
     int pending;                 /* on the server's pending list */
     int paused;                  /* reading stopped while busy */
     int input_ended;             /* EOF or shutdown came while busy */
-    int acks_write;              /* this pass answers a write (note 11) */
-    int job_wrote;               /* a slice of `job` wrote (in any pass) */
-    uint64_t served_pass;        /* the pass that last served it */
-    uint64_t job_pass;           /* the pass that began the last job */
-    uint64_t job_done_pass;      /* the pass that finished it */
+    /* Note 11: output after `ready`, held until its commit is synced. */
+    struct kith_conn_mark {
+        size_t bytes;
+        uint64_t gen;
+    } marks[KITH_CONN_MARKS];
+    int nmarks;
+    int held; /* on the server's held list */
+    kith_conn *next_held;
+    uint64_t served_pass;   /* the pass that last served it */
+    uint64_t job_pass;      /* the pass that began the last job */
+    uint64_t job_done_pass; /* the pass that finished it */
     kith_conn *next_pending;
 };
 
@@ -124,9 +136,18 @@ int kith_conn_use_tls(kith_conn *c, kith_tls_ctx *ctx);
  * max_connections_per_address, and starts reading.  Returns 0 or a negative code (the
  * connection is then closed). */
 int kith_conn_start(kith_conn *c);
-/* Marks everything in `out` as ready to leave (note 2).  Only the server's
- * end of pass calls it, when no uncommitted write is open. */
-void kith_conn_release(kith_conn *c);
+/* Releases everything in `out` not yet released (note 2): ready to leave at
+ * once when commit generation `gen` is synced (0: nothing to wait for),
+ * else held behind it (note 11).  Only the server's end of pass calls it,
+ * when no uncommitted write is open. */
+void kith_conn_release(kith_conn *c, uint64_t gen);
+/* Every held connection: what the syncs so far cover becomes ready and is
+ * flushed (note 11). */
+void kith_conn_release_synced(struct kith_server *srv, uint64_t synced_gen);
+/* A WAL sync failed: whether what it covered survives a power cut is
+ * unknown, so every connection holding replies behind it is closed without
+ * them (server.h note 3). */
+void kith_conn_sync_failed(struct kith_server *srv, uint64_t gen);
 /* The pass's commit failed definitely with `code`: the connection's held
  * replies become that error (kith_conn_fail_held), or, when a batch cut
  * into slices across passes was in it, the connection is closed without
@@ -152,11 +173,5 @@ void kith_conn_mark_dirty(kith_conn *c);
  * before the pass commits.  Returns 1 while some connection still has work
  * it can do, so the server keeps passes coming. */
 int kith_conn_serve_pending(struct kith_server *srv);
-/* Called once per pass, before its commit: returns 1 when a connection
- * will answer a write after it — one of this pass, or one a batch finished
- * now made in an earlier pass — or 0 when every write of the pass belongs
- * to a message not yet done (note 11), whose commit need not sync the WAL.
- * The marks are cleared when the pass's output is released. */
-int kith_conn_pass_acknowledges(struct kith_server *srv);
 
 #endif

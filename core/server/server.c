@@ -90,6 +90,7 @@ void kith_server_flush_dirty(struct kith_server *srv)
      * sync or a timer finished between two reads), and what connections
      * hold may depend on it.  The pass's end releases and flushes them. */
     if (kith_store_txn_wrote(srv->store)) return;
+    uint64_t gen = kith_server_release_gen(srv);
     kith_conn *c = srv->dirty;
     srv->dirty = NULL;
     while (c) {
@@ -97,8 +98,7 @@ void kith_server_flush_dirty(struct kith_server *srv)
         c->dirty = 0;
         c->next_dirty = NULL;
         c->session.wrote = 0;
-        c->acks_write = 0;
-        kith_conn_release(c);
+        kith_conn_release(c, gen);
         kith_conn_flush(c);
         c = next;
     }
@@ -121,25 +121,16 @@ void kith_server_want_more(struct kith_server *srv, int more)
     }
 }
 
-/* Commits the pass's transaction; on failure, decides what its requests
- * are told (store.h note 4).  Returns 1 when the pass held writes that are
- * now durable (a full commit synced the WAL). */
+/* Commits the pass's transaction, relaxed: the WAL sync runs on a worker
+ * (durable.c) and the replies wait for it, not the loop.  On a definite
+ * failure, every request of the pass is told (store.h note 4).  Returns 1
+ * when the pass wrote. */
 static int commit_pass(struct kith_server *srv)
 {
-    int wrote = kith_store_txn_wrote(srv->store);
     if (!kith_store_in_txn(srv->store)) return 0;
-    /* Writes nobody is answered for yet need no sync (conn.h note 11). */
-    int acks = kith_conn_pass_acknowledges(srv);
-    int relaxed = wrote && !acks;
-    int rc =
-        relaxed ? kith_store_commit_relaxed(srv->store, &wrote) : kith_store_commit(srv->store);
-    /* A batch whose last slice only read acknowledges writes that earlier
-     * passes committed relaxed: they must be on disk before its reply. */
-    if (!rc && acks && !wrote) {
-        rc = kith_store_sync(srv->store);
-        wrote = rc == 0;
-    }
-    if (rc == KITH_ENOSPACE || rc == KITH_EDISKIO) {
+    int wrote = 0;
+    int rc = kith_store_commit_relaxed(srv->store, &wrote);
+    if (rc < 0) {
         /* Nothing of the pass was saved, and we know it: each request is
          * told so, reads included (they may have seen the lost writes). */
         kith_error("server: the pass's commit failed (%s); its requests are answered with "
@@ -147,23 +138,11 @@ static int commit_pass(struct kith_server *srv)
                    kith_error_kind(rc));
         srv->counters.failed_commits++;
         for (kith_conn *c = srv->conns; c; c = c->next)
-            kith_conn_commit_failed(c, rc);
+            kith_conn_commit_failed(c, rc == KITH_ENOSPACE ? rc : KITH_EDISKIO);
         return 0;
     }
-    if (rc < 0) {
-        /* Committed, but whether it reached the disk is unknown: the pass's
-         * writes may neither be confirmed nor denied. */
-        kith_error("server: the WAL sync after a commit failed; closing the connections "
-                   "whose writes may be lost");
-        srv->counters.failed_commits++;
-        for (kith_conn *c = srv->dirty; c; c = c->next_dirty)
-            if (c->session.wrote || c->acks_write) kith_conn_close(c);
-        return 0;
-    }
-    /* Slices of a batch: synced off the loop while the batch goes on, so
-     * the full commit that ends it has little left to sync. */
-    if (relaxed && wrote) kith_server_sync_relaxed(srv);
-    return wrote && !relaxed;
+    if (wrote) kith_server_committed(srv);
+    return wrote;
 }
 
 /*
@@ -173,23 +152,26 @@ static int commit_pass(struct kith_server *srv)
  * synchronous full, the WAL sync — of every write its request made or saw;
  * no event reaches a subscriber before it is on disk.  Hence this order,
  * which nothing else repeats:
- *   0. give busy connections their slice (conn.h notes 7-11);
- *   1. commit the pass (group commit, store.h notes 2-4);
- *   2. publish the events now committed and durable (publish.c);
- *   3. release and flush what every dirty connection holds (conn.h note 2);
- *   4. run the rules' after-commit work, which commits on its own (relaxed:
- *      its events wait for the WAL sync, store.h note 6); then 2 and 3 again.
- * Callbacks that run in the middle of a pass (a WAL sync completing, a
- * uv_write completing) may publish or flush, but kith_server_flush_dirty
- * does nothing while a write is open and kith_conn_flush writes only
- * released bytes, so they cannot break it.
+ *   0. give busy connections their slice (conn.h notes 7-10);
+ *   1. commit the pass, relaxed (group commit, store.h notes 2-6): it takes
+ *      commit generation G and a worker thread syncs the WAL (durable.c);
+ *   2. publish the events already durable (publish.c);
+ *   3. release what every dirty connection holds, behind the newest
+ *      generation not yet synced — G, or an earlier pass's that a read may
+ *      have seen — and flush what needs no sync (conn.h notes 2 and 11);
+ *   4. run the rules' after-commit work, which commits the same way; then
+ *      2 and 3 again.
+ * The sync's completion (durable.c, on this thread, perhaps mid-pass)
+ * releases the replies held behind the generations it covers and makes
+ * their events publishable: it touches only earlier passes' output, and
+ * kith_server_flush_dirty does nothing while a write is open, so the
+ * loop runs pass N+1 while the disk syncs pass N without breaking it.
  */
 static void end_pass(struct kith_server *srv)
 {
     /* Busy connections' slices run before the commit that holds them. */
     int pending = kith_conn_serve_pending(srv);
     int wrote = commit_pass(srv);
-    if (wrote) kith_server_all_durable(srv); /* a full commit synced the WAL */
     int more = kith_server_publish(srv);
     kith_server_flush_dirty(srv);
     more |= kith_server_rules_work(srv);
@@ -465,7 +447,7 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     /* Subscribers start from what is committed now; older events are
      * reached with since. */
     if ((rc = kith_store_event_last_seq(srv->store, &srv->published_seq)) < 0) return rc;
-    srv->durable_seq = srv->relaxed_seq = srv->published_seq;
+    srv->durable_seq = srv->commit_seq = srv->published_seq;
     srv->wal_fd = -1;
     srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
     if (!srv->dispatch) return KITH_ENOMEM;

@@ -11,19 +11,21 @@
  *   2. Check phase (after_io -> end_pass in server.c, the one place the
  *      order below is written): busy connections get their slice
  *      (kith_conn_serve_pending); the pass's transaction, if any write
- *      opened one, is committed (group commit, store.h; relaxed when no
- *      reply of this pass acknowledges a write, conn.h note 11); committed
- *      and durable events are published; then every dirty connection's
- *      output is released and flushed (conn.h note 2).  No byte of a reply
- *      leaves before the commit of what it saw, even when a WAL sync or a
- *      write completes in the middle of a pass: a connection only ever
- *      writes what end_pass released.
+ *      opened one, is committed relaxed (group commit, store.h notes 2-6)
+ *      and takes a commit generation whose WAL sync runs on a worker thread
+ *      (durable.c); durable events are published; then every dirty
+ *      connection's output is released behind the newest generation not
+ *      yet synced and flushed as far as it may go (conn.h notes 2 and 11).
+ *      No byte of a reply leaves before the commit and sync of what it saw,
+ *      even when a WAL sync or a write completes in the middle of a pass: a
+ *      connection only ever writes what end_pass released and a sync made
+ *      ready.
  *   3. If COMMIT fails definitely (a full disk, an I/O error: nothing was
  *      saved), every success reply of the pass is rewritten into that error
  *      before release, so each request is told; a batch still in slices
  *      fails whole (rpc.h).  If only the WAL sync after it failed, nobody
- *      can say whether the writes survive: the connections whose writes
- *      were in the pass are closed without a reply.
+ *      can say whether the writes survive: the connections whose replies
+ *      waited for that sync are closed without them.
  *   4. Shutdown (SIGINT/SIGTERM): listeners close, reading stops (a busy
  *      connection first finishes what it received, conn.h note 10), the last
  *      pass commits and flushes, connections close once their output is written

@@ -41,12 +41,19 @@ struct kith_server {
     int watch_on;
     kith_session system_session; /* who background work acts as */
     int64_t published_seq;       /* events up to here went to live subscribers */
-    int64_t durable_seq;         /* events up to here are on disk (store.h note 6) */
-    int64_t relaxed_seq;         /* the last event of a relaxed commit */
-    uv_work_t wal_sync;          /* fdatasync of the WAL on a worker thread */
-    int wal_fd;                  /* the store's, while a sync runs */
+    /* durable.c: commit generations and the WAL sync (conn.h note 11). */
+    int64_t durable_seq; /* events up to here are on disk (store.h note 6) */
+    int64_t commit_seq;  /* the last event of the last commit that wrote */
+    uint64_t commit_gen; /* commits that wrote, so far */
+    uint64_t synced_gen; /* the last of them known to be on disk */
+    uv_work_t wal_sync;  /* fdatasync of the WAL on a worker thread */
+    int wal_fd;          /* the store's, while a sync runs */
     int wal_sync_busy, wal_sync_failed;
-    int64_t wal_sync_target;
+    uint64_t sync_target_gen; /* what the running sync covers */
+    int64_t sync_target_seq;
+    kith_conn *held;       /* connections with replies held for a sync */
+    const char *sync_gate; /* KITH_TEST_SYNC_GATE (durable.c), read once */
+    int sync_gate_read;
     kith_sched sched;
     uint64_t last_upkeep; /* loop time of the last expiry/trim round */
     kith_conn *conns;     /* every open connection */
@@ -86,11 +93,13 @@ int kith_server_rules_work(struct kith_server *srv);
 void kith_server_reload_rules(struct kith_server *srv, int force, const char *why);
 void kith_server_upkeep(struct kith_server *srv);
 void kith_server_rules_stop(struct kith_server *srv);
-/* After a full commit: everything committed so far is on disk. */
-void kith_server_all_durable(struct kith_server *srv);
-/* After a relaxed commit that wrote: syncs the WAL on a worker thread, and
- * its events are published once that is done (store.h note 6). */
-void kith_server_sync_relaxed(struct kith_server *srv);
+/* durable.c: after any relaxed commit that wrote: takes the next commit
+ * generation and has the WAL synced on a worker thread; replies held
+ * behind it are released, and its events published, once that is done. */
+void kith_server_committed(struct kith_server *srv);
+/* The generation a reply released now must wait for: the newest commit not
+ * yet synced (its request made it or may have seen it), or 0 for none. */
+uint64_t kith_server_release_gen(const struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
 

@@ -59,6 +59,7 @@ struct kith_store {
 
 static int run_cached(kith_store *s, const char *sql);
 static int fsync_wal(kith_store *s);
+static void open_wal(kith_store *s);
 static void note_lost_txn(kith_store *s, int rc);
 
 static uint32_t hash_sql(const char *s)
@@ -417,8 +418,14 @@ kith_reccache *kith_store_records(kith_store *s)
     return s->records;
 }
 
-int kith_store_wal_fd(const kith_store *s)
+int kith_store_syncs_wal(const kith_store *s)
 {
+    return s->sync_wal;
+}
+
+int kith_store_wal_fd(kith_store *s)
+{
+    if (s->wal_fd < 0) open_wal(s);
     return s->wal_fd;
 }
 
@@ -427,9 +434,9 @@ int kith_store_sync(kith_store *s)
     return s->sync_wal ? fsync_wal(s) : 0;
 }
 
-/* Makes the WAL durable: what synchronous=FULL does at every commit, done
- * here so that relaxed commits (note 6) can skip it. */
-static int fsync_wal(kith_store *s)
+/* Opens the -wal file for syncing it; once, the directory entry is synced
+ * too, so the file itself survives a power cut. */
+static void open_wal(kith_store *s)
 {
     if (s->wal_fd < 0) {
         char path[4200];
@@ -437,7 +444,7 @@ static int fsync_wal(kith_store *s)
         s->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s->wal_fd < 0) {
             kith_error("store: cannot open %s to sync it: %s", path, strerror(errno));
-            return KITH_EIO;
+            return;
         }
         /* Once: the WAL's directory entry must be on disk too. */
         char *slash = strrchr(path, '/');
@@ -450,6 +457,14 @@ static int fsync_wal(kith_store *s)
             }
         }
     }
+}
+
+/* Makes the WAL durable: what synchronous=FULL does at every commit, done
+ * here so that relaxed commits (note 6) can skip it. */
+static int fsync_wal(kith_store *s)
+{
+    open_wal(s);
+    if (s->wal_fd < 0) return KITH_EIO;
     if (fdatasync(s->wal_fd) < 0) {
         kith_error("store: cannot sync the WAL: %s", strerror(errno));
         return KITH_EIO;

@@ -27,12 +27,14 @@
  *      KITH_EIO, and the caller must not answer the pass's writes at all.
  *   5. Events are appended inside the request's savepoint (event.h), so an
  *      event exists exactly when the change it describes was committed.
- *   6. Work no client waits for (rules after commit, reminders, job slices)
- *      may commit *relaxed* (kith_store_commit_relaxed): atomic and safe from
- *      a crash of kithd at once, safe from power loss once the WAL is synced
- *      — by the next full commit, or by the server syncing the WAL file on a
- *      worker thread.  The server publishes such a commit's events only
- *      after that sync, so nobody hears of a change a power cut could undo.
+ *   6. A *relaxed* commit (kith_store_commit_relaxed) does not sync the
+ *      WAL: it is atomic and safe from a crash of kithd at once, and safe
+ *      from power loss once the WAL is synced — by a full commit, or by the
+ *      server syncing the WAL file on a worker thread (kith_store_wal_fd).
+ *      The server commits every pass relaxed and holds the pass's replies
+ *      and events until that sync is done (server/durable.c), so nobody
+ *      hears of a change a power cut could undo, and the loop runs the
+ *      next pass while the disk syncs the last.
  */
 #ifndef KITH_STORE_STORE_H
 #define KITH_STORE_STORE_H
@@ -45,14 +47,14 @@ typedef struct sqlite3_stmt kith_stmt; /* opaque outside store/ */
 
 enum kith_sync_mode { KITH_SYNC_OFF = 0, KITH_SYNC_NORMAL = 1, KITH_SYNC_FULL = 2 };
 
-/* Opens (creating if needed) the database at `path` (":memory:" for a private
- * in-memory store), applies pragmas and migrations.  Returns 0 and an owned
- * store in *out (free with kith_store_close), or a negative code with the
- * reason logged. */
 /* Sets SQLite up for this process; call once, before any connection opens.
  * Turns off SQLite's allocation statistics: they take a global mutex on
  * every allocation (a thousand per order), and nothing reads them. */
 void kith_store_library_init(void);
+/* Opens (creating if needed) the database at `path` (":memory:" for a private
+ * in-memory store), applies pragmas and migrations.  Returns 0 and an owned
+ * store in *out (free with kith_store_close), or a negative code with the
+ * reason logged. */
 int kith_store_open(const char *path, int sync_mode, kith_store **out);
 /* Commits nothing: rolls back any open transaction, finalizes cached
  * statements and closes the database. */
@@ -86,10 +88,14 @@ int kith_store_commit_relaxed(kith_store *s, int *wrote);
  * nothing otherwise.  For a reply that acknowledges writes committed
  * relaxed in earlier passes.  Returns 0 or KITH_EIO (logged). */
 int kith_store_sync(kith_store *s);
-/* The WAL's file descriptor once a full commit opened it, else -1: the
- * server syncs it on a worker thread after relaxed commits (fdatasync only;
- * no SQLite call happens on that thread). */
-int kith_store_wal_fd(const kith_store *s);
+/* 1 when this store keeps synchronous=full itself, by syncing the WAL
+ * after commits (file databases opened with KITH_SYNC_FULL); 0 when a
+ * commit is as durable as it will be once COMMIT returns. */
+int kith_store_syncs_wal(const kith_store *s);
+/* The WAL's file descriptor, opened on first use, for the server to sync
+ * on a worker thread after relaxed commits (fdatasync only; no SQLite call
+ * happens on that thread).  -1 when it cannot be opened (logged). */
+int kith_store_wal_fd(kith_store *s);
 /* The cache of rendered customer records (reccache.h), about `bytes` large
  * (0: off); replaces the current one.  0 or KITH_EIO. */
 #define KITH_RECORD_CACHE_DEFAULT ((size_t)64 << 20)

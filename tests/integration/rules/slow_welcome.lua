@@ -1,5 +1,5 @@
--- Fixture: a crm.on handler that takes about 60 ms (well inside the 100 ms
--- budget) before it notes a welcome on a new customer, so a test can kill
+-- Fixture: a crm.on handler that takes about 60 ms (well inside the test's
+-- 2 s budget) before it notes a welcome on a new customer, so a test can kill
 -- kithd after the customer's commit but before the handler's.
 crm.on("customer.created", function(ev)
   local start = os.clock()
