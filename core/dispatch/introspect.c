@@ -150,6 +150,7 @@ static int system_stats(kith_ctx *ctx, const cJSON *params, cJSON **result)
     kith_json_add_int(store, "wal_frames", (int64_t)stc.wal_frames);
     kith_json_add_int(store, "wal_bytes", (int64_t)stc.wal_frames * (stc.page_size + 24));
     kith_json_add_int(store, "checkpoints", (int64_t)stc.checkpoints);
+    kith_json_add_int(store, "checkpoints_on_loop", (int64_t)stc.checkpoints_on_loop);
     kith_reccache_counters rcc;
     kith_reccache_get_counters(kith_store_records(ctx->store), &rcc);
     cJSON *rec = cJSON_AddObjectToObject(store, "record_cache");

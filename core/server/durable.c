@@ -1,6 +1,7 @@
 /*
  * Durability without waiting: the commit generations and the WAL sync on a
- * worker thread (store.h note 6, conn.h note 11).
+ * worker thread (store.h note 6, conn.h note 11), and checkpoints on
+ * another (store.h note 7).
  *
  * Every commit that wrote — a client pass, a background slice, a reload —
  * is relaxed (no fsync on the loop) and takes the next *generation*.  One
@@ -92,8 +93,37 @@ static void kick_wal_sync(struct kith_server *srv)
     wal_sync_done(&srv->wal_sync, 0);
 }
 
+/* ---- checkpoints off the loop (store.h note 7) ---- */
+
+static void checkpoint_run(uv_work_t *w)
+{
+    struct kith_server *srv = w->data;
+    srv->checkpoint_failed = kith_store_checkpoint(srv->store) < 0;
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+    struct kith_server *srv = w->data;
+    srv->checkpoint_busy = 0;
+    if (status == 0 && !srv->checkpoint_failed)
+        kith_store_checkpoint_done(srv->store);
+    else
+        kith_warn("server: a WAL checkpoint failed; the next commit tries again");
+}
+
+static void maybe_checkpoint(struct kith_server *srv)
+{
+    if (srv->checkpoint_busy || !kith_store_checkpoint_due(srv->store)) return;
+    srv->checkpoint.data = srv;
+    if (uv_queue_work(&srv->loop, &srv->checkpoint, checkpoint_run, checkpoint_done) == 0) {
+        kith_store_checkpoint_begin(srv->store);
+        srv->checkpoint_busy = 1;
+    }
+}
+
 void kith_server_committed(struct kith_server *srv)
 {
+    maybe_checkpoint(srv);
     srv->commit_gen++;
     kith_store_event_last_seq(srv->store, &srv->commit_seq);
     if (!kith_store_syncs_wal(srv->store)) {

@@ -51,7 +51,9 @@ struct kith_server {
     int wal_sync_busy, wal_sync_failed;
     uint64_t sync_target_gen; /* what the running sync covers */
     int64_t sync_target_seq;
-    kith_conn *held;       /* connections with replies held for a sync */
+    kith_conn *held;      /* connections with replies held for a sync */
+    uv_work_t checkpoint; /* a WAL checkpoint on a worker (store.h note 7) */
+    int checkpoint_busy, checkpoint_failed;
     const char *sync_gate; /* KITH_TEST_SYNC_GATE (durable.c), read once */
     int sync_gate_read;
     kith_sched sched;

@@ -40,11 +40,14 @@ struct kith_store {
     int in_txn, in_request;
     int wrote; /* a request ran in the open transaction */
     int sync_mode;
-    int sync_wal;  /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
-    int relaxed;   /* the commit under way skips the WAL sync */
-    int txn_lost;  /* SQLite rolled back the open transaction: its primary code */
-    int wal_fd;    /* the -wal file, for syncing; -1 until first needed */
-    int wal_pages; /* the WAL's length after the last commit (wal_hook) */
+    int sync_wal;     /* synchronous=full done by us: SQLite runs NORMAL (note 6) */
+    int relaxed;      /* the commit under way skips the WAL sync */
+    int txn_lost;     /* SQLite rolled back the open transaction: its primary code */
+    int wal_fd;       /* the -wal file, for syncing; -1 until first needed */
+    int wal_pages;    /* the WAL's length after the last commit (wal_hook) */
+    int ckpt_from;    /* its length when the last worker checkpoint began */
+    char path[4096];  /* the database file, for the checkpoint connection */
+    sqlite3 *ckpt_db; /* that connection: used only by the checkpoint worker */
     struct stmt_slot cache[STMT_CACHE_SIZE];
     struct ptr_slot by_ptr[PTR_CACHE_SIZE];
     unsigned cached;
@@ -54,8 +57,10 @@ struct kith_store {
     void *value_slot;            /* the value model, written at commit (value.h note 1) */
 };
 
-/* SQLite's own default: checkpoint once the WAL holds this many pages. */
-#define KITH_CHECKPOINT_PAGES 1000
+/* Checkpoint on a worker each time the WAL grows by this many pages
+ * (SQLite's own default); on the loop once it holds the second figure. */
+#define KITH_CHECKPOINT_PAGES      1000
+#define KITH_CHECKPOINT_LOOP_PAGES 4000
 
 static int run_cached(kith_store *s, const char *sql);
 static int fsync_wal(kith_store *s);
@@ -112,18 +117,57 @@ int kith_store_exec(kith_store *s, const char *sql)
 
 /* Called by SQLite after each commit with the WAL's length in pages: counts
  * the frames commits append (the length falls when a checkpoint let the
- * WAL start over), and checkpoints every KITH_CHECKPOINT_PAGES as SQLite's
- * own hook would (installing one replaces SQLite's). */
+ * WAL start over).  Installing it replaces SQLite's own autocheckpoint:
+ * checkpoints run on a worker thread (note 7).  Under steady writes a
+ * worker's checkpoint rarely ends between two commits, the only time the
+ * WAL may start over; so past KITH_CHECKPOINT_LOOP_PAGES the writer copies
+ * the last frames itself.  While a worker is at it, this one returns
+ * SQLITE_BUSY at once and is tried again after the next commit. */
 static int wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
 {
     kith_store *s = ud;
     s->counters.wal_frames += (uint64_t)(pages >= s->wal_pages ? pages - s->wal_pages : pages);
     s->wal_pages = pages;
-    if (pages >= KITH_CHECKPOINT_PAGES) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (pages < s->ckpt_from) s->ckpt_from = 0; /* it started over */
+    if (pages >= KITH_CHECKPOINT_LOOP_PAGES &&
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK) {
         s->counters.checkpoints++;
+        s->counters.checkpoints_on_loop++;
     }
     return SQLITE_OK;
+}
+
+int kith_store_checkpoint_due(const kith_store *s)
+{
+    return s->path[0] && s->wal_pages - s->ckpt_from >= KITH_CHECKPOINT_PAGES;
+}
+
+void kith_store_checkpoint_begin(kith_store *s)
+{
+    s->ckpt_from = s->wal_pages;
+}
+
+int kith_store_checkpoint(kith_store *s)
+{
+    if (!s->ckpt_db) {
+        if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+            sqlite3_close(s->ckpt_db);
+            s->ckpt_db = NULL;
+            return KITH_EIO;
+        }
+    }
+    /* PASSIVE: copies what no reader still needs and never blocks the
+     * writer; with this connection's synchronous=FULL it syncs the WAL
+     * before copying and the database after, so the writer may start the
+     * WAL over once everything is copied. */
+    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : KITH_EIO;
+}
+
+void kith_store_checkpoint_done(kith_store *s)
+{
+    s->counters.checkpoints++;
 }
 
 kith_stmt *kith_store_stmt_text(kith_store *s, const char *sql)
@@ -254,6 +298,10 @@ int kith_store_open(const char *path, int sync_mode, kith_store **out)
     if (!rc) rc = kith_store_exec(s, "PRAGMA temp_store=MEMORY");
     if (!rc) rc = kith_store_exec(s, "PRAGMA cache_size=-65536");
     if (!rc) sqlite3_wal_hook(s->db, wal_hook, s);
+    if (!rc && strcmp(path, ":memory:") != 0) {
+        const char *file = sqlite3_db_filename(s->db, "main");
+        if (file && strlen(file) < sizeof(s->path)) snprintf(s->path, sizeof(s->path), "%s", file);
+    }
     if (!rc && kith_customer_norm_register(s->db) < 0) rc = KITH_EIO;
     if (!rc) rc = kith_migrate(s);
     if (!rc) rc = kith_store_set_record_cache(s, KITH_RECORD_CACHE_DEFAULT);
@@ -276,6 +324,7 @@ void kith_store_close(kith_store *s)
     kith_reccache_free(s->records);
     kith_rollup_log_free(s->rollup_log);
     free(s->value_slot);
+    sqlite3_close(s->ckpt_db);
     if (sqlite3_close(s->db) != SQLITE_OK) kith_error("store: close: %s", sqlite3_errmsg(s->db));
     if (s->wal_fd >= 0) close(s->wal_fd);
     free(s);

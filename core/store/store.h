@@ -35,6 +35,17 @@
  *      and events until that sync is done (server/durable.c), so nobody
  *      hears of a change a power cut could undo, and the loop runs the
  *      next pass while the disk syncs the last.
+ *   7. Checkpoints (copying the WAL into the database so it can start over)
+ *      run on a worker thread too, through a connection of their own that
+ *      only that thread uses: kith_store_checkpoint_due says when (each
+ *      1,000 pages the WAL grows), the server runs kith_store_checkpoint
+ *      off the loop, one at a time.  A passive checkpoint never blocks the
+ *      writer.  But the WAL starts over only when a checkpoint has copied
+ *      all of it by the time the next write begins, which a worker racing
+ *      steady writes rarely manages: so once it holds 4,000 pages, the
+ *      writer copies what is left itself, after a commit — a few pages and
+ *      two syncs on the loop, where SQLite's default inline checkpoint
+ *      copied 1,000 pages and synced twice every 1,000 pages.
  */
 #ifndef KITH_STORE_STORE_H
 #define KITH_STORE_STORE_H
@@ -88,6 +99,16 @@ int kith_store_commit_relaxed(kith_store *s, int *wrote);
  * nothing otherwise.  For a reply that acknowledges writes committed
  * relaxed in earlier passes.  Returns 0 or KITH_EIO (logged). */
 int kith_store_sync(kith_store *s);
+/* Note 7: 1 when the WAL grew enough to checkpoint (always 0 in memory);
+ * kith_store_checkpoint_begin, on the loop, says one is starting. */
+int kith_store_checkpoint_due(const kith_store *s);
+void kith_store_checkpoint_begin(kith_store *s);
+/* Runs a passive checkpoint through the store's checkpoint connection,
+ * opened on first use; call from one worker thread at a time, never the
+ * loop (it touches nothing the loop uses).  0 or KITH_EIO. */
+int kith_store_checkpoint(kith_store *s);
+/* On the loop, after kith_store_checkpoint returned: counts it. */
+void kith_store_checkpoint_done(kith_store *s);
 /* 1 when this store keeps synchronous=full itself, by syncing the WAL
  * after commits (file databases opened with KITH_SYNC_FULL); 0 when a
  * commit is as durable as it will be once COMMIT returns. */
@@ -109,10 +130,11 @@ void **kith_store_value_slot(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;
-    uint64_t statements;  /* run through the statement cache: every one of a request's */
-    uint64_t wal_frames;  /* pages appended to the WAL by commits */
-    uint64_t checkpoints; /* WAL checkpoints run */
-    int page_size;        /* a WAL frame is a page and a 24-byte header */
+    uint64_t statements;          /* run through the statement cache: every one of a request's */
+    uint64_t wal_frames;          /* pages appended to the WAL by commits */
+    uint64_t checkpoints;         /* WAL checkpoints run */
+    uint64_t checkpoints_on_loop; /* of which on the loop: the worker fell behind (note 7) */
+    int page_size;                /* a WAL frame is a page and a 24-byte header */
 } kith_store_counters;
 void kith_store_get_counters(const kith_store *s, kith_store_counters *out);
 

@@ -28,25 +28,27 @@ stats() {
   $K --json call system.stats | python3 -c "
 import json, sys
 s = json.load(sys.stdin)['store']
-print(s['statements'], s['wal_frames'], s['wal_bytes'], s['commits'], s['checkpoints'])"
+print(s['statements'], s['wal_frames'], s['wal_bytes'], s['commits'], s['checkpoints'], s.get('checkpoints_on_loop', 0))"
 }
 measure() { # connections
   local n=2000
-  read st0 fr0 by0 co0 ck0 < <(stats)
+  read st0 fr0 by0 co0 ck0 cl0 < <(stats)
   $B/kith-bench -s $tmp/kith.sock -t order -c "$1" -n $n -q > /dev/null
-  read st1 fr1 by1 co1 ck1 < <(stats)
-  python3 - "$1" $n $st0 $st1 $fr0 $fr1 $by0 $by1 $co0 $co1 $ck0 $ck1 "$JSON" << 'PY'
+  read st1 fr1 by1 co1 ck1 cl1 < <(stats)
+  python3 - "$1" $n $st0 $st1 $fr0 $fr1 $by0 $by1 $co0 $co1 $ck0 $ck1 $cl0 $cl1 "$JSON" << 'PY'
 import sys
-c, n, st0, st1, fr0, fr1, by0, by1, co0, co1, ck0, ck1 = map(int, sys.argv[1:13])
+c, n, st0, st1, fr0, fr1, by0, by1, co0, co1, ck0, ck1, cl0, cl1 = map(int, sys.argv[1:15])
 row = dict(connections=c, orders=n, statements=round((st1 - st0) / n, 1),
            wal_frames=round((fr1 - fr0) / n, 2), wal_bytes=round((by1 - by0) / n),
-           commits=round((co1 - co0) / n, 3), checkpoints=ck1 - ck0)
-if sys.argv[13] == "--json":
+           commits=round((co1 - co0) / n, 3), checkpoints=ck1 - ck0,
+           checkpoints_on_loop=cl1 - cl0)
+if sys.argv[15] == "--json":
     import json; print(json.dumps(row))
 else:
     print("orders at c %-3d  statements/order %6.1f   WAL pages/order %6.2f   WAL bytes/order %7d"
-          "   commits/order %.3f   checkpoints %d" % (c, row["statements"], row["wal_frames"],
-          row["wal_bytes"], row["commits"], row["checkpoints"]))
+          "   commits/order %.3f   checkpoints %d (on the loop %d)" % (c, row["statements"],
+          row["wal_frames"], row["wal_bytes"], row["commits"], row["checkpoints"],
+          row["checkpoints_on_loop"]))
 PY
 }
 measure 1
