@@ -55,6 +55,7 @@ struct kith_store {
     kith_reccache *records;      /* rendered customer records (reccache.h) */
     kith_rollup_log *rollup_log; /* counts written at commit (rollup.h note 4) */
     void *value_slot;            /* the value model, written at commit (value.h note 1) */
+    kith_token_memo token_memo;  /* token.c */
 };
 
 /* Checkpoint on a worker each time the WAL grows by this many pages
@@ -455,6 +456,18 @@ int kith_store_set_record_cache(kith_store *s, size_t bytes)
 kith_rollup_log **kith_store_rollup_log(kith_store *s)
 {
     return &s->rollup_log;
+}
+
+int kith_store_data_version(kith_store *s, unsigned *version)
+{
+    return sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, version) == SQLITE_OK
+               ? 0
+               : KITH_EIO;
+}
+
+kith_token_memo *kith_store_token_memo(kith_store *s)
+{
+    return &s->token_memo;
 }
 
 void **kith_store_value_slot(kith_store *s)

@@ -127,6 +127,17 @@ struct kith_reccache *kith_store_records(kith_store *s);
 struct kith_rollup_log **kith_store_rollup_log(kith_store *s);
 /* The customer-value model's slot (value.h), written at commit like the log. */
 void **kith_store_value_slot(kith_store *s);
+/* SQLite's data version of the main database: it changes with every commit,
+ * of this connection or another process (kithd token create), as seen by
+ * the open transaction.  0 or KITH_EIO. */
+int kith_store_data_version(kith_store *s, unsigned *version);
+/* token.c's memo of whether any token exists, valid while the data
+ * version is `version`. */
+typedef struct kith_token_memo {
+    unsigned version;
+    int known, exists;
+} kith_token_memo;
+kith_token_memo *kith_store_token_memo(kith_store *s);
 /* Counters for system.stats. */
 typedef struct kith_store_counters {
     uint64_t commits, commit_usec_total, commit_usec_max, rollbacks, statements_cached;

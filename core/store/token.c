@@ -135,9 +135,19 @@ int kith_store_token_data_version(kith_store *s, int64_t *version)
 
 int kith_store_token_exists(kith_store *s)
 {
+    /* Asked on every request of a trusted local connection: answered from
+     * a memo while no commit (ours, or `kithd token create` in another
+     * process) has happened since it was taken. */
+    kith_token_memo *m = kith_store_token_memo(s);
+    unsigned version = 0;
+    int current = kith_store_data_version(s, &version) == 0;
+    if (current && m->known && m->version == version) return m->exists;
     sqlite3_stmt *st = kith_store_stmt(s, "SELECT EXISTS (SELECT 1 FROM tokens)");
     if (!st) return 1; /* fail closed: when in doubt, demand auth */
-    int exists = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+    int rc = sqlite3_step(st);
+    int exists = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
     sqlite3_reset(st);
+    *m = (kith_token_memo){
+        .version = version, .known = current && rc == SQLITE_ROW, .exists = exists};
     return exists;
 }
