@@ -8,6 +8,10 @@ What it guarantees:
     asserted: a leak reported by AddressSanitizer fails the test) and its
     temporary folder removed, even when the test fails.  A server that does
     not stop is killed with SIGKILL and the test fails.
+  * A sanitizer report in the server's stderr fails the test even when the
+    exit code cannot say so: after kill9(), after a test that waited for the
+    server itself, or under ThreadSanitizer without halt_on_error (which
+    reports and goes on).
   * The server's stderr goes to a file in its folder and is printed when the
     test fails, so `ctest --output-on-failure` shows what the server said.
   * No timing assertions: timeouts are generous (a sanitizer build is slow)
@@ -48,6 +52,10 @@ STOP_TIMEOUT = 60.0    # SIGTERM until exit (leak checking takes a while)
 # tls=HOST:PORT follows only when a TLS listener is on (tls_listen).
 READY_RE = re.compile(r"^kithd ready tcp=(\S+):(\d+) unix=(\S+)(?: tls=(\S+):(\d+))?\s*$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+# The first line of a sanitizer report (ThreadSanitizer's race, AddressSanitizer's
+# or LeakSanitizer's error, UndefinedBehaviorSanitizer's runtime error).
+SANITIZER_RE = re.compile(r"^(WARNING: ThreadSanitizer|==\d+==ERROR: \w+Sanitizer"
+                          r"|\S+:\d+:\d+: runtime error:)", re.MULTILINE)
 
 # The contract's stable data.kind for each code (section 2).
 KINDS = {
@@ -373,6 +381,7 @@ class Server:
         if rc != 0:
             raise AssertionError("kithd exited with code %s (expected 0)\nstderr:\n%s"
                                  % (rc, self.stderr_text()))
+        self.check_sanitizer()
         return rc
 
     def kill9(self):
@@ -383,6 +392,7 @@ class Server:
         proc.kill()
         proc.wait()
         self.pump.join(timeout=10)
+        self.check_sanitizer()
 
     def restart(self):
         """Starts again on the same data folder (after stop or kill9)."""
@@ -413,6 +423,14 @@ class Server:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w" if isinstance(text, str) else "wb") as f:
                 f.write(text)
+
+    def check_sanitizer(self):
+        """Fails when any run of this server printed a sanitizer report."""
+        text = self.stderr_text()
+        m = SANITIZER_RE.search(text)
+        if m:
+            raise AssertionError("kithd printed a sanitizer report (%s)\nstderr:\n%s"
+                                 % (m.group(1), text))
 
     def stderr_text(self):
         try:
@@ -479,6 +497,8 @@ class KithTestCase(unittest.TestCase):
         def cleanup():
             try:
                 server.stop()
+                # Also when the test stopped or killed the server itself.
+                server.check_sanitizer()
             finally:
                 self._server_logs.append((server.argv(), server.stderr_text()))
                 server.destroy()

@@ -158,6 +158,7 @@ class BenchSafetyTest(KithTestCase):
 
     def test_cleanup_after_a_killed_run(self):
         before = self.snapshot()
+        own_connections = self.c.call("system.info")["connections"]
         p = subprocess.Popen(self.argv("-t", "create", "-d", "120", "--force", "-q"),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
@@ -170,6 +171,12 @@ class BenchSafetyTest(KithTestCase):
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=60)
+        # A create the killed run had sent may still be in the server's
+        # input: count only once the server has closed the run's connections.
+        deadline = time.monotonic() + 60
+        while self.c.call("system.info")["connections"] > own_connections:
+            self.assertLess(time.monotonic(), deadline, "kith-bench's connections stay open")
+            time.sleep(0.05)
         created = self.c.call("system.info")["customers"] - before["count"]
         self.assertGreaterEqual(created, 20)
         out = self.bench_ok("--cleanup")

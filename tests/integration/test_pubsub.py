@@ -95,8 +95,9 @@ def matches(patterns, channel):
 
 
 def sanitizer_build():
-    """True when kithd is built with AddressSanitizer (from KITH_SANITIZE,
-    the build folder's CMakeCache.txt, or the binary itself)."""
+    """True when kithd is built with AddressSanitizer or ThreadSanitizer
+    (from KITH_SANITIZE, the build folder's CMakeCache.txt, or the binary
+    itself): both run slower and hold more memory."""
     env = os.environ.get("KITH_SANITIZE", "").strip().lower()
     if env in ("1", "on", "yes", "true"):
         return True
@@ -104,14 +105,16 @@ def sanitizer_build():
         return False
     try:
         with open(os.path.join(BIN_DIR, "CMakeCache.txt"), errors="replace") as f:
-            for line in f:
-                if line.startswith("KITH_SANITIZE:"):
-                    return line.strip().split("=", 1)[-1].upper() in ("ON", "1", "TRUE", "YES")
+            options = [line.strip().split("=", 1)[-1].upper() in ("ON", "1", "TRUE", "YES")
+                       for line in f if line.startswith(("KITH_SANITIZE:", "KITH_TSAN:"))]
+        if options:
+            return any(options)
     except OSError:
         pass
     try:
         with open(KITHD, "rb") as f:
-            return b"__asan_init" in f.read()
+            binary = f.read()
+            return b"__asan_init" in binary or b"__tsan_init" in binary
     except OSError:
         return False
 

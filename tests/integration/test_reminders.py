@@ -32,8 +32,8 @@ CONFIG = "synchronous full\nwatch_scripts 0\n"
 
 
 def sanitizer_build():
-    """True when kithd is built with AddressSanitizer, False when it is
-    not, None when that cannot be told."""
+    """True when kithd is built with AddressSanitizer or ThreadSanitizer,
+    False when it is not, None when that cannot be told."""
     env = os.environ.get("KITH_SANITIZE", "").strip().lower()
     if env in ("1", "on", "yes", "true"):
         return True
@@ -42,14 +42,16 @@ def sanitizer_build():
     cache = os.path.join(BIN_DIR, "CMakeCache.txt")
     try:
         with open(cache, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("KITH_SANITIZE:"):
-                    return line.strip().split("=", 1)[-1].upper() in ("ON", "1", "TRUE", "YES")
+            options = [line.strip().split("=", 1)[-1].upper() in ("ON", "1", "TRUE", "YES")
+                       for line in f if line.startswith(("KITH_SANITIZE:", "KITH_TSAN:"))]
+        if options:
+            return any(options)
     except OSError:
         pass
     try:
         with open(KITHD, "rb") as f:
-            return b"__asan_init" in f.read()
+            binary = f.read()
+            return b"__asan_init" in binary or b"__tsan_init" in binary
     except OSError:
         return None
 
