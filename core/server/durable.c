@@ -133,6 +133,12 @@ void kith_server_committed(struct kith_server *srv)
     kick_wal_sync(srv);
 }
 
+void kith_server_sync_now(struct kith_server *srv)
+{
+    if (srv->synced_gen >= srv->commit_gen) return;
+    if (kith_store_sync(srv->store) == 0) synced(srv, srv->commit_gen, srv->commit_seq);
+}
+
 uint64_t kith_server_release_gen(const struct kith_server *srv)
 {
     return srv->synced_gen < srv->commit_gen ? srv->commit_gen : 0;

@@ -456,6 +456,7 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
 
     uv_idle_init(&srv->loop, &srv->work);
     if ((rc = kith_server_rules_start(srv)) < 0) return rc;
+    kith_server_sync_now(srv);
 
     int tokens_exist = kith_store_token_exists(srv->store);
     if ((rc = open_tcp(srv, tokens_exist)) < 0) return rc;

@@ -99,6 +99,10 @@ void kith_server_rules_stop(struct kith_server *srv);
  * generation and has the WAL synced on a worker thread; replies held
  * behind it are released, and its events published, once that is done. */
 void kith_server_committed(struct kith_server *srv);
+/* Syncs what is committed, on this thread (a sync on a worker may run
+ * too; both only raise what is synced): for start-up, before the loop runs, so what the rules'
+ * start committed is durable (and published to nobody) before the first client arrives. */
+void kith_server_sync_now(struct kith_server *srv);
 /* The generation a reply released now must wait for: the newest commit not
  * yet synced (its request made it or may have seen it), or 0 for none. */
 uint64_t kith_server_release_gen(const struct kith_server *srv);
