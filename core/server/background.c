@@ -46,7 +46,7 @@ static void commit_background(struct kith_server *srv, const char *what)
         kith_error("server: commit of %s failed; it will be retried", what);
         return;
     }
-    if (wrote) kith_server_committed(srv);
+    if (wrote) kith_server_committed(srv, 0);
 }
 
 /* The work module (work/) as the server runs it: acting as "system",

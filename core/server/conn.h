@@ -42,8 +42,9 @@
  *  11. Replies wait for the disk, the loop does not (server/durable.c).
  *      Every pass commits relaxed; what end_pass releases of a connection's
  *      output is first *held* behind the commit generation it needs — the
- *      newest commit not yet synced, which its request made or may have
- *      seen — as a mark of (bytes, generation), and becomes `ready` when
+ *      newest client commit not yet synced, which its request made or may
+ *      have seen (kith_server_release_gen) — as a mark of (bytes,
+ *      generation), and becomes `ready` when
  *      the WAL sync covering that generation completes
  *      (kith_conn_release_synced).  Marks are kept in order and a
  *      connection has at most KITH_CONN_MARKS; when they run out the last

@@ -141,7 +141,7 @@ static int commit_pass(struct kith_server *srv)
             kith_conn_commit_failed(c, rc == KITH_ENOSPACE ? rc : KITH_EDISKIO);
         return 0;
     }
-    if (wrote) kith_server_committed(srv);
+    if (wrote) kith_server_committed(srv, 1);
     return wrote;
 }
 
@@ -157,8 +157,9 @@ static int commit_pass(struct kith_server *srv)
  *      commit generation G and a worker thread syncs the WAL (durable.c);
  *   2. publish the events already durable (publish.c);
  *   3. release what every dirty connection holds, behind the newest
- *      generation not yet synced — G, or an earlier pass's that a read may
- *      have seen — and flush what needs no sync (conn.h notes 2 and 11);
+ *      client generation not yet synced — G, or an earlier pass's that a
+ *      read may have seen — and flush what needs no sync (conn.h notes 2
+ *      and 11);
  *   4. run the rules' after-commit work, which commits the same way; then
  *      2 and 3 again.
  * The sync's completion (durable.c, on this thread, perhaps mid-pass)

@@ -45,6 +45,7 @@ struct kith_server {
     int64_t durable_seq; /* events up to here are on disk (store.h note 6) */
     int64_t commit_seq;  /* the last event of the last commit that wrote */
     uint64_t commit_gen; /* commits that wrote, so far */
+    uint64_t client_gen; /* the last of them a client's pass made */
     uint64_t synced_gen; /* the last of them known to be on disk */
     uv_work_t wal_sync;  /* fdatasync of the WAL on a worker thread */
     int wal_fd;          /* the store's, while a sync runs */
@@ -95,16 +96,17 @@ int kith_server_rules_work(struct kith_server *srv);
 void kith_server_reload_rules(struct kith_server *srv, int force, const char *why);
 void kith_server_upkeep(struct kith_server *srv);
 void kith_server_rules_stop(struct kith_server *srv);
-/* durable.c: after any relaxed commit that wrote: takes the next commit
- * generation and has the WAL synced on a worker thread; replies held
- * behind it are released, and its events published, once that is done. */
-void kith_server_committed(struct kith_server *srv);
+/* durable.c: after any relaxed commit that wrote — a client pass (client
+ * 1) or work no client asked for (0) — takes the next commit generation and
+ * has the WAL synced on a worker thread; its events are published, and
+ * replies held behind a client's generation released, once that is done. */
+void kith_server_committed(struct kith_server *srv, int client);
 /* Syncs what is committed, on this thread (a sync on a worker may run
  * too; both only raise what is synced): for start-up, before the loop runs, so what the rules'
  * start committed is durable (and published to nobody) before the first client arrives. */
 void kith_server_sync_now(struct kith_server *srv);
-/* The generation a reply released now must wait for: the newest commit not
- * yet synced (its request made it or may have seen it), or 0 for none. */
+/* The generation a reply released now must wait for: the newest client
+ * commit not yet synced (its request made it or may have seen it), or 0. */
 uint64_t kith_server_release_gen(const struct kith_server *srv);
 /* Called by conn.c when a connection's handle has closed. */
 void kith_server_conn_closed(struct kith_server *srv, kith_conn *c);
