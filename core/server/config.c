@@ -51,7 +51,7 @@ static const struct option options[] = {
      "debug, info, warn or error"},
     {"synchronous", OPT_SYNC, offsetof(kith_config, synchronous), sizeof(int), "full", 0, 0,
      "full (fsync every commit), normal (may lose the last commits on power loss) or off"},
-    NUM(record_cache, OPT_BYTES, "64mb", 0, 1LL << 40,
+    NUM(record_cache, OPT_BYTES, "256mb", 0, 1LL << 40,
         "memory for customer.get's cache of rendered records (0 = off)"),
     NUM(max_message_bytes, OPT_BYTES, "1mb", 256, 1LL << 30, "largest accepted message"),
     NUM(max_output_bytes, OPT_BYTES, "32mb", 4096, 1LL << 40,

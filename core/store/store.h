@@ -119,7 +119,7 @@ int kith_store_syncs_wal(const kith_store *s);
 int kith_store_wal_fd(kith_store *s);
 /* The cache of rendered customer records (reccache.h), about `bytes` large
  * (0: off); replaces the current one.  0 or KITH_EIO. */
-#define KITH_RECORD_CACHE_DEFAULT ((size_t)64 << 20)
+#define KITH_RECORD_CACHE_DEFAULT ((size_t)256 << 20)
 int kith_store_set_record_cache(kith_store *s, size_t bytes);
 struct kith_reccache *kith_store_records(kith_store *s);
 /* Where the store keeps the deferred rollup counts (rollup.h note 4): NULL
