@@ -41,7 +41,7 @@ class RecordCacheTest(KithTestCase):
         self.assertEqual(after["hits"] - before["hits"], 4, after)
         self.assertEqual(after["misses"], before["misses"], after)
         self.assertGreaterEqual(after["entries"], 1, after)
-        self.assertEqual(after["budget"], 64 << 20, after)
+        self.assertEqual(after["budget"], 256 << 20, after)
         self.assertLessEqual(after["bytes"], after["budget"], after)
 
     def test_update_shows_at_once(self):
