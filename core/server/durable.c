@@ -146,7 +146,7 @@ uint64_t kith_server_release_gen(const struct kith_server *srv)
      * wait for its sync.  Work no client asked for (crm.on handlers, due
      * reminders, jobs) holds no reply: a read may show it before its sync,
      * as the README's Guarantee 3 says; its events still wait.  Holding
-     * every read behind background commits made each read of a busy server
-     * wait for an fsync (get at 50 connections: 0.52x Redis). */
+     * every read behind background commits would make each read of a
+     * server whose handlers are busy wait for an fsync. */
     return srv->synced_gen < srv->client_gen ? srv->client_gen : 0;
 }
