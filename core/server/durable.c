@@ -9,9 +9,9 @@
  * every generation committed before it started; when it completes, the
  * replies held behind those generations are released and their events
  * become publishable.  While it runs, the loop serves the next passes,
- * whose commits the following sync covers: group commit across passes,
- * as PostgreSQL's WAL writer and Redis's appendfsync overlap the disk
- * with work.
+ * whose commits the following sync covers: group commit across passes.
+ * (PostgreSQL works alike: a session waits for the WAL flush covering its
+ * commit while others go on; Redis's appendfsync always blocks its loop.)
  *
  * With synchronous normal or off (or a store without a WAL) a commit is as
  * durable as it gets once COMMIT returns: its generation is synced at once.
@@ -20,7 +20,6 @@
 #include "store/event.h"
 #include "util/log.h"
 
-#include <stdlib.h>
 #include <unistd.h>
 
 static void kick_wal_sync(struct kith_server *srv);
@@ -78,10 +77,6 @@ static void kick_wal_sync(struct kith_server *srv)
     srv->sync_target_gen = srv->commit_gen;
     srv->sync_target_seq = srv->commit_seq;
     srv->wal_sync.data = srv;
-    if (!srv->sync_gate_read) {
-        srv->sync_gate = getenv("KITH_TEST_SYNC_GATE");
-        srv->sync_gate_read = 1;
-    }
     if (srv->wal_fd >= 0 &&
         uv_queue_work(&srv->loop, &srv->wal_sync, wal_sync_run, wal_sync_done) == 0) {
         srv->wal_sync_busy = 1;

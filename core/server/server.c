@@ -450,6 +450,7 @@ int kith_server_new(const kith_config *cfg, kith_server **out)
     if ((rc = kith_store_event_last_seq(srv->store, &srv->published_seq)) < 0) return rc;
     srv->durable_seq = srv->commit_seq = srv->published_seq;
     srv->wal_fd = -1;
+    srv->sync_gate = getenv("KITH_TEST_SYNC_GATE"); /* a test's hook: durable.c */
     srv->dispatch = kith_dispatch_new(srv->store, &srv->env);
     if (!srv->dispatch) return KITH_ENOMEM;
     for (int i = 0; kith_command_tables[i]; i++)

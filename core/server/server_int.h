@@ -55,8 +55,7 @@ struct kith_server {
     kith_conn *held;      /* connections with replies held for a sync */
     uv_work_t checkpoint; /* a WAL checkpoint on a worker (store.h note 7) */
     int checkpoint_busy, checkpoint_failed;
-    const char *sync_gate; /* KITH_TEST_SYNC_GATE (durable.c), read once */
-    int sync_gate_read;
+    const char *sync_gate; /* KITH_TEST_SYNC_GATE (durable.c), read at start */
     kith_sched sched;
     uint64_t last_upkeep; /* loop time of the last expiry/trim round */
     kith_conn *conns;     /* every open connection */
